@@ -1,0 +1,27 @@
+"""mixedlab: lme4's linear mixed models in numpy/scipy, with lessons that print R's numbers.
+
+The public surface is what ``__all__`` lists; every other module is private.
+"""
+
+from __future__ import annotations
+
+from mixedlab._errors import (
+    ConvergenceWarning,
+    DataError,
+    FitMessage,
+    FormulaError,
+    MixedLabError,
+    ModelSpecificationError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "MixedLabError",
+    "FormulaError",
+    "DataError",
+    "ModelSpecificationError",
+    "FitMessage",
+    "ConvergenceWarning",
+]

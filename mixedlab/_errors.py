@@ -1,0 +1,50 @@
+"""Exceptions and message categories shared by every layer of mixedlab.
+
+Errors subclass :class:`ValueError` so that code written against generic
+validation errors keeps working; messages that lme4 prints with ``message()``
+(singular fits, dropped columns, refits) are Python warnings of the category
+:class:`FitMessage`, so users can filter them like any other warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+__all__ = [
+    "MixedLabError",
+    "FormulaError",
+    "DataError",
+    "ModelSpecificationError",
+    "FitMessage",
+    "ConvergenceWarning",
+    "inform",
+]
+
+
+class MixedLabError(ValueError):
+    """Base class of every error mixedlab raises on purpose."""
+
+
+class FormulaError(MixedLabError):
+    """The formula cannot be parsed; the message shows it with a caret under the fault."""
+
+
+class DataError(MixedLabError):
+    """The data cannot be used as given (unknown column, non-numeric response, Inf, no rows)."""
+
+
+class ModelSpecificationError(MixedLabError):
+    """The model is well formed but cannot be fitted (no random term, unidentifiable term)."""
+
+
+class FitMessage(UserWarning):
+    """An informational message of the kind lme4 prints with ``message()``."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped at a point that fails lme4's convergence checks."""
+
+
+def inform(text: str, *, stacklevel: int = 3) -> None:
+    """Emit ``text`` as a :class:`FitMessage` warning (lme4's ``message()``)."""
+    warnings.warn(text, FitMessage, stacklevel=stacklevel)
