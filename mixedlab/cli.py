@@ -15,9 +15,9 @@ from typing import Sequence
 # sub-command -> (module, one-line help); each module defines
 # ``add_arguments(parser)`` and ``run(args) -> int``.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "lessons": ("mixedlab.lessons_runner", "execute the lessons and render them to HTML"),
+    "lessons": ("mixedlab.lessons.cli", "execute the lessons and render them to HTML"),
     "parity": ("mixedlab.parity.cli", "fit the parity corpus with mixedlab, lme4 and glmmTMB side by side"),
-    "bench": ("mixedlab.bench_cli", "time mixedlab against lme4, glmmTMB and statsmodels"),
+    "bench": ("mixedlab.bench.cli", "time mixedlab against lme4, glmmTMB and statsmodels"),
 }
 
 
