@@ -553,10 +553,15 @@ class RRandom:
                 if lpos >= n:
                     break
         qa = np.array(q) + np.arange(n)
-        ru = self._unif_rand(k) * n
-        kk_ = ru.astype(np.int64)  # (int) truncation
         al = np.asarray(alias, dtype=np.int64)
-        return np.where(ru < qa[kk_], kk_ + 1, al[kk_] + 1)
+        out = np.empty(k, dtype=np.int64)
+        for i in range(k):
+            # R >= 3.6: the column is R_unif_index(n), then one more uniform decides
+            # between the column and its alias (rU = column + unif_rand()).
+            col = self._unif_index_one(n)
+            ru = col + float(self._unif_rand(1)[0])
+            out[i] = col + 1 if ru < qa[col] else al[col] + 1
+        return out
 
 
 def _revsort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
