@@ -1,0 +1,37 @@
+"""Data for lessons and tests: lme4's example data sets and the seed tutorial's simulations.
+
+* :func:`load_dataset` and one function per data set (:func:`sleepstudy`,
+  :func:`penicillin`, :func:`pastes`, :func:`dyestuff`, :func:`dyestuff2`, :func:`cake`,
+  :func:`insteval`) return lme4's data with R's factor level order.
+* :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
+  simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
+"""
+
+from __future__ import annotations
+
+from mixedlab.datasets._lme4 import (
+    DATASET_NAMES,
+    cake,
+    dyestuff,
+    dyestuff2,
+    insteval,
+    load_dataset,
+    pastes,
+    penicillin,
+    sleepstudy,
+)
+from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
+
+__all__ = [
+    "DATASET_NAMES",
+    "load_dataset",
+    "sleepstudy",
+    "penicillin",
+    "pastes",
+    "dyestuff",
+    "dyestuff2",
+    "cake",
+    "insteval",
+    "simulate_nested",
+    "simulate_crossed",
+]
