@@ -1,0 +1,293 @@
+"""The fitted linear mixed model (lme4's ``merMod``), assembled once at the optimum."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import solve_triangular
+
+from mixedlab._errors import ModelSpecificationError
+from mixedlab._optimize import OptimResult
+from mixedlab._pls import (
+    CrossProducts,
+    PLSFactor,
+    PLSSolution,
+    conditional_variances,
+    profiled_deviance,
+    random_effects_matrix,
+)
+
+__all__ = ["LmerFit", "ReTermInfo"]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+class ReTermInfo:
+    """One random-effects term as the results show it (lme4's ``cnms`` and ``flist``)."""
+
+    def __init__(self, group: str, factor: str, columns: list[str], levels: list[str]) -> None:
+        self.group = group
+        self.factor = factor
+        self.columns = list(columns)
+        self.levels = list(levels)
+
+    @property
+    def k(self) -> int:
+        """Number of columns (random effects per level)."""
+        return len(self.columns)
+
+    def __repr__(self) -> str:
+        return f"ReTermInfo(group={self.group!r}, columns={self.columns!r}, levels={len(self.levels)})"
+
+
+class LmerFit:
+    """A linear mixed model fitted by :func:`mixedlab.lmer`.
+
+    The attributes carry lme4's content under Python names: ``fixef``, ``vcov``,
+    ``se``, ``theta``, ``sigma``, ``varcorr`` (``as.data.frame(VarCorr(m))``),
+    ``ranef``, ``coef``, ``objective``, ``loglik``, ``aic``, ``bic``, ``deviance``,
+    ``df_resid``, ``nobs``, ``ngroups``, ``is_singular``, ``optinfo``.
+    Build it with :func:`mixedlab.lmer`, not directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: Any,
+        cp: CrossProducts,
+        factor: PLSFactor,
+        solution: PLSSolution,
+        opt: OptimResult,
+        REML: bool,
+        data_name: str | None,
+        theta_names: list[str],
+    ) -> None:
+        self._model = model
+        self._cp = cp
+        self._factor = factor
+        self._solution = solution
+        self.REML = bool(REML)
+        self.method = "REML" if REML else "ML"
+        self.formula: str = model.formula
+        self.data_name = data_name
+        self.terms = [ReTermInfo(t.group, t.factor, t.columns, t.levels) for t in model.terms]
+        self.n_dropped_na: int = int(model.n_dropped_na)
+        self.dropped_fixed: list[str] = list(getattr(model, "dropped_fixed", []))
+
+        n, p = cp.n, cp.p
+        self.nobs = n
+        self.theta = np.array(opt.theta, dtype=float)
+        self.theta_names = theta_names
+        self.objective = float(profiled_deviance(cp, factor, REML))
+        denom = n - p if REML else n
+        self.sigma = float(np.sqrt(factor.pwrss / denom))
+        names = list(model.fixed_names)
+        self.fixef = pd.Series(solution.beta, index=names, name="Estimate")
+        RXinv = solve_triangular(solution.RX, np.eye(p), lower=True) if p else np.zeros((0, 0))
+        V = self.sigma**2 * (RXinv.T @ RXinv)
+        self.vcov = pd.DataFrame(V, index=names, columns=names)
+        self.se = pd.Series(np.sqrt(np.diag(V)), index=names, name="Std. Error")
+        self.npar = p + self.theta.size + 1
+        self.loglik = -0.5 * self.objective
+        self.aic = self.objective + 2.0 * self.npar
+        self.bic = self.objective + np.log(n) * self.npar
+        # lme4's devcomp "dev": the profiled ML deviance at the fitted θ
+        self.deviance = float(profiled_deviance(cp, factor, False)) if REML else self.objective
+        self.df_resid = n - self.npar
+        self.is_singular = bool(opt.is_singular)
+        self.messages: list[str] = list(getattr(model, "messages", [])) + list(opt.messages)
+        self.optinfo: dict[str, Any] = {
+            "optimizer": "nloptwrap (NLopt BOBYQA)",
+            "n_evals": opt.n_evals,
+            "converged": opt.converged,
+            "return_code": opt.return_code,
+            "message": opt.message,
+            "theta": self.theta.copy(),
+            "gradient": opt.gradient,
+            "hessian": opt.hessian,
+            "conv_warnings": list(opt.conv_warnings),
+        }
+        self.ngroups: dict[str, int] = {}
+        for t in self.terms:
+            self.ngroups.setdefault(t.factor, len(t.levels))
+
+    # ------------------------------------------------------------------ variance components
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        """``as.data.frame(VarCorr(m))``: grp, var1, var2, vcov, sdcor in lme4's row order."""
+        rows: list[tuple[str, Any, Any, float, float]] = []
+        s2 = self.sigma**2
+        for T, term in zip(self._cp.layout.factors(self.theta), self.terms):
+            S = s2 * (T @ T.T)
+            sd = np.sqrt(np.diag(S))
+            for i, c in enumerate(term.columns):
+                rows.append((term.group, c, None, S[i, i], sd[i]))
+            k = term.k
+            for i in range(k):
+                for j in range(i + 1, k):
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        cor = S[i, j] / (sd[i] * sd[j])
+                    rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
+        rows.append(("Residual", None, None, s2, self.sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    def varcorr_matrices(self) -> dict[str, pd.DataFrame]:
+        """Per group the covariance matrix of its random effects (``VarCorr(m)[[g]]``)."""
+        out = {}
+        s2 = self.sigma**2
+        for T, term in zip(self._cp.layout.factors(self.theta), self.terms):
+            out[term.group] = pd.DataFrame(s2 * (T @ T.T), index=term.columns, columns=term.columns)
+        return out
+
+    # ------------------------------------------------------------------ random effects
+    def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
+        out, off = [], 0
+        for shape in self._cp.shapes:
+            out.append(vec[off : off + shape.q].reshape(shape.n_levels, shape.k))
+            off += shape.q
+        return out
+
+    @cached_property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes b̂ per grouping factor (``ranef(m)``), one column per term column."""
+        out: dict[str, pd.DataFrame] = {}
+        for seg, term in zip(self._term_segments(self._solution.b), self.terms):
+            df = pd.DataFrame(seg, index=pd.Index(term.levels, name=term.factor), columns=term.columns)
+            if term.factor in out:
+                out[term.factor] = pd.concat([out[term.factor], df], axis=1)
+            else:
+                out[term.factor] = df
+        return out
+
+    @cached_property
+    def ranef_condvar(self) -> dict[str, np.ndarray]:
+        """Conditional covariances of b per factor, (levels, k, k), scaled by σ² (lme4's postVar).
+
+        Terms sharing a grouping factor are combined block-diagonally, as lme4 reports them.
+        """
+        s2 = self.sigma**2
+        blocks = conditional_variances(self._cp, self._factor)
+        out: dict[str, np.ndarray] = {}
+        for V, term in zip(blocks, self.terms):
+            V = s2 * V
+            if term.factor in out:
+                old = out[term.factor]
+                L, a, _ = old.shape
+                k = V.shape[1]
+                new = np.zeros((L, a + k, a + k))
+                new[:, :a, :a] = old
+                new[:, a:, a:] = V
+                out[term.factor] = new
+            else:
+                out[term.factor] = V
+        return out
+
+    def ranef_frame(self) -> pd.DataFrame:
+        """``as.data.frame(ranef(m))``: grpvar, term, grp, condval, condsd (long format)."""
+        frames = []
+        for factor, df in self.ranef.items():
+            V = self.ranef_condvar[factor]
+            for j, col in enumerate(df.columns):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "grpvar": factor,
+                            "term": col,
+                            "grp": df.index.astype(str),
+                            "condval": df[col].to_numpy(),
+                            "condsd": np.sqrt(V[:, j, j]),
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def coef(self) -> dict[str, pd.DataFrame]:
+        """Fixed plus random effects per level (``coef(m)``)."""
+        out = {}
+        for factor, re in self.ranef.items():
+            missing = [c for c in re.columns if c not in self.fixef.index]
+            if missing:
+                raise ModelSpecificationError(
+                    f"unable to align random and fixed effects: {missing} of group {factor!r} "
+                    "have no fixed-effect counterpart, so coef() is undefined (use ranef and fixef)"
+                )
+            base = pd.DataFrame(
+                np.tile(self.fixef.to_numpy(), (len(re), 1)), index=re.index, columns=self.fixef.index
+            )
+            for c in re.columns:
+                base[c] = base[c] + re[c]
+            out[factor] = base
+        return out
+
+    # ------------------------------------------------------------------ predictions
+    @cached_property
+    def _Z(self):
+        m = self._model
+        return random_effects_matrix(
+            [t.X for t in m.terms], [t.codes for t in m.terms], self._cp.shapes, self.nobs
+        )
+
+    def fitted(self) -> np.ndarray:
+        """Fitted values Xβ̂ + Zb̂ (+ offset), one per observation used in the fit."""
+        m = self._model
+        eta = m.X @ self._solution.beta + self._Z @ self._solution.b
+        if m.offset is not None:
+            eta = eta + m.offset
+        return eta
+
+    def residuals(self, type: str = "response", scaled: bool = False) -> np.ndarray:
+        """Residuals: ``"response"`` (y − fitted) or ``"pearson"`` (× √weights); ``scaled`` divides by σ."""
+        if type not in ("response", "pearson"):
+            raise ValueError(f"type must be 'response' or 'pearson', not {type!r}")
+        r = self._model.y - self.fitted()
+        if type == "pearson" and self._model.weights is not None:
+            r = r * np.sqrt(self._model.weights)
+        if scaled:
+            r = r / self.sigma
+        return r
+
+    def predict(
+        self, newdata: pd.DataFrame | None = None, re_form: str | None = None, allow_new_levels: bool = False
+    ) -> np.ndarray:
+        """Predictions, as lme4's ``predict.merMod``.
+
+        Parameters
+        ----------
+        newdata
+            Rows to predict for; ``None`` predicts the fitted observations.
+        re_form
+            ``None`` includes every random term; ``"~0"`` (or ``"NA"``) gives the
+            population-level prediction Xβ̂.
+        allow_new_levels
+            Levels not seen in the fit get random effects of 0 when true; otherwise they
+            are an error.
+        """
+        from mixedlab._predict import predict
+
+        return predict(self, newdata=newdata, re_form=re_form, allow_new_levels=allow_new_levels)
+
+    # ------------------------------------------------------------------ displays
+    def summary(self):
+        """lme4's summary: ``print(fit.summary())`` shows lme4's layout digit for digit."""
+        from mixedlab._summary import LmerSummary
+
+        return LmerSummary(self)
+
+    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
+        """A broom.mixed-shaped table of the estimates."""
+        from mixedlab._tidy import tidy
+
+        return tidy(self, effects=effects)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        try:
+            return str(self.summary())
+        except Exception:  # the display layer must never hide the fit itself
+            return f"<LmerFit {self.method} {self.formula!r}: objective {self.objective:.4f}>"

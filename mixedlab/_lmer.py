@@ -1,0 +1,114 @@
+"""``lmer``: parse → deviance function of θ → optimise → result, as lme4's four steps."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._deviance import make_devfun
+from mixedlab._errors import ConvergenceWarning, inform
+from mixedlab._fit import LmerFit
+from mixedlab._optimize import LmerControl, optimize_lmer
+from mixedlab._pls import solve
+
+__all__ = ["lmer"]
+
+_CONVERGENCE_HELP = (
+    "The optimiser stopped where lme4's convergence check is not satisfied, so the "
+    "estimates may not be at the optimum. Rescaling predictors, simplifying the "
+    "random-effects structure, or refitting from the reported θ usually settles it."
+)
+
+
+def _guess_data_name(data: Any, depth: int = 2) -> str | None:
+    """The caller's variable name for ``data``, for the summary's "Data:" line (R deparses it)."""
+    frame = inspect.currentframe()
+    try:
+        for _ in range(depth):
+            frame = frame.f_back if frame is not None else None
+        if frame is None:
+            return None
+        for scope in (frame.f_locals, frame.f_globals):
+            for name, value in scope.items():
+                if value is data and not name.startswith("_"):
+                    return name
+    finally:
+        del frame
+    return None
+
+
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    REML: bool = True,
+    weights: Any = None,
+    offset: Any = None,
+    na_action: str = "omit",
+    control: LmerControl | None = None,
+    data_name: str | None = None,
+) -> LmerFit:
+    """Fit a linear mixed-effects model, as ``lme4::lmer``.
+
+    Parameters
+    ----------
+    formula
+        lme4's formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+    data
+        The data; it is never modified.
+    REML
+        Fit by REML (default) or maximum likelihood.
+    weights, offset
+        A column name of ``data`` or an array with one value per row.
+    na_action
+        ``"omit"`` drops rows with missing values in any used variable (R's na.omit).
+    control
+        Optimiser settings (:class:`mixedlab.LmerControl`); lme4's defaults otherwise.
+    data_name
+        Name shown on the summary's "Data:" line; by default the caller's variable name.
+
+    Returns
+    -------
+    LmerFit
+        The fitted model.
+
+    Examples
+    --------
+    >>> from mixedlab import lmer, datasets
+    >>> fit = lmer("Reaction ~ Days + (Days | Subject)", datasets.sleepstudy())
+    >>> round(fit.objective, 1)
+    1743.6
+    """
+    from mixedlab.formula import build_model
+
+    if data_name is None:
+        data_name = _guess_data_name(data)
+    ctrl = control or LmerControl()
+    # 1. parse (lFormula)
+    model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
+    # 2. deviance function of θ (mkLmerDevfun)
+    devfun = make_devfun(model, REML=REML)
+    # 3. optimise (optimizeLmer)
+    opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
+    # 4. package the result (mkMerMod), from the factor at the optimum
+    factor = devfun.factor(opt.theta)
+    fit = LmerFit(
+        model=model,
+        cp=devfun.cp,
+        factor=factor,
+        solution=solve(devfun.cp, factor),
+        opt=opt,
+        REML=REML,
+        data_name=data_name,
+        theta_names=devfun.cp.layout.theta_names(
+            [t.group for t in model.terms], [list(t.columns) for t in model.terms]
+        ),
+    )
+    for msg in opt.messages:
+        inform(msg)
+    for msg in opt.conv_warnings:
+        warnings.warn(f"{msg}. {_CONVERGENCE_HELP}", ConvergenceWarning, stacklevel=2)
+    return fit

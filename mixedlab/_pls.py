@@ -1,0 +1,329 @@
+"""Penalized least squares for linear mixed models: the blocked Cholesky factor of θ.
+
+For a given θ the PLS problem (Bates et al. 2015, eqn. 16)
+
+    r²(θ, β, u) = ‖W^½ (y − Xβ − Z Λ_θ u)‖² + ‖u‖²
+
+is solved through the Cholesky factor of the scaled cross-product matrix
+
+    Ã(θ) = Λᵀ [Z X y]ᵀ W [Z X y] Λ + diag(I_q, 0, 0) = L Lᵀ,       Λ = diag(Λ_θ, I_p, 1)
+
+whose last diagonal element of L is √r²(θ) (the "[X y] trick").  Everything that
+involves the n rows is computed once, in :class:`CrossProducts`; each θ only
+rescales those blocks and re-factors (MixedModels.jl's design).
+
+Block structure.  The terms are in lme4's order, the first having the most levels.
+Z₁ᵀWZ₁ is block diagonal with k₁×k₁ blocks, so its factor L₁₁ is a batch of tiny
+Cholesky factors.  Everything after term 1 — the other terms, X and y — forms one
+dense trailing block of size m = q₂ + … + q_T + p + 1, reached through the Schur
+complement (Golub & Van Loan, section 4.2):
+
+    L₂₂ L₂₂ᵀ = Λ₂ᵀ (A₂₂ − A₂₁ D Dᵀ A₁₂) Λ₂ + diag(I, 0),     D = Λ₁ L₁₁⁻ᵀ,
+
+so L₂₁ = Λ₂ᵀ A₂₁ D is never stored.  A₂₁ D is formed dense (BLAS) or sparse,
+whichever costs fewer operations for the design at hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import lapack, solve_triangular
+
+from mixedlab._theta import TermShape, ThetaLayout
+
+__all__ = ["CrossProducts", "PLSFactor", "PLSSolution", "random_effects_matrix"]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def random_effects_matrix(
+    term_X: list[np.ndarray], term_codes: list[np.ndarray], shapes: list[TermShape], n: int
+) -> sp.csr_matrix:
+    """Assemble Z (n × q) from the terms' model matrices and level codes.
+
+    Column ``offset_t + level * k_t + j`` holds column j of term t's model matrix
+    for the rows at that level: lme4's layout of Z (levels outer, columns inner).
+    """
+    rows, cols, vals = [], [], []
+    offset = 0
+    for Xt, codes, shape in zip(term_X, term_codes, shapes):
+        k = shape.k
+        rows.append(np.repeat(np.arange(n), k))
+        cols.append((offset + codes[:, None] * k + np.arange(k)[None, :]).ravel())
+        vals.append(np.asarray(Xt, dtype=float).ravel())
+        offset += shape.q
+    if not rows:
+        return sp.csr_matrix((n, 0))
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
+    )
+
+
+class CrossProducts:
+    """The θ-independent blocks of [Z X y]ᵀ W [Z X y], partitioned after term 1.
+
+    Parameters
+    ----------
+    term_X, term_codes
+        Model matrix (n × k_t) and level codes (n,) of each term, in lme4's order.
+    shapes
+        The terms' sizes.
+    X
+        Fixed-effects model matrix (n × p).
+    y
+        Response with any offset already subtracted.
+    weights
+        Prior weights, or ``None``.
+    """
+
+    # a dense BLAS flop is about this many times cheaper than a sparse one (measured
+    # on the benchmark designs); used only to choose the cheaper representation
+    _DENSE_ADVANTAGE = 40.0
+
+    def __init__(
+        self,
+        term_X: list[np.ndarray],
+        term_codes: list[np.ndarray],
+        shapes: list[TermShape],
+        X: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        n, p = X.shape
+        self.n, self.p = n, p
+        self.shapes = list(shapes)
+        self.layout = ThetaLayout(self.shapes)
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        self.log_det_W = float(np.sum(np.log(w))) if weights is not None else 0.0
+
+        first = self.shapes[0]
+        self.k1, self.L1 = first.k, first.n_levels
+        X1, codes1 = np.asarray(term_X[0], dtype=float), np.asarray(term_codes[0])
+        k1, L1 = self.k1, self.L1
+        # A₁₁: one k₁×k₁ block per level, Σ_i w_i x_i x_iᵀ over the rows of that level
+        A11 = np.empty((L1, k1, k1))
+        for a in range(k1):
+            for b in range(a + 1):
+                v = np.bincount(codes1, weights=w * X1[:, a] * X1[:, b], minlength=L1)
+                A11[:, a, b] = v
+                A11[:, b, a] = v
+        self.A11 = A11
+
+        # the trailing columns: terms 2..T, then X, then y
+        Z1 = random_effects_matrix([X1], [codes1], [first], n)
+        Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
+        self.q2 = Zrest.shape[1]
+        R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
+        self.m = R.shape[1]
+        Rw = sp.csr_matrix(R.multiply(w[:, None]))
+        A21 = (Rw.T @ Z1).tocsc()
+        A22 = (Rw.T @ R).toarray()
+        self.A22 = A22
+
+        # choose dense or sparse A₂₁ by the cost of forming (A₂₁D)(A₂₁D)ᵀ
+        col_nnz = np.diff(A21.indptr).astype(float)
+        sparse_cost = float(np.sum(col_nnz**2)) * k1
+        dense_cost = float(self.m) ** 2 * first.q / self._DENSE_ADVANTAGE
+        self.dense21 = dense_cost <= sparse_cost or self.m * first.q <= 4096
+        if self.dense21:
+            self.A21 = A21.toarray().reshape(self.m, L1, k1)
+        else:
+            self.A21 = A21.tocsr()
+            # block-diagonal D with a fixed pattern whose data we overwrite per θ
+            blk = np.arange(L1)[:, None, None] * k1
+            r = np.broadcast_to(blk + np.arange(k1)[None, :, None], (L1, k1, k1)).ravel()
+            c = np.broadcast_to(blk + np.arange(k1)[None, None, :], (L1, k1, k1)).ravel()
+            self._D = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(first.q, first.q))
+            self._D.sort_indices()
+
+        # trailing terms' positions inside the dense block, for applying Λ₂
+        self.rest_offsets = []
+        off = 0
+        for shape in self.shapes[1:]:
+            self.rest_offsets.append(off)
+            off += shape.q
+        self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
+
+
+@dataclass
+class PLSFactor:
+    """The factor L(θ) and the quantities of the profiled criteria (lme4's names)."""
+
+    theta: np.ndarray
+    L11: np.ndarray  # (L1, k1, k1) lower-triangular blocks (k1 == 1: shape (L1, 1, 1))
+    D: np.ndarray  # (L1, k1, k1) = T₁ L₁₁⁻ᵀ per level
+    L22: np.ndarray  # (m, m) lower triangle valid
+    ldL2: float  # log |L_θ|²
+    ldRX2: float  # log |R_X|²
+    pwrss: float  # penalized weighted residual sum of squares r²(θ)
+
+
+def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
+    """Factor Ã(θ) = L Lᵀ blockwise (see the module docstring for the blocks)."""
+    lay = cp.layout
+    Ts = lay.factors(theta)
+    T1 = Ts[0]
+    k1 = cp.k1
+    if k1 == 1:
+        t = T1[0, 0]
+        l11 = np.sqrt(t * t * cp.A11[:, 0, 0] + 1.0)
+        L11 = l11.reshape(-1, 1, 1)
+        d = t / l11
+        D = d.reshape(-1, 1, 1)
+        logdet11 = float(np.sum(np.log(l11)))
+    else:
+        M = T1.T @ cp.A11 @ T1
+        idx = np.arange(k1)
+        M[:, idx, idx] += 1.0
+        L11 = np.linalg.cholesky(M)
+        # D_g = T₁ L_g⁻ᵀ: solve L_g Dᵀ = T₁ᵀ for every level at once
+        D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
+        logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
+
+    # Schur complement of the trailing block, before scaling by Λ₂
+    if cp.dense21:
+        if k1 == 1:
+            B = cp.A21[:, :, 0] * d
+        else:
+            B = np.einsum("mgi,gij->mgj", cp.A21, D).reshape(cp.m, -1)
+        S = cp.A22 - B @ B.T
+    else:
+        cp._D.data[:] = D.ravel()
+        B = cp.A21 @ cp._D
+        S = cp.A22 - (B @ B.T).toarray()
+
+    # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
+    if len(Ts) > 1:
+        if cp.rest_scalar:
+            s = np.ones(cp.m)
+            for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
+                s[off : off + shape.q] = T[0, 0]
+            S *= s[:, None]
+            S *= s[None, :]
+        else:
+            for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
+                blk = slice(off, off + shape.q)
+                rows = S[blk, :].reshape(shape.n_levels, shape.k, cp.m)
+                S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
+                cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
+                S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
+        q2 = cp.q2
+        S[np.arange(q2), np.arange(q2)] += 1.0
+
+    L22, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
+    m = cp.m
+    if info != 0 and info != m:
+        raise np.linalg.LinAlgError(
+            f"the cross-product matrix is not positive definite at θ = {theta} (pivot {info}); "
+            "the fixed-effects model matrix may be rank deficient"
+        )
+    diag = np.diagonal(L22)
+    q2, p = cp.q2, cp.p
+    ldL2 = 2.0 * (logdet11 + float(np.sum(np.log(diag[:q2]))))
+    ldRX2 = 2.0 * float(np.sum(np.log(diag[q2 : q2 + p])))
+    # the y pivot is r²(θ) itself; a perfect fit leaves it at (or numerically below) zero
+    pwrss = float(diag[m - 1] ** 2) if info == 0 else 0.0
+    return PLSFactor(theta=np.array(theta, dtype=float), L11=L11, D=D, L22=L22,
+                     ldL2=ldL2, ldRX2=ldRX2, pwrss=pwrss)
+
+
+def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:
+    """The profiled deviance (ML) or REML criterion of Bates et al. (2015), eqns. 34 and 41."""
+    n, p = cp.n, cp.p
+    if REML:
+        nmp = n - p
+        return f.ldL2 + f.ldRX2 + nmp * (1.0 + _LOG_2PI + np.log(f.pwrss / nmp)) - cp.log_det_W
+    return f.ldL2 + n * (1.0 + _LOG_2PI + np.log(f.pwrss / n)) - cp.log_det_W
+
+
+@dataclass
+class PLSSolution:
+    """β̂, the spherical modes û and b̂ = Λ û at θ, with the blocks needed afterwards."""
+
+    beta: np.ndarray
+    u: np.ndarray
+    b: np.ndarray
+    RX: np.ndarray  # (p, p) lower-triangular L_XX: vcov(β) = σ² (L_XX L_XXᵀ)⁻¹
+
+
+def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
+    """Back-substitute for β̂ and û from the last row of L (the [X y] trick)."""
+    m, q2, p = cp.m, cp.q2, cp.p
+    k1, L1 = cp.k1, cp.L1
+    L22 = np.tril(f.L22)
+    # last row of L: [c₁ | c₂ c_β | √r²]; c₁ = (A₂₁D)[y] since Λ₂ is 1 on y
+    if cp.dense21:
+        Bfull = np.einsum("mgi,gij->mgj", cp.A21, f.D).reshape(m, -1)
+    else:
+        cp._D.data[:] = f.D.ravel()
+        Bfull = (cp.A21 @ cp._D).toarray()
+    Bfull = _apply_lambda2_rows(cp, f.theta, Bfull)
+    c1 = Bfull[m - 1]
+    c2 = L22[m - 1, : m - 1]
+    # Lᵀ [u₁; u₂; β] = [c₁; c₂; c_β], upper-triangular solve, trailing block first
+    v = solve_triangular(L22[: m - 1, : m - 1], c2, lower=True, trans="T") if m > 1 else np.empty(0)
+    rhs1 = (c1 - Bfull[: m - 1].T @ v).reshape(L1, k1)
+    u1 = np.linalg.solve(np.swapaxes(f.L11, 1, 2), rhs1[:, :, None])[:, :, 0].ravel()
+    u = np.concatenate([u1, v[:q2]])
+    beta = v[q2 : q2 + p]
+    b = _lambda_times(cp, f.theta, u)
+    RX = L22[q2 : q2 + p, q2 : q2 + p]
+    return PLSSolution(beta=beta, u=u, b=b, RX=RX)
+
+
+def _lambda_times(cp: CrossProducts, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """b = Λ_θ u, term by term (each level's k-vector times T_t)."""
+    out = np.empty_like(u)
+    off = 0
+    for T, shape in zip(cp.layout.factors(theta), cp.shapes):
+        seg = u[off : off + shape.q].reshape(shape.n_levels, shape.k)
+        out[off : off + shape.q] = (seg @ T.T).ravel()
+        off += shape.q
+    return out
+
+
+def _apply_lambda2_rows(cp: CrossProducts, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Return Λ₂ᵀ M for the trailing block's rows (terms 2..T; X and y rows unchanged)."""
+    Ts = cp.layout.factors(theta)[1:]
+    out = M.copy()
+    for T, shape, off in zip(Ts, cp.shapes[1:], cp.rest_offsets):
+        blk = slice(off, off + shape.q)
+        rows = M[blk].reshape(shape.n_levels, shape.k, -1)
+        out[blk] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, -1)
+    return out
+
+
+def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
+    """Diagonal blocks of Λ (L_θ L_θᵀ)⁻¹ Λᵀ per term, shape (levels, k, k), unscaled by σ².
+
+    L_θ is the leading q×q part of L (the factor of Λᵀ ZᵀWZ Λ + I).  With
+    L_θ⁻¹ = [[L₁₁⁻¹, 0], [−L₂₂⁻¹ L₂₁ L₁₁⁻¹, L₂₂⁻¹]] the diagonal blocks of
+    L_θ⁻ᵀ L_θ⁻¹ are sums of squares of the columns of L_θ⁻¹.
+    """
+    q2, k1, L1, m = cp.q2, cp.k1, cp.L1, cp.m
+    L22 = np.tril(f.L22[:q2, :q2])
+    L11inv = np.linalg.inv(f.L11)  # (L1, k1, k1)
+    blocks: list[np.ndarray] = []
+    # term 1: L₁₁_g⁻ᵀ L₁₁_g⁻¹ + F_gᵀ F_g with F = L₂₂⁻¹ L₂₁ L₁₁⁻¹
+    V1 = np.swapaxes(L11inv, 1, 2) @ L11inv
+    if q2 > 0:
+        if cp.dense21:
+            B = np.einsum("mgi,gij->mgj", cp.A21, f.D).reshape(m, -1)
+        else:
+            cp._D.data[:] = f.D.ravel()
+            B = (cp.A21 @ cp._D).toarray()
+        L21 = _apply_lambda2_rows(cp, f.theta, B)[:q2]
+        E = solve_triangular(L22, L21, lower=True)  # q2 × q1
+        F = np.einsum("rgi,gij->rgj", E.reshape(q2, L1, k1), L11inv)
+        V1 = V1 + np.einsum("rgi,rgj->gij", F, F)
+        L22inv = solve_triangular(L22, np.eye(q2), lower=True)
+    Ts = cp.layout.factors(f.theta)
+    blocks.append(Ts[0] @ V1 @ Ts[0].T)
+    for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
+        cols = L22inv[:, off : off + shape.q].reshape(q2, shape.n_levels, shape.k)
+        V = np.einsum("rgi,rgj->gij", cols, cols)
+        blocks.append(T @ V @ T.T)
+    return blocks
