@@ -1,0 +1,49 @@
+"""mixedlab's own fit, timed the same way as the other Python engine.
+
+The timed region is ``mixedlab.lmer(formula, data, REML=...)``: parsing, model
+frame, design matrices, optimisation and packaging of the result, the same work
+``lme4::lmer`` does between formula and fitted object.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from mixedlab.bench._timing import FitRecord
+
+__all__ = ["mixedlab_available", "fit_mixedlab"]
+
+
+def mixedlab_available() -> str | None:
+    """None when ``mixedlab.lmer`` can be imported, else the reason it cannot."""
+    try:
+        from mixedlab import lmer  # noqa: F401
+    except ImportError as exc:
+        return f"mixedlab.lmer is not importable: {exc}"
+    return None
+
+
+def fit_mixedlab(formula: str, frame: pd.DataFrame, reml: bool) -> FitRecord:
+    """Fit once with ``mixedlab.lmer``, timed with ``perf_counter``; warnings are recorded."""
+    from mixedlab import lmer
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        fit = lmer(formula, frame, REML=reml)
+        seconds = time.perf_counter() - start
+    optinfo = getattr(fit, "optinfo", {}) or {}
+    return FitRecord(
+        seconds=seconds,
+        objective=float(fit.objective),
+        info={
+            "theta": [float(v) for v in np.asarray(fit.theta, dtype=float).ravel()],
+            "n_evals": optinfo.get("n_evals"),
+            "converged": optinfo.get("converged"),
+            "messages": sorted({str(w.message).splitlines()[0] for w in caught}),
+        },
+    )

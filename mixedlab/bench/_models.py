@@ -1,0 +1,212 @@
+"""The benchmark cases: model, data, repeats, what statsmodels can express, targets.
+
+Each :class:`BenchCase` is one row of the benchmark table. The cases and targets are
+those of issue 6; the statsmodels translations are exact re-expressions of the
+same model (same likelihood), or the case says why statsmodels is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from mixedlab.bench._data import LoadedData, load_lme4_dataset, load_tutorial_simulation, simulate_large
+
+__all__ = ["Target", "StatsmodelsSpec", "BenchCase", "CASES", "select_cases"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A performance goal shown next to the measured figure.
+
+    ``kind`` says what is compared with ``limit``: ``"ratio"`` the median pairwise
+    time ratio mixedlab/lme4, ``"seconds"`` mixedlab's median fit time,
+    ``"memory_mb"`` mixedlab's peak resident-set growth during one fit.
+    """
+
+    kind: Literal["ratio", "seconds", "memory_mb"]
+    limit: float
+
+    @property
+    def label(self) -> str:
+        """Short text for the table, e.g. ``"ratio<=0.25"``."""
+        unit = {"ratio": "ratio<=", "seconds": "time<=", "memory_mb": "mem<"}[self.kind]
+        suffix = {"ratio": "", "seconds": "s", "memory_mb": "MB"}[self.kind]
+        return f"{unit}{self.limit:g}{suffix}"
+
+
+@dataclass(frozen=True)
+class StatsmodelsSpec:
+    """Arguments of ``statsmodels.formula.api.mixedlm`` that express the same model.
+
+    ``groups=None`` means one group holding every row, the statsmodels idiom for
+    crossed variance components (each component then enters through ``vc_formula``).
+    """
+
+    formula: str
+    groups: str | None
+    re_formula: str | None = None
+    vc_formula: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One benchmark model.
+
+    Attributes
+    ----------
+    name
+        Short identifier used on the command line (``--models``).
+    formula, reml
+        The lme4 model, fitted identically by mixedlab, lme4 and glmmTMB.
+    load
+        Returns the data frame shared by every engine.
+    quick
+        Included in ``--quick`` runs.
+    repeats, quick_repeats
+        Timed fits per engine in full and quick runs (after one warm-up fit).
+    r_repeats
+        Timed fits for lme4/glmmTMB in a full run when they should differ from
+        ``repeats`` (the 1M-row case runs R once); None means ``repeats``.
+    warmup
+        Whether each engine first fits once untimed (imports, caches, JIT-less
+        first-call costs). The large case skips it: a fit there is long enough that
+        first-call costs are noise, and an untimed lme4 fit would cost minutes.
+    big
+        R may be skipped on this case with ``--skip-r-big``.
+    statsmodels
+        The equivalent MixedLM call, or None with ``statsmodels_skip`` saying why.
+    targets
+        Goals shown in the table.
+    """
+
+    name: str
+    title: str
+    formula: str
+    reml: bool
+    load: Callable[[], LoadedData]
+    quick: bool = False
+    repeats: int = 7
+    quick_repeats: int = 5
+    r_repeats: int | None = None
+    warmup: bool = True
+    big: bool = False
+    statsmodels: StatsmodelsSpec | None = None
+    statsmodels_skip: str | None = None
+    targets: tuple[Target, ...] = field(default_factory=tuple)
+
+
+CASES: tuple[BenchCase, ...] = (
+    BenchCase(
+        name="sleepstudy",
+        title="sleepstudy, correlated random slope (REML)",
+        formula="Reaction ~ Days + (Days | Subject)",
+        reml=True,
+        load=lambda: load_lme4_dataset("sleepstudy", "sleepstudy"),
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec("Reaction ~ Days", groups="Subject", re_formula="~Days"),
+        targets=(Target("ratio", 0.25),),
+    ),
+    BenchCase(
+        name="nested",
+        title="tutorial nested: y ~ treatment + (1 + treatment | school) (REML)",
+        formula="y ~ treatment + (1 + treatment | school)",
+        reml=True,
+        load=lambda: load_tutorial_simulation("nested"),
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec("y ~ treatment", groups="school", re_formula="~treatment"),
+    ),
+    BenchCase(
+        name="crossed",
+        title="tutorial crossed: score ~ treatment + (1 + treatment | rater) + (1 | student) (REML)",
+        formula="score ~ treatment + (1 + treatment | rater) + (1 | student)",
+        reml=True,
+        load=lambda: load_tutorial_simulation("crossed"),
+        quick=True,
+        repeats=15,
+        statsmodels_skip=(
+            "not expressible: crossed terms need a single group with vc_formula, and "
+            "variance components are independent, so the rater intercept-slope correlation is lost"
+        ),
+    ),
+    BenchCase(
+        name="penicillin",
+        title="Penicillin: diameter ~ 1 + (1 | plate) + (1 | sample) (REML)",
+        formula="diameter ~ 1 + (1 | plate) + (1 | sample)",
+        reml=True,
+        load=lambda: load_lme4_dataset("Penicillin", "penicillin"),
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec(
+            "diameter ~ 1", groups=None, vc_formula={"plate": "0 + C(plate)", "sample": "0 + C(sample)"}
+        ),
+        targets=(Target("ratio", 0.25),),
+    ),
+    BenchCase(
+        name="pastes",
+        title="Pastes: strength ~ 1 + (1 | batch/cask) (REML)",
+        formula="strength ~ 1 + (1 | batch/cask)",
+        reml=True,
+        load=lambda: load_lme4_dataset("Pastes", "pastes"),
+        quick=True,
+        repeats=15,
+        # batch is the group; cask within batch is a variance component inside each group.
+        statsmodels=StatsmodelsSpec(
+            "strength ~ 1", groups="batch", re_formula="1", vc_formula={"cask": "0 + C(cask)"}
+        ),
+    ),
+    BenchCase(
+        name="insteval",
+        title="InstEval: y ~ 1 + service + (1|s) + (1|d) + (1|dept:service) (ML, 73,421 rows)",
+        formula="y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)",
+        reml=False,
+        load=lambda: load_lme4_dataset("InstEval", "insteval"),
+        repeats=3,
+        statsmodels_skip=(
+            "not attempted: crossed s and d need one group with vc_formula, so MixedLM "
+            "works with a dense 73,421 x 4,128 random-effects design; impractical"
+        ),
+        targets=(Target("ratio", 0.2), Target("memory_mb", 1024.0)),
+    ),
+    BenchCase(
+        name="large",
+        title="simulated 1,000,000 rows: y ~ x + (1 + x | g1) + (1 | g2), 10,000 x 500 levels (REML)",
+        formula="y ~ x + (1 + x | g1) + (1 | g2)",
+        reml=True,
+        load=simulate_large,
+        repeats=3,
+        r_repeats=1,
+        warmup=False,
+        big=True,
+        statsmodels_skip="not attempted: crossed g1 and g2 need one group holding 1,000,000 rows; impractical",
+        targets=(Target("seconds", 60.0),),
+    ),
+)
+
+
+def select_cases(names: list[str] | None, quick: bool) -> list[BenchCase]:
+    """Return the cases to run, in table order.
+
+    Parameters
+    ----------
+    names
+        Case names chosen with ``--models``; None selects the default set.
+    quick
+        Without ``names``, select only the cases marked ``quick``.
+
+    Raises
+    ------
+    ValueError
+        When a name is not a known case; the message lists the valid names.
+    """
+    known = {case.name: case for case in CASES}
+    if names:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown benchmark model(s) {', '.join(unknown)}; choose from {', '.join(known)}"
+            )
+        return [case for case in CASES if case.name in names]
+    return [case for case in CASES if case.quick or not quick]

@@ -1,0 +1,189 @@
+"""lme4 and glmmTMB timed in-process through rpy2, and their peak memory in Rscript.
+
+Timing: each case's frame is converted to an R data.frame once and kept in R's
+global environment; one R function then fits and times *inside R*
+(``Sys.time()`` before and after the ``lmer``/``glmmTMB`` call, microsecond
+resolution on Linux) and returns the seconds with the objective. rpy2's argument
+and result conversion therefore happens outside the timed region.
+
+Memory: a separate ``Rscript`` process reads the same data.frame (saved with
+``saveRDS``), loads the package, resets the kernel's peak-RSS counter
+(``/proc/self/clear_refs`` ← 5), fits once, and reports
+
+* ``peak_rss_growth_mb``: VmHWM after the fit minus VmRSS before it (every
+  allocation: R heap, Eigen/TMB C++ buffers, BLAS workspace);
+* ``r_heap_growth_mb``: ``gc()`` "max used" after minus "used" before, after
+  ``gc(reset = TRUE)`` (the R heap only, i.e. R vectors and cons cells).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mixedlab.bench._timing import FitRecord
+
+__all__ = ["R_ENGINES", "RSession", "r_session", "r_memory"]
+
+#: Engine name -> (R package, fitting call with ``f``, ``data``, ``REML`` bound).
+R_ENGINES: dict[str, tuple[str, str]] = {
+    "lme4": ("lme4", "lme4::lmer(f, data = data, REML = REML)"),
+    "glmmTMB": ("glmmTMB", "glmmTMB::glmmTMB(f, data = data, REML = REML)"),
+}
+
+_R_FIT = """
+function(engine, formula, data, REML) {
+  f <- stats::as.formula(formula)
+  notes <- character()
+  keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
+  t0 <- Sys.time()
+  m <- withCallingHandlers(
+    switch(engine, %s),
+    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
+    message = function(m) { keep(m); invokeRestart("muffleMessage") }
+  )
+  seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+  # -2 log-likelihood is the REML criterion for a REML fit and the deviance for ML.
+  objective <- -2 * as.numeric(stats::logLik(m))
+  theta <- if (engine == "lme4") as.numeric(lme4::getME(m, "theta")) else numeric()
+  n_evals <- if (engine == "lme4") as.integer(m@optinfo$feval) else as.integer(NA)
+  list(seconds = seconds, objective = objective, messages = notes, theta = theta, n_evals = n_evals)
+}
+"""
+
+_R_MEMORY_SCRIPT = r"""
+args <- commandArgs(trailingOnly = TRUE)
+rds <- args[1]; engine <- args[2]; formula <- args[3]; REML <- as.logical(args[4])
+suppressMessages(library(engine, character.only = TRUE))
+data <- readRDS(rds)
+f <- stats::as.formula(formula)
+status_bytes <- function(key) {
+  line <- grep(paste0("^", key, ":"), readLines("/proc/self/status"), value = TRUE)
+  as.numeric(gsub("[^0-9]", "", line)) * 1024
+}
+invisible(gc(reset = TRUE))
+heap_before <- sum(gc()[, 2])
+rss_before <- status_bytes("VmRSS")
+reset <- tryCatch({ writeLines("5", "/proc/self/clear_refs"); TRUE }, error = function(e) FALSE)
+m <- suppressWarnings(suppressMessages(switch(engine, %s)))
+hwm_after <- status_bytes("VmHWM")
+heap_max <- sum(gc()[, 6])
+cat(sprintf('{"rss_before_mb": %%.3f, "hwm_after_mb": %%.3f, "peak_reset": %%s, "r_heap_growth_mb": %%.3f}\n',
+            rss_before / 2^20, hwm_after / 2^20, tolower(as.character(reset)), heap_max - heap_before))
+"""
+
+
+def _switch_arms() -> str:
+    """The ``switch(engine, ...)`` arms calling each R engine."""
+    return ", ".join(f"{name} = {call}" for name, (_pkg, call) in R_ENGINES.items())
+
+
+@dataclass
+class RSession:
+    """The embedded R session: which engines are installed and how to time them."""
+
+    versions: dict[str, str]
+
+    @property
+    def engines(self) -> list[str]:
+        """Installed R engines, in :data:`R_ENGINES` order."""
+        return [name for name, (pkg, _) in R_ENGINES.items() if pkg in self.versions]
+
+    def put_data(self, frame: pd.DataFrame, name: str) -> str:
+        """Convert ``frame`` to an R data.frame once and bind it in R as ``name``.
+
+        Categoricals become factors with the same level order.
+        """
+        import rpy2.robjects as ro
+        from rpy2.robjects import pandas2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with localconverter(ro.default_converter + pandas2ri.converter):
+            r_frame = ro.conversion.py2rpy(frame)
+        ro.globalenv[name] = r_frame
+        return name
+
+    def drop_data(self, name: str) -> None:
+        """Remove the R copy of a case's data and let R reclaim it."""
+        import rpy2.robjects as ro
+
+        ro.r(f"rm(list = {json.dumps(name)}, envir = globalenv()); invisible(gc())")
+
+    def fit(self, engine: str, formula: str, reml: bool, data_name: str) -> FitRecord:
+        """Fit once with ``engine`` on the R data bound to ``data_name``; time measured in R."""
+        import rpy2.robjects as ro
+
+        fit = ro.globalenv[".mixedlab_bench_fit"]
+        out = fit(engine, formula, ro.globalenv[data_name], reml)
+        result = dict(zip(out.names, out))
+        theta = [float(v) for v in result["theta"]]
+        n_evals = result["n_evals"][0]
+        return FitRecord(
+            seconds=float(result["seconds"][0]),
+            objective=float(result["objective"][0]),
+            info={
+                "messages": [str(m) for m in result["messages"]],
+                "theta": theta,
+                "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals),
+            },
+        )
+
+    def save_rds(self, data_name: str, path: str) -> None:
+        """Write the R data bound to ``data_name`` to ``path`` with ``saveRDS``."""
+        import rpy2.robjects as ro
+
+        ro.r(f"saveRDS(get({json.dumps(data_name)}, envir = globalenv()), file = {json.dumps(path)})")
+
+
+def r_session() -> tuple[RSession | None, str | None]:
+    """Start embedded R; return the session, or None and the reason R is unavailable."""
+    try:
+        import rpy2.robjects as ro
+    except Exception as exc:  # rpy2 missing, or R missing/incompatible
+        return None, f"rpy2/R not usable: {type(exc).__name__}: {exc}"
+    versions = {"R": str(ro.r("R.version.string")[0])}
+    for _name, (pkg, _call) in R_ENGINES.items():
+        if bool(ro.r(f"nzchar(system.file(package = '{pkg}'))")[0]):
+            versions[pkg] = str(ro.r(f"as.character(utils::packageVersion('{pkg}'))")[0])
+            ro.r(f"suppressMessages(requireNamespace('{pkg}'))")
+    versions["BLAS"] = str(ro.r("extSoftVersion()[['BLAS']]")[0])
+    ro.globalenv[".mixedlab_bench_fit"] = ro.r(_R_FIT % _switch_arms())
+    return RSession(versions), None
+
+
+def r_memory(session: RSession, engine: str, formula: str, reml: bool, data_name: str, timeout: float) -> dict:
+    """Measure one fit's peak memory in a fresh ``Rscript`` process (see module docstring).
+
+    Returns a dict with ``peak_rss_growth_mb``, ``r_heap_growth_mb`` and the raw
+    figures, or ``{"error": ...}``.
+    """
+    with tempfile.TemporaryDirectory(prefix="mixedlab-bench-") as tmp:
+        rds = os.path.join(tmp, "data.rds")
+        script = os.path.join(tmp, "memory.R")
+        session.save_rds(data_name, rds)
+        with open(script, "w") as fh:
+            fh.write(_R_MEMORY_SCRIPT % _switch_arms())
+        try:
+            proc = subprocess.run(
+                ["Rscript", "--vanilla", script, rds, engine, formula, "TRUE" if reml else "FALSE"],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout:g} s"}
+        except OSError as exc:
+            return {"error": f"cannot run Rscript: {exc}"}
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["Rscript failed"])[-1]}
+    raw = json.loads(proc.stdout.strip().splitlines()[-1])
+    raw["peak_rss_growth_mb"] = raw["hwm_after_mb"] - raw["rss_before_mb"]
+    raw["method"] = "VmHWM after fit - VmRSS before (peak reset via clear_refs)" + (
+        "" if raw["peak_reset"] else "; reset FAILED, peak may include earlier allocations"
+    )
+    return raw
