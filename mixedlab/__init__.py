@@ -13,6 +13,8 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
+from mixedlab._rrandom import RRandom
+from mixedlab import datasets
 
 __version__ = "0.1.0"
 
@@ -24,4 +26,6 @@ __all__ = [
     "ModelSpecificationError",
     "FitMessage",
     "ConvergenceWarning",
+    "RRandom",
+    "datasets",
 ]
