@@ -1,0 +1,227 @@
+"""Simulated datasets of the parity corpus: generation (deterministic) and loading.
+
+The files live in ``mixedlab/data/corpus/``: ``<name>.csv`` with the data and
+``<name>.json`` with each column's type and, for factors, the level order (a CSV cannot
+carry it). Floats are written with Python's shortest round-trip ``repr`` and read back with
+``float_precision="round_trip"``, so the numbers R and mixedlab fit are bit-identical to the
+generated ones.
+
+Regenerate with ``python -m mixedlab.parity._corpus_data`` (R is needed for the two tutorial
+datasets, which are built by the tutorial's own R code with ``set.seed(123)``; the other
+designs use numpy's PCG64 generator with fixed seeds). The files are committed; tests
+never regenerate them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CORPUS_DIR", "corpus_datasets", "load_corpus_dataset", "generate"]
+
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
+
+# The seed tutorial's data-generating code (shared/seed/000_8e4b6b05ec87021c.txt),
+# verbatim apart from the final list(); R 4.2.2 reproduces the tutorial's printed digits.
+_R_TUTORIAL = r"""
+local({
+set.seed(123)
+n_schools <- 5
+n_students <- 50
+df_nested <- data.frame(
+school = factor(rep(1:n_schools, each = n_students)),
+treatment = factor(rep(rep(c("control","treated"), each = n_students/2), times = n_schools))
+)
+school_intercepts <- rnorm(n_schools, 0, 1)
+school_slopes <- rnorm(n_schools, 2, 0.5)
+df_nested$y <- 10 +
+school_intercepts[as.numeric(df_nested$school)] +
+school_slopes[as.numeric(df_nested$school)] * (df_nested$treatment == "treated") +
+rnorm(nrow(df_nested), 0, 1)
+set.seed(123)
+n_students <- 40
+n_raters <- 6
+df_crossed <- expand.grid(
+student = factor(1:n_students),
+rater = factor(1:n_raters),
+treatment = factor(c("control","treated"))
+)
+rater_intercepts <- rnorm(n_raters, 0, 2)
+rater_slopes <- rnorm(n_raters, 3, 0.7)
+df_crossed$score <- 50 +
+rater_intercepts[as.numeric(df_crossed$rater)] +
+rater_slopes[as.numeric(df_crossed$rater)] * (df_crossed$treatment == "treated") +
+rnorm(nrow(df_crossed), 0, 2)
+attr(df_crossed, "out.attrs") <- NULL
+list(nested = df_nested, crossed = df_crossed)
+})
+"""
+
+
+def _labels(prefix: str, n: int) -> list[str]:
+    width = len(str(n))
+    return [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
+
+
+def _cat(values, levels: list[str]) -> pd.Categorical:
+    return pd.Categorical(values, categories=levels)
+
+
+def _threeway() -> pd.DataFrame:
+    """Fully crossed a (8) x b (6) x c (5), one observation per cell: three crossed intercepts."""
+    rng = np.random.default_rng(20240301)
+    la, lb, lc = _labels("a", 8), _labels("b", 6), _labels("c", 5)
+    ia, ib, ic = (g.ravel() for g in np.meshgrid(range(8), range(6), range(5), indexing="ij"))
+    ea, eb, ec = rng.normal(0, 1.0, 8), rng.normal(0, 0.6, 6), rng.normal(0, 0.4, 5)
+    x = rng.uniform(0, 4, ia.size)
+    y = 5 + 0.8 * x + ea[ia] + eb[ib] + ec[ic] + rng.normal(0, 1.0, ia.size)
+    return pd.DataFrame({"y": y, "x": x, "a": _cat(np.array(la)[ia], la), "b": _cat(np.array(lb)[ib], lb),
+                         "c": _cat(np.array(lc)[ic], lc)})
+
+
+def _slope3() -> pd.DataFrame:
+    """24 subjects x a 3-level condition (levels low < mid < high, not alphabetical) x 3 reps."""
+    rng = np.random.default_rng(20240302)
+    subjects, conds = _labels("s", 24), ["low", "mid", "high"]
+    sd = np.array([2.0, 1.0, 1.5])
+    corr = np.array([[1.0, -0.4, 0.3], [-0.4, 1.0, 0.2], [0.3, 0.2, 1.0]])
+    b = rng.multivariate_normal(np.zeros(3), corr * np.outer(sd, sd), size=24)
+    si, ci, _ = (g.ravel() for g in np.meshgrid(range(24), range(3), range(3), indexing="ij"))
+    design = np.column_stack([np.ones(si.size), ci == 1, ci == 2]).astype(float)
+    y = design @ np.array([20.0, 1.5, 3.0]) + np.einsum("ij,ij->i", design, b[si]) + rng.normal(0, 1.2, si.size)
+    return pd.DataFrame({"y": y, "cond": _cat(np.array(conds)[ci], conds), "subject": _cat(np.array(subjects)[si], subjects)})
+
+
+def _weighted() -> pd.DataFrame:
+    """15 groups x 12 rows with prior weights w: residual variance sigma^2 / w."""
+    rng = np.random.default_rng(20240303)
+    groups = _labels("g", 15)
+    gi = np.repeat(np.arange(15), 12)
+    x = rng.uniform(0, 10, gi.size)
+    w = rng.uniform(0.5, 3.0, gi.size)
+    y = 3 + 0.4 * x + rng.normal(0, 1.5, 15)[gi] + rng.normal(0, 2.0, gi.size) / np.sqrt(w)
+    return pd.DataFrame({"y": y, "x": x, "w": w, "g": _cat(np.array(groups)[gi], groups)})
+
+
+def _offset() -> pd.DataFrame:
+    """12 sites x 10 rows with a known offset column ``off``."""
+    rng = np.random.default_rng(20240304)
+    sites = _labels("site", 12)
+    si = np.repeat(np.arange(12), 10)
+    x = rng.normal(0, 1, si.size)
+    off = 2 * np.log(rng.uniform(1, 5, si.size))
+    y = off + 1 + 0.5 * x + rng.normal(0, 1.0, 12)[si] + rng.normal(0, 0.8, si.size)
+    return pd.DataFrame({"y": y, "x": x, "off": off, "site": _cat(np.array(sites)[si], sites)})
+
+
+def _missing() -> pd.DataFrame:
+    """10 groups x 15 rows with NA in y, x and g, NA in an unused column, and an empty level.
+
+    Rows with NA in a *model* variable must be dropped (na.omit); NA in ``note`` (not in the
+    formula) must not drop anything; level ``g11`` has no rows and must not count as a group.
+    """
+    rng = np.random.default_rng(20240305)
+    groups = _labels("g", 11)
+    gi = np.repeat(np.arange(10), 15)
+    x = rng.normal(5, 2, gi.size)
+    y = 2 + 0.7 * x + rng.normal(0, 1.2, 10)[gi] + rng.normal(0, 1.0, gi.size)
+    note = rng.normal(0, 1, gi.size)
+    rows = rng.permutation(gi.size)
+    y[rows[:7]] = np.nan
+    x[rows[7:11]] = np.nan
+    glabels = np.array(groups, dtype=object)[gi]
+    glabels[rows[11:14]] = None
+    note[rows[14:24]] = np.nan
+    return pd.DataFrame({"y": y, "x": x, "g": _cat(glabels, groups), "note": note})
+
+
+def _singular() -> pd.DataFrame:
+    """6 groups x 5 rows with no between-group variation: lme4 estimates the group SD as 0."""
+    rng = np.random.default_rng(20240308)  # first seed from 20240306 whose REML and ML fits are both singular
+    groups = _labels("g", 6)
+    gi = np.repeat(np.arange(6), 5)
+    x = rng.uniform(0, 1, gi.size)
+    y = 1 + 0.5 * x + rng.normal(0, 1, gi.size)
+    return pd.DataFrame({"y": y, "x": x, "g": _cat(np.array(groups)[gi], groups)})
+
+
+def _tutorial() -> dict[str, pd.DataFrame]:
+    from mixedlab.parity import _rbridge
+
+    ro, _ = _rbridge._session()
+    res = ro.r(_R_TUTORIAL)
+    return {"nested": _rbridge.from_r(res.rx2("nested")), "crossed": _rbridge.from_r(res.rx2("crossed"))}
+
+
+_NUMPY_DESIGNS: dict[str, Callable[[], pd.DataFrame]] = {
+    "threeway": _threeway,
+    "slope3": _slope3,
+    "weighted": _weighted,
+    "offset": _offset,
+    "missing": _missing,
+    "singular": _singular,
+}
+
+
+def corpus_datasets() -> list[str]:
+    """Names of the corpus datasets stored in :data:`CORPUS_DIR`."""
+    return sorted(p.stem for p in CORPUS_DIR.glob("*.csv"))
+
+
+def _write(name: str, df: pd.DataFrame, origin: str) -> None:
+    columns = {}
+    for col in df.columns:
+        dtype = df[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            columns[col] = {"type": "factor", "levels": [str(c) for c in dtype.categories]}
+        else:
+            columns[col] = {"type": "numeric"}
+    meta = {"name": name, "origin": origin, "nrow": len(df), "columns": columns}
+    CORPUS_DIR.mkdir(parents=True, exist_ok=True)
+    df.to_csv(CORPUS_DIR / f"{name}.csv", index=False, lineterminator="\n")
+    (CORPUS_DIR / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def load_corpus_dataset(name: str) -> pd.DataFrame:
+    """Read corpus dataset ``name`` with its factors as Categoricals in the stored level order."""
+    meta_path = CORPUS_DIR / f"{name}.json"
+    if not meta_path.exists():
+        raise KeyError(f"no corpus dataset {name!r}; available: {corpus_datasets()}")
+    meta = json.loads(meta_path.read_text())
+    factors = [c for c, m in meta["columns"].items() if m["type"] == "factor"]
+    df = pd.read_csv(
+        CORPUS_DIR / f"{name}.csv",
+        dtype={c: str for c in factors},
+        keep_default_na=False,
+        na_values={c: [""] for c in meta["columns"]},
+        float_precision="round_trip",
+    )
+    for c in factors:
+        df[c] = pd.Categorical(df[c], categories=meta["columns"][c]["levels"])
+    for c, m in meta["columns"].items():
+        if m["type"] == "numeric":
+            df[c] = df[c].astype(float)
+    if len(df) != meta["nrow"] or list(df.columns) != list(meta["columns"]):
+        raise ValueError(f"corpus dataset {name!r} does not match its metadata; regenerate it")
+    return df
+
+
+def generate() -> list[Path]:
+    """(Re)write every corpus dataset; return the CSV paths written."""
+    written = []
+    for name, make in _NUMPY_DESIGNS.items():
+        _write(name, make(), f"mixedlab.parity._corpus_data.{make.__name__} (numpy PCG64, fixed seed)")
+        written.append(CORPUS_DIR / f"{name}.csv")
+    for name, df in _tutorial().items():
+        _write(name, df, "seed tutorial R code, set.seed(123), run in R through rpy2")
+        written.append(CORPUS_DIR / f"{name}.csv")
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance script
+    for path in generate():
+        print(path)
