@@ -1,0 +1,284 @@
+"""``build_model``: formula + data -> response, fixed and random design (lme4's ``lFormula``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._errors import DataError, ModelSpecificationError, inform
+from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
+from mixedlab.formula._fixed import model_matrix, rank_keep
+from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
+from mixedlab.formula._parser import Formula, Node, deparse, parse_formula
+from mixedlab.formula._random import (
+    BarSpec, ReTerm, check_terms, expand_bars, group_names, grouping_atoms, grouping_factor,
+    sort_order,
+)
+from mixedlab.formula._terms import Terms, expand_terms
+
+__all__ = ["build_model", "ModelFrame", "DesignSpec"]
+
+Value = Numeric | Factor
+
+
+@dataclass
+class _SideSpec:
+    """How to rebuild one model matrix (fixed part or a term's left-hand side)."""
+
+    terms: Terms
+    kinds: list[Factor | None]  # training Factor (its levels) for factors, None for numerics
+
+    def evaluate(self, ev: Evaluator, what: str) -> list[Value]:
+        out: list[Value] = []
+        for (label, node), kind in zip(self.terms.variables, self.kinds):
+            v = ev.variable(node)
+            if kind is None:
+                if isinstance(v, Factor):
+                    raise DataError(f"{label!r} was numeric when the model was fitted but is "
+                                    "categorical in the new data")
+                out.append(v)
+                continue
+            f = as_factor(v).recode(kind.levels)
+            unseen = f.codes == -2
+            if unseen.any():
+                new = sorted(set(np.asarray(as_factor(v).levels)[as_factor(v).codes[unseen]]))
+                raise DataError(f"{what}: {label!r} has level(s) {', '.join(map(repr, new[:10]))} "
+                                f"not seen when fitting (known levels: "
+                                f"{', '.join(map(repr, kind.levels[:10]))})")
+            out.append(Factor(f.codes, kind.levels, kind.logical))
+        return out
+
+
+@dataclass
+class _GroupSpec:
+    atoms: list[Node]
+    atom_levels: list[list[str]]
+    keys: np.ndarray
+    radices: np.ndarray
+
+
+@dataclass
+class DesignSpec:
+    """What ``predict()`` needs to rebuild the design for new data.
+
+    Methods
+    -------
+    fixed_matrix(newdata)
+        Fixed-effects matrix with the fitted columns (dropped ones removed).
+    term_matrices(newdata)
+        Per random term (sorted order): ``(X_t, codes)``; codes are -1 for a level
+        not seen when fitting or a missing grouping value.
+    response(newdata)
+        The response evaluated on new data.
+    """
+
+    formula: str
+    fixed: _SideSpec
+    keep: np.ndarray
+    response_node: Node
+    state: dict = field(default_factory=dict)
+    lhs: list[_SideSpec] = field(default_factory=list)
+    groups: list[_GroupSpec] = field(default_factory=list)
+
+    def _evaluator(self, newdata: pd.DataFrame) -> Evaluator:
+        check_data(newdata)
+        return Evaluator(newdata, self.formula, self.state, fitting=False)
+
+    def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
+        """Fixed-effects model matrix for ``newdata`` (missing values give NaN rows)."""
+        ev = self._evaluator(newdata)
+        vals = self.fixed.evaluate(ev, "newdata")
+        X, _ = model_matrix(self.fixed.terms, vals, len(newdata))
+        return X[:, self.keep]
+
+    def term_matrices(self, newdata: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Random-term matrices and level codes for ``newdata``, in the fitted term order."""
+        ev = self._evaluator(newdata)
+        m = len(newdata)
+        out = []
+        for side, grp in zip(self.lhs, self.groups):
+            X, _ = model_matrix(side.terms, side.evaluate(ev, "newdata"), m)
+            key = np.zeros(m, dtype=np.int64)
+            bad = np.zeros(m, dtype=bool)
+            for node, levels, r in zip(grp.atoms, grp.atom_levels, grp.radices):
+                f = as_factor(ev.variable(node)).recode(levels)
+                bad |= f.codes < 0
+                key = key * r + np.maximum(f.codes, 0)
+            pos = np.searchsorted(grp.keys, key)
+            pos = np.minimum(pos, len(grp.keys) - 1)
+            found = (grp.keys[pos] == key) & ~bad
+            out.append((X, np.where(found, pos, -1).astype(np.int64)))
+        return out
+
+    def response(self, newdata: pd.DataFrame) -> np.ndarray:
+        """The response evaluated on ``newdata``."""
+        v = self._evaluator(newdata).variable(self.response_node)
+        if not isinstance(v, Numeric):
+            raise DataError("the response is not numeric in the new data")
+        return v.values
+
+
+@dataclass
+class ModelFrame:
+    """The parsed model: response, fixed design, random terms (see :func:`build_model`)."""
+
+    formula: str
+    response_name: str
+    y: np.ndarray
+    X: np.ndarray
+    fixed_names: list[str]
+    dropped_fixed: list[str]
+    terms: list[ReTerm]
+    weights: np.ndarray | None
+    offset: np.ndarray | None
+    n_dropped_na: int
+    rows: np.ndarray
+    frame: pd.DataFrame
+    spec: DesignSpec
+    parsed: Formula
+
+    @property
+    def n(self) -> int:
+        """Number of observations used."""
+        return self.y.shape[0]
+
+    def __repr__(self) -> str:
+        grp = ", ".join(f"{t.group}[{t.n_levels}]x{t.columns}" for t in self.terms)
+        return (f"ModelFrame({self.formula!r}: n={self.n}, fixed={self.fixed_names}, "
+                f"random={grp})")
+
+
+def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
+                na_action: str = "omit") -> ModelFrame:
+    """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 formula, e.g. ``"Reaction ~ Days + (1 + Days | Subject)"``.
+    data : pandas.DataFrame
+        Never modified.
+    weights, offset : str or array-like, optional
+        A column name or one value per row of ``data``.
+    na_action : {"omit", "fail"}
+        ``"omit"`` drops incomplete rows (R's ``na.omit``); ``"fail"`` raises.
+
+    Returns
+    -------
+    ModelFrame
+
+    Raises
+    ------
+    FormulaError, DataError, ModelSpecificationError
+    """
+    if na_action not in ("omit", "fail"):
+        raise ValueError(f"na_action must be 'omit' or 'fail', not {na_action!r}")
+    parsed = parse_formula(formula)
+    if parsed.response is None:
+        raise ModelSpecificationError(
+            f"formula {formula!r} has no response; write it as 'y ~ ...'")
+    if not parsed.random:
+        raise ModelSpecificationError(
+            "No random effects terms specified in formula: add a term such as '(1 | group)', "
+            "or, for a model without random effects, use ordinary regression "
+            "(e.g. statsmodels OLS or numpy.linalg.lstsq)")
+    data = check_data(data)
+    n_all = len(data)
+
+    fixed_terms = expand_terms(parsed.fixed, formula)
+    bars: list[BarSpec] = expand_bars(parsed.random, formula)
+    lhs_terms = [expand_terms(b.lhs, formula) for b in bars]
+
+    # Evaluate every variable on the whole data first, then drop incomplete rows
+    # (R's model.frame then na.omit): stateful transforms see the full column.
+    state: dict = {}
+    ev = Evaluator(data, formula, state, fitting=True)
+    values: dict[str, Value] = {}
+    resp_label = deparse(parsed.response)
+    y_val = ev.variable(parsed.response)
+    if not isinstance(y_val, Numeric):
+        raise DataError(f"the response {resp_label!r} must be numeric, but it is categorical "
+                        f"(levels {', '.join(map(repr, y_val.levels[:5]))}); lmer fits a numeric "
+                        "outcome (convert it, or use a GLMM for a binary outcome)")
+    values[resp_label] = y_val
+    for lab, node in fixed_terms.variables:
+        values.setdefault(lab, ev.variable(node))
+    for t in lhs_terms:
+        for lab, node in t.variables:
+            values.setdefault(lab, ev.variable(node))
+    for b in bars:
+        for node in grouping_atoms(b.group):
+            values.setdefault(deparse(node), as_factor(ev.variable(node)))
+    named: dict[str, Any] = dict(values)
+    w = extra_vector(weights, data, "weights")
+    off = extra_vector(offset, data, "offset")
+    if w is not None:
+        named["(weights)"] = w
+    if off is not None:
+        named["(offset)"] = off
+    rows, n_dropped = rows_to_use(named, n_all)
+    if n_dropped and na_action == "fail":
+        raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")
+
+    # Subset and drop unused factor levels (model.frame's drop.unused.levels = TRUE).
+    sub: dict[str, Value] = {}
+    for lab, v in values.items():
+        v = v.take(rows)
+        sub[lab] = v.drop_unused() if isinstance(v, Factor) else v
+    n = rows.size
+
+    # Fixed effects.
+    fvals = [sub[lab] for lab, _ in fixed_terms.variables]
+    X_full, names_full = model_matrix(fixed_terms, fvals, n)
+    keep = rank_keep(X_full)
+    dropped = [nm for nm, k in zip(names_full, keep) if not k]
+    if dropped:
+        d = len(dropped)
+        inform(f"fixed-effect model matrix is rank deficient so dropping {d} "
+               f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
+    X = np.ascontiguousarray(X_full[:, keep])
+    fixed_spec = _SideSpec(fixed_terms, [v if isinstance(v, Factor) else None for v in fvals])
+
+    # Random effects, in formula order, then sorted as mkReTrms does.
+    raw: list[tuple[ReTerm, _SideSpec, _GroupSpec]] = []
+    for b, lt in zip(bars, lhs_terms):
+        lv = [sub[lab] for lab, _ in lt.variables]
+        Xt, cn = model_matrix(lt, lv, n)
+        atoms = grouping_atoms(b.group)
+        f, keys, atom_levels, radices = grouping_factor([sub[deparse(a)] for a in atoms])
+        term = ReTerm(group=b.factor, factor=b.factor, columns=cn, X=Xt, codes=f.codes,
+                      levels=f.levels, text=b.text)
+        raw.append((term, _SideSpec(lt, [v if isinstance(v, Factor) else None for v in lv]),
+                    _GroupSpec(atoms, atom_levels, keys, radices)))
+    order = sort_order([r[0].n_levels for r in raw])
+    raw = [raw[i] for i in order]
+    names = group_names([r[0].factor for r in raw])
+    terms = [ReTerm(group=nm, factor=t.factor, columns=t.columns, X=t.X, codes=t.codes,
+                    levels=t.levels, text=t.text) for nm, (t, _, _) in zip(names, raw)]
+    for t in terms:
+        if t.k == 0:
+            raise ModelSpecificationError(f"random-effect term ({t.text}) has no columns")
+    check_terms(terms, n)
+
+    spec = DesignSpec(formula=formula, fixed=fixed_spec, keep=keep,
+                      response_node=parsed.response, state=state,
+                      lhs=[r[1] for r in raw], groups=[r[2] for r in raw])
+    return ModelFrame(
+        formula=formula,
+        response_name=resp_label,
+        y=np.ascontiguousarray(sub[resp_label].values, dtype=np.float64),  # type: ignore[union-attr]
+        X=X,
+        fixed_names=[nm for nm, k in zip(names_full, keep) if k],
+        dropped_fixed=dropped,
+        terms=terms,
+        weights=None if w is None else w[rows],
+        offset=None if off is None else off[rows],
+        n_dropped_na=int(n_dropped),
+        rows=rows,
+        frame=frame_table(sub, data.index[rows]),
+        spec=spec,
+        parsed=parsed,
+    )

@@ -1,0 +1,102 @@
+"""Data checks and missing-value handling for the model frame (R's ``model.frame`` + ``na.omit``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._errors import DataError
+from mixedlab.formula._evaluate import Factor, Numeric
+
+__all__ = ["check_data", "extra_vector", "rows_to_use", "frame_table"]
+
+
+def check_data(data: Any) -> pd.DataFrame:
+    """Require a pandas DataFrame with at least one row."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}; "
+                        "wrap it with pandas.DataFrame(...)")
+    if len(data) == 0:
+        raise DataError("the data has no rows")
+    return data
+
+
+def extra_vector(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
+    """Resolve ``weights=`` or ``offset=``: a column name, an array of ``len(data)``, or None."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec not in data.columns:
+            raise DataError(f"{what} column {spec!r} is not in the data")
+        col = data[spec]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            raise DataError(f"{what} column {spec!r} must be numeric")
+        vals = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        try:
+            arr = np.asarray(spec.to_numpy(dtype=np.float64, na_value=np.nan)
+                             if isinstance(spec, pd.Series) else spec, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{what} must be numeric") from None
+        if arr.ndim != 1 or arr.shape[0] != len(data):
+            raise DataError(f"{what} has length {arr.size} but the data has {len(data)} rows; "
+                            "give one value per row (or a column name)")
+        vals = arr.copy()
+    if what == "weights" and np.any(vals[~np.isnan(vals)] < 0):
+        k = int(np.sum(vals[~np.isnan(vals)] < 0))
+        raise DataError(f"negative weights not allowed ({k} negative value{'s' if k > 1 else ''}); "
+                        "weights are inverse variances and must be >= 0")
+    return vals
+
+
+def rows_to_use(named: dict[str, Numeric | Factor | np.ndarray], n: int) -> tuple[np.ndarray, int]:
+    """Rows complete in every variable (``na.omit``), after the infinite-value check.
+
+    Returns ``(rows, n_dropped)``.
+
+    Raises
+    ------
+    DataError
+        If some kept row has an infinite value, or no row is complete.
+    """
+    missing = np.zeros(n, dtype=bool)
+    for v in named.values():
+        if isinstance(v, Factor):
+            missing |= v.codes < 0
+        else:
+            missing |= np.isnan(v.values if isinstance(v, Numeric) else v)
+    rows = np.flatnonzero(~missing)
+    inf_cols: list[str] = []
+    inf_rows = np.zeros(rows.shape[0], dtype=bool)
+    for name, v in named.items():
+        if isinstance(v, Factor):
+            continue
+        vals = (v.values if isinstance(v, Numeric) else v)[rows]
+        bad = np.isinf(vals)
+        if bad.any():
+            inf_cols.append(name)
+            inf_rows |= bad
+    if inf_cols:
+        k = int(inf_rows.sum())
+        raise DataError(f"{k} row{'s have' if k > 1 else ' has'} infinite values (in "
+                        f"{', '.join(repr(c) for c in inf_cols)}); remove those rows or "
+                        "replace Inf with NaN to have them dropped as missing")
+    if rows.size == 0:
+        raise DataError(f"no rows left: every one of the {n} rows has a missing value in "
+                        f"at least one of {', '.join(repr(c) for c in named)}")
+    return rows, n - rows.size
+
+
+def frame_table(values: dict[str, Numeric | Factor], index: pd.Index) -> pd.DataFrame:
+    """The model frame as a DataFrame (R's ``model.frame``): evaluated variables by label."""
+    cols: dict[str, Any] = {}
+    for label, v in values.items():
+        if isinstance(v, Numeric):
+            cols[label] = v.values.copy()
+        elif v.logical:
+            cols[label] = v.codes.astype(bool)
+        else:
+            cols[label] = pd.Categorical.from_codes(v.codes, categories=pd.Index(v.levels, dtype=object))
+    return pd.DataFrame(cols, index=index)

@@ -1,0 +1,405 @@
+"""Recursive-descent parser for R's formula language.
+
+Operator precedence follows R's grammar (lowest first): ``~``; ``|`` ``||``;
+``&`` ``&&``; unary ``!``; comparisons; binary ``+`` ``-``; ``*`` ``/``;
+``%op%``; ``:``; unary ``+`` ``-``; ``^`` (right associative); calls.
+The result is a small immutable AST whose :func:`deparse` prints an expression
+the way R's ``deparse`` does, so that column names match R's
+(``I(x^2)``, ``log(x + 1)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mixedlab.formula._rtext import format_double
+from mixedlab.formula._tokens import Token, caret_error, tokenize
+
+__all__ = [
+    "Node", "Num", "Name", "Str", "Call", "BinOp", "UnaryOp", "Paren",
+    "Formula", "parse_formula", "deparse", "is_bar", "find_bars",
+]
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base class of AST nodes; ``pos`` is the character offset in the formula."""
+
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Num(Node):
+    """A numeric literal, kept as written (``"1"``, ``"2.5"``, ``"1L"``)."""
+
+    text: str
+
+    @property
+    def value(self) -> float:
+        return float(self.text.rstrip("L"))
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A variable name (a data column, or TRUE/FALSE/pi)."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Str(Node):
+    """A string literal."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function call ``fn(args..., name = value...)``."""
+
+    fn: str
+    args: tuple[Node, ...]
+    kwargs: tuple[tuple[str, Node], ...] = ()
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    """A binary operator application; ``op`` is R's spelling (``"+"``, ``"|"``, ``"%in%"``)."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class UnaryOp(Node):
+    """A unary operator: ``-``, ``+`` or ``!``."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Paren(Node):
+    """An expression in parentheses (kept: R keeps them in deparsed names)."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed two-sided (or one-sided) formula.
+
+    Attributes
+    ----------
+    text : str
+        The formula as given.
+    response : Node or None
+        The left-hand side.
+    rhs : Node
+        The whole right-hand side.
+    fixed : Node
+        The right-hand side with the random-effect terms removed (lme4's
+        ``nobars``); ``Num("1")`` when nothing is left.
+    random : tuple of BinOp
+        The random-effect terms (``|`` or ``||`` nodes, lme4's ``findbars``
+        before expansion), in formula order.
+    """
+
+    text: str
+    response: Node | None
+    rhs: Node
+    fixed: Node
+    random: tuple[BinOp, ...]
+
+    def __str__(self) -> str:
+        lhs = deparse(self.response) + " " if self.response is not None else ""
+        return f"{lhs}~ {deparse(self.rhs)}"
+
+
+# Binary precedence levels, lowest first; each entry: (operators, right_assoc).
+_BINARY_LEVELS: list[tuple[frozenset[str], bool]] = [
+    (frozenset({"|", "||"}), False),
+    (frozenset({"&", "&&"}), False),
+    # level 2 is unary "!" (handled specially)
+    (frozenset({"==", "!=", "<", ">", "<=", ">="}), False),
+    (frozenset({"+", "-"}), False),
+    (frozenset({"*", "/"}), False),
+    (frozenset({"%"}), False),  # any %op%
+    (frozenset({":"}), False),
+]
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks: list[Token] = tokenize(text)
+        self.i = 0
+
+    # -- helpers ---------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.i]
+
+    def advance(self) -> Token:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def error(self, problem: str, pos: int | None = None):
+        return caret_error(self.text, self.tok.pos if pos is None else pos, problem)
+
+    def expect(self, op: str) -> Token:
+        if self.tok.kind == "op" and self.tok.text == op:
+            return self.advance()
+        found = "end of formula" if self.tok.kind == "end" else repr(self.tok.text)
+        raise self.error(f"expected {op!r} but found {found}")
+
+    def at_op(self, ops) -> bool:
+        t = self.tok
+        if t.kind != "op":
+            return False
+        if "%" in ops and t.text.startswith("%"):
+            return True
+        return t.text in ops
+
+    # -- grammar ---------------------------------------------------------
+    def formula(self) -> tuple[Node | None, Node]:
+        if self.tok.kind == "end":
+            raise self.error("the formula is empty; write e.g. 'y ~ x + (1 | g)'")
+        lhs = None
+        if not self.at_op({"~"}):
+            lhs = self.binary(0)
+        if not self.at_op({"~"}):
+            raise self.error("expected '~' after the response"
+                             if self.tok.kind == "end" else f"unexpected {self.tok.text!r}")
+        self.advance()
+        if self.tok.kind == "end":
+            raise self.error("the right-hand side of the formula is missing")
+        rhs = self.binary(0)
+        if self.tok.kind != "end":
+            raise self.error(f"unexpected {self.tok.text!r}")
+        return lhs, rhs
+
+    def binary(self, level: int) -> Node:
+        if level == 2:  # unary "!" sits between & and comparisons
+            if self.at_op({"!"}):
+                t = self.advance()
+                return UnaryOp("!", self.binary(2), pos=t.pos)
+            return self.binary(3)
+        if level > len(_BINARY_LEVELS):
+            return self.unary()
+        ops, _ = _BINARY_LEVELS[level if level < 2 else level - 1]
+        left = self.binary(level + 1)
+        while self.at_op(ops):
+            t = self.advance()
+            if self.tok.kind == "end":
+                raise self.error(f"the formula ends after {t.text!r}; a term is missing")
+            right = self.binary(level + 1)
+            left = BinOp(t.text, left, right, pos=t.pos)
+        return left
+
+    def unary(self) -> Node:
+        if self.at_op({"-", "+"}):
+            t = self.advance()
+            return UnaryOp(t.text, self.unary(), pos=t.pos)
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        if self.at_op({"^", "**"}):
+            t = self.advance()
+            exponent = self.unary()  # right associative; 2^-1 allowed as in R
+            return BinOp("^", base, exponent, pos=t.pos)
+        return base
+
+    def postfix(self) -> Node:
+        node = self.atom()
+        while self.at_op({"(", "["}):
+            if self.tok.text == "[":
+                raise self.error("indexing with [ ] is not supported in formulas; "
+                                 "make a new column instead")
+            if not isinstance(node, Name):
+                raise self.error("only named functions can be called")
+            open_tok = self.advance()
+            args: list[Node] = []
+            kwargs: list[tuple[str, Node]] = []
+            if not self.at_op({")"}):
+                while True:
+                    if (self.tok.kind == "name" and self.toks[self.i + 1].kind == "op"
+                            and self.toks[self.i + 1].text == "="):
+                        key = self.advance().text
+                        self.advance()
+                        kwargs.append((key, self.binary(0)))
+                    else:
+                        if kwargs:
+                            raise self.error("positional argument after a named one")
+                        args.append(self.binary(0))
+                    if self.at_op({","}):
+                        self.advance()
+                        continue
+                    break
+            if not self.at_op({")"}):
+                raise self.error(f"expected ')' to close the call of {node.id}() "
+                                 f"opened at column {open_tok.pos + 1}")
+            self.advance()
+            node = Call(node.id, tuple(args), tuple(kwargs), pos=node.pos)
+        return node
+
+    def atom(self) -> Node:
+        t = self.tok
+        if t.kind == "num":
+            self.advance()
+            return Num(t.text, pos=t.pos)
+        if t.kind == "name":
+            self.advance()
+            return Name(t.text, pos=t.pos)
+        if t.kind == "str":
+            self.advance()
+            return Str(t.text, pos=t.pos)
+        if t.kind == "op" and t.text == "(":
+            self.advance()
+            if self.at_op({")"}):
+                raise self.error("empty parentheses")
+            inner = self.binary(0)
+            if not self.at_op({")"}):
+                found = "end of formula" if self.tok.kind == "end" else repr(self.tok.text)
+                raise self.error(f"expected ')' to close the '(' at column {t.pos + 1}, "
+                                 f"found {found}")
+            self.advance()
+            return Paren(inner, pos=t.pos)
+        if t.kind == "end":
+            raise self.error("the formula ends where a term was expected")
+        raise self.error(f"unexpected {t.text!r}")
+
+
+# -- deparse ---------------------------------------------------------------
+# R's deparse writes these binary operators without surrounding spaces.
+_TIGHT = {"^", ":", "/", "%%", "%/%"}
+
+
+def deparse(node: Node | None) -> str:
+    """Print ``node`` as R's ``deparse`` would (``x^2``, ``x + 1``, ``1 + x | g``)."""
+    if node is None:
+        return ""
+    if isinstance(node, Num):
+        if node.text.endswith("L"):
+            return node.text
+        return format_double(node.value)
+    if isinstance(node, Name):
+        return node.id if _is_syntactic(node.id) else f"`{node.id}`"
+    if isinstance(node, Str):
+        return f'"{node.value}"'
+    if isinstance(node, Paren):
+        return f"({deparse(node.inner)})"
+    if isinstance(node, UnaryOp):
+        return f"{node.op}{deparse(node.operand)}"
+    if isinstance(node, BinOp):
+        sep = node.op if node.op in _TIGHT else f" {node.op} "
+        return f"{deparse(node.left)}{sep}{deparse(node.right)}"
+    if isinstance(node, Call):
+        parts = [deparse(a) for a in node.args]
+        parts += [f"{k} = {deparse(v)}" for k, v in node.kwargs]
+        return f"{node.fn}({', '.join(parts)})"
+    raise TypeError(f"not a formula node: {node!r}")
+
+
+def _is_syntactic(name: str) -> bool:
+    if not name or name[0].isdigit() or name[0] == "_":
+        return False
+    if name[0] == "." and len(name) > 1 and name[1].isdigit():
+        return False
+    return all(c.isalnum() or c in "._" for c in name)
+
+
+# -- bars ------------------------------------------------------------------
+def is_bar(node: Node) -> bool:
+    """True when ``node`` is a random-effect term ``lhs | g`` or ``lhs || g``."""
+    return isinstance(node, BinOp) and node.op in ("|", "||")
+
+
+def _strip_parens(node: Node) -> Node:
+    while isinstance(node, Paren):
+        node = node.inner
+    return node
+
+
+def _contains_bar(node: Node) -> bool:
+    node = _strip_parens(node)
+    if is_bar(node):
+        return True
+    if isinstance(node, BinOp):
+        return _contains_bar(node.left) or _contains_bar(node.right)
+    if isinstance(node, UnaryOp):
+        return _contains_bar(node.operand)
+    return False
+
+
+def find_bars(rhs: Node, text: str) -> tuple[Node | None, list[BinOp]]:
+    """Split a right-hand side into its fixed part and its bar terms.
+
+    Bars are found through ``+`` chains and parentheses, as lme4's
+    ``findbars``/``nobars`` do. Returns ``(fixed, bars)``; ``fixed`` is None when
+    only bars were present (the caller then uses the implicit intercept).
+    """
+    bars: list[BinOp] = []
+
+    def walk(node: Node) -> Node | None:
+        inner = _strip_parens(node)
+        if is_bar(inner):
+            assert isinstance(inner, BinOp)
+            if _contains_bar(inner.left) or _contains_bar(inner.right):
+                raise caret_error(text, inner.pos, "a random-effect term cannot contain another '|'")
+            bars.append(inner)
+            return None
+        if isinstance(inner, BinOp) and inner.op == "+":
+            left = walk(inner.left)
+            right = walk(inner.right)
+            if left is None:
+                return right
+            if right is None:
+                return left
+            return BinOp("+", left, right, pos=inner.pos)
+        if isinstance(inner, BinOp) and inner.op == "-" and not _contains_bar(inner.right):
+            # "(1 | g) - 1": bars on the left of a minus, removals on the right
+            left = walk(inner.left)
+            return BinOp("-", Num("1", pos=inner.pos) if left is None else left,
+                         inner.right, pos=inner.pos)
+        if _contains_bar(node):
+            raise caret_error(text, node.pos,
+                              "random-effect terms '(... | g)' can only be added with '+'")
+        return node
+
+    fixed = walk(rhs)
+    return fixed, bars
+
+
+def parse_formula(formula: str) -> Formula:
+    """Parse an R model formula.
+
+    Parameters
+    ----------
+    formula : str
+        E.g. ``"Reaction ~ Days + (1 + Days | Subject)"``.
+
+    Returns
+    -------
+    Formula
+        With ``response``, ``rhs``, ``fixed`` (bars removed) and ``random``
+        (the bar terms).
+
+    Raises
+    ------
+    FormulaError
+        When the text is not a formula; the message shows it with a caret under
+        the fault.
+    """
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ x + (1 | g)', "
+                        f"not {type(formula).__name__}")
+    p = _Parser(formula)
+    lhs, rhs = p.formula()
+    fixed, bars = find_bars(rhs, formula)
+    if fixed is None:
+        fixed = Num("1", pos=rhs.pos)
+    return Formula(formula, lhs, rhs, fixed, tuple(bars))
