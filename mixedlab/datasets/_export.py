@@ -20,6 +20,7 @@ import datetime as _dt
 import gzip
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,10 @@ def _r_literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Inf" if value > 0 else "-Inf"
         return repr(value)
     if isinstance(value, (list, tuple)):
         return "c(" + ", ".join(_r_literal(v) for v in value) + ")"
