@@ -13,6 +13,9 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
+from mixedlab._fit import LmerFit
+from mixedlab._lmer import lmer
+from mixedlab._optimize import LmerControl
 from mixedlab._rrandom import RRandom
 from mixedlab import datasets
 
@@ -20,6 +23,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "lmer",
+    "LmerFit",
+    "LmerControl",
     "MixedLabError",
     "FormulaError",
     "DataError",

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from mixedlab._errors import ModelSpecificationError
 from mixedlab._optimize import OptimResult
@@ -18,6 +17,7 @@ from mixedlab._pls import (
     conditional_variances,
     profiled_deviance,
     random_effects_matrix,
+    solve_triangular,
 )
 
 __all__ = ["LmerFit", "ReTermInfo"]
@@ -132,7 +132,11 @@ class LmerFit:
                         cor = S[i, j] / (sd[i] * sd[j])
                     rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
         rows.append(("Residual", None, None, s2, self.sigma))
-        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        out = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        # keep None (R's NA) in the name columns rather than letting pandas infer NaN
+        for col in ("grp", "var1", "var2"):
+            out[col] = pd.Series([r[("grp", "var1", "var2").index(col)] for r in rows], dtype=object)
+        return out
 
     def varcorr_matrices(self) -> dict[str, pd.DataFrame]:
         """Per group the covariance matrix of its random effects (``VarCorr(m)[[g]]``)."""

@@ -30,13 +30,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack, solve_triangular
+from scipy.linalg import lapack
 
 from mixedlab._theta import TermShape, ThetaLayout
 
 __all__ = ["CrossProducts", "PLSFactor", "PLSSolution", "random_effects_matrix"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
+
+
+def solve_triangular(L: np.ndarray, B: np.ndarray, lower: bool = True, trans: str = "N") -> np.ndarray:
+    """Solve L x = B (``trans="N"``) or Lᵀ x = B (``"T"``) with LAPACK's dtrtrs.
+
+    scipy.linalg.solve_triangular carries milliseconds of per-call overhead in
+    scipy 1.17, which dominates small models; the LAPACK routine does not.
+    """
+    if L.shape[0] == 0:
+        return np.array(B, dtype=float, copy=True)
+    x, info = lapack.dtrtrs(L, B, lower=int(lower), trans=0 if trans == "N" else 1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"triangular solve failed (dtrtrs info {info})")
+    return x
 
 
 def random_effects_matrix(
@@ -174,6 +188,28 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         d = t / l11
         D = d.reshape(-1, 1, 1)
         logdet11 = float(np.sum(np.log(l11)))
+    elif k1 == 2:
+        # closed-form 2×2 Cholesky per level, vectorised over levels
+        a, b_, c = T1[0, 0], T1[1, 0], T1[1, 1]
+        A = cp.A11
+        a00, a01, a11 = A[:, 0, 0], A[:, 0, 1], A[:, 1, 1]
+        # M = Tᵀ A T + I with T = [[a, 0], [b, c]]
+        m00 = a * a * a00 + 2.0 * a * b_ * a01 + b_ * b_ * a11 + 1.0
+        m10 = a * c * a01 + b_ * c * a11
+        m11 = c * c * a11 + 1.0
+        l00 = np.sqrt(m00)
+        l10 = m10 / l00
+        l11 = np.sqrt(m11 - l10 * l10)
+        L11 = np.zeros((cp.L1, 2, 2))
+        L11[:, 0, 0], L11[:, 1, 0], L11[:, 1, 1] = l00, l10, l11
+        # D = T L⁻ᵀ with L⁻¹ = [[1/l00, 0], [−l10/(l00 l11), 1/l11]]
+        i00, i10, i11 = 1.0 / l00, -l10 / (l00 * l11), 1.0 / l11
+        D = np.empty((cp.L1, 2, 2))
+        D[:, 0, 0] = a * i00
+        D[:, 0, 1] = a * i10
+        D[:, 1, 0] = b_ * i00
+        D[:, 1, 1] = b_ * i10 + c * i11
+        logdet11 = float(np.log(l00 * l11).sum())
     else:
         M = T1.T @ cp.A11 @ T1
         idx = np.arange(k1)
@@ -187,6 +223,12 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     if cp.dense21:
         if k1 == 1:
             B = cp.A21[:, :, 0] * d
+        elif k1 == 2:
+            A0, A1 = cp.A21[:, :, 0], cp.A21[:, :, 1]
+            B = np.empty((cp.m, cp.L1, 2))
+            B[:, :, 0] = A0 * D[:, 0, 0] + A1 * D[:, 1, 0]
+            B[:, :, 1] = A0 * D[:, 0, 1] + A1 * D[:, 1, 1]
+            B = B.reshape(cp.m, -1)
         else:
             B = np.einsum("mgi,gij->mgj", cp.A21, D).reshape(cp.m, -1)
         S = cp.A22 - B @ B.T
@@ -222,8 +264,9 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         )
     diag = np.diagonal(L22)
     q2, p = cp.q2, cp.p
-    ldL2 = 2.0 * (logdet11 + float(np.sum(np.log(diag[:q2]))))
-    ldRX2 = 2.0 * float(np.sum(np.log(diag[q2 : q2 + p])))
+    logd = np.log(diag[: m - 1])
+    ldL2 = 2.0 * (logdet11 + float(logd[:q2].sum()))
+    ldRX2 = 2.0 * float(logd[q2:].sum())
     # the y pivot is r²(θ) itself; a perfect fit leaves it at (or numerically below) zero
     pwrss = float(diag[m - 1] ** 2) if info == 0 else 0.0
     return PLSFactor(theta=np.array(theta, dtype=float), L11=L11, D=D, L22=L22,
