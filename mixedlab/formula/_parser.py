@@ -293,15 +293,39 @@ def deparse(node: Node | None) -> str:
     if isinstance(node, Paren):
         return f"({deparse(node.inner)})"
     if isinstance(node, UnaryOp):
-        return f"{node.op}{deparse(node.operand)}"
+        inner = deparse(node.operand)
+        if isinstance(node.operand, BinOp) and _precedence(node.operand.op) < 10:
+            inner = f"({inner})"
+        return f"{node.op}{inner}"
     if isinstance(node, BinOp):
         sep = node.op if node.op in _TIGHT else f" {node.op} "
-        return f"{deparse(node.left)}{sep}{deparse(node.right)}"
+        prec = _precedence(node.op)
+        left, right = deparse(node.left), deparse(node.right)
+        # R's deparse adds the parentheses a built call needs: g:(a:b), (a + b)^2.
+        if isinstance(node.left, BinOp) and (_precedence(node.left.op) < prec or (
+                node.op == "^" and _precedence(node.left.op) == prec)):
+            left = f"({left})"
+        if isinstance(node.right, BinOp) and (_precedence(node.right.op) < prec or (
+                node.op != "^" and _precedence(node.right.op) == prec)):
+            right = f"({right})"
+        return f"{left}{sep}{right}"
     if isinstance(node, Call):
         parts = [deparse(a) for a in node.args]
         parts += [f"{k} = {deparse(v)}" for k, v in node.kwargs]
         return f"{node.fn}({', '.join(parts)})"
     raise TypeError(f"not a formula node: {node!r}")
+
+
+def _precedence(op: str) -> int:
+    """Binding strength of a binary operator in R's grammar (higher binds tighter)."""
+    if op == "^":
+        return 10
+    if op.startswith("%"):
+        return 6
+    for i, (ops, _) in enumerate(_BINARY_LEVELS):
+        if op in ops:
+            return i + 1
+    return 0
 
 
 def _is_syntactic(name: str) -> bool:
