@@ -1,0 +1,460 @@
+"""lme4's printed summary of a linear mixed model, character for character.
+
+:class:`LmerSummary` renders what R's ``print(summary(m))`` writes for an
+``lmerMod`` (lme4 1.1-31, ``print.summary.merMod``):
+
+* the title line (``methTitle``), ``Formula:``/``Data:`` (``.prt.call``),
+* the REML criterion or, for ML fits, the AIC/BIC/logLik/deviance/df.resid
+  table (``.prt.aictab``),
+* the quantiles of the scaled Pearson residuals (``.prt.resids``),
+* the random-effects table (``formatVC``) and the group sizes (``.prt.grps``),
+* the fixed-effects table (``printCoefmat``),
+* the correlation of the fixed effects (shown when 1 < p <= 12, lme4's
+  ``lme4.summary.cor.max``),
+* the fit warnings and the optimizer/convergence lines (``.prt.warn``).
+
+:func:`format_varcorr` is ``print(VarCorr(m))``. Numbers go through
+:mod:`mixedlab._rformat`, which reproduces R's ``format``/``round`` rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._rformat import (
+    abbreviate,
+    cat_fill,
+    deparse_formula,
+    format_cat_number,
+    format_num,
+    print_matrix,
+    print_named_vector,
+    quantile7,
+    r_round,
+    zapsmall,
+)
+
+__all__ = ["LmerSummary", "format_varcorr", "varcorr_table", "COR_MAX"]
+
+COR_MAX = 12  # getOption("lme4.summary.cor.max")
+_SUMMARY_DIGITS = 4  # max(3, getOption("digits") - 3)
+_VARCORR_DIGITS = 5  # max(3, getOption("digits") - 2)
+_SINGULAR_MSG = "boundary (singular) fit: see help('isSingular')"
+# Messages lme4 attaches to the fixed-effects model matrix (X attributes
+# "msgRankdrop", "msgScaleX"); summary prints them under "fit warnings:".
+_X_MSG_PREFIXES = (
+    "fixed-effect model matrix is rank deficient",
+    "Some predictor variables are on very different scales",
+)
+
+
+# ---------------------------------------------------------------------------
+# random effects
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ReGroup:
+    """One block of ``VarCorr``: a group's term names, std. deviations and correlations."""
+
+    name: str
+    terms: list[str]
+    sd: np.ndarray
+    corr: np.ndarray
+
+
+def _isnull(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+def _varcorr_groups(varcorr: pd.DataFrame) -> tuple[list[_ReGroup], float | None]:
+    """Split ``as.data.frame(VarCorr(m))`` rows back into per-group blocks."""
+    groups: dict[str, _ReGroup] = {}
+    sigma = None
+    covrows = []
+    for row in varcorr.itertuples(index=False):
+        grp, var1, var2, sdcor = row.grp, row.var1, row.var2, float(row.sdcor)
+        if grp == "Residual" and _isnull(var1):
+            sigma = sdcor
+            continue
+        g = groups.setdefault(grp, _ReGroup(grp, [], np.empty(0), np.empty((0, 0))))
+        if _isnull(var2):
+            g.terms.append(str(var1))
+            g.sd = np.append(g.sd, sdcor)
+        else:
+            covrows.append((grp, str(var1), str(var2), sdcor))
+    for g in groups.values():
+        k = len(g.terms)
+        g.corr = np.eye(k)
+    for grp, v1, v2, r in covrows:
+        g = groups[grp]
+        i, j = g.terms.index(v1), g.terms.index(v2)
+        g.corr[i, j] = g.corr[j, i] = r
+    return list(groups.values()), sigma
+
+
+def varcorr_table(
+    varcorr: pd.DataFrame, digits: int = _VARCORR_DIGITS, comp: Sequence[str] = ("Std.Dev.",)
+) -> tuple[list[str], list[list[str]]]:
+    """lme4's ``formatVC``: the column labels and cells of the random-effects table.
+
+    Parameters
+    ----------
+    varcorr : pandas.DataFrame
+        ``as.data.frame(VarCorr(m))`` (columns grp, var1, var2, vcov, sdcor).
+    digits : int
+        Significant digits for variances and standard deviations; correlations
+        get ``max(2, digits - 2)`` decimals.
+    comp : sequence of {"Variance", "Std.Dev."}
+        Which columns to show, in this order.
+    """
+    for c in comp:
+        if c not in ("Variance", "Std.Dev."):
+            raise ValueError(f"comp must hold 'Variance' and/or 'Std.Dev.', not {c!r}")
+    if not comp:
+        raise ValueError("comp must show variances or standard deviations (or both)")
+    groups, sigma = _varcorr_groups(varcorr)
+    sds = np.concatenate([g.sd for g in groups] + ([np.array([sigma])] if sigma is not None else []))
+    names_ = [t for g in groups for t in g.terms] + ([""] if sigma is not None else [])
+    grp_col = []
+    for g in groups:
+        grp_col += [g.name] + [""] * (len(g.terms) - 1)
+    if sigma is not None:
+        grp_col.append("Residual")
+    colnames = ["Groups", "Name", *comp]
+    cols = [grp_col, names_]
+    for c in comp:
+        # R squares the standard deviations (unlist(reStdDev)^2), so we do too.
+        cols.append(format_num(sds**2 if c == "Variance" else sds, digits))
+    nr = len(names_)
+    maxlen = max([len(g.terms) for g in groups] + [1])
+    if maxlen > 1:
+        dig = max(2, digits - 2)
+        corr_rows: list[list[str]] = []
+        for g in groups:
+            k = len(g.terms)
+            cells = format_num(r_round(g.corr.ravel(order="F"), dig), 7, nsmall=dig)
+            cc = [[cells[i + j * k] if i > j else "" for j in range(k)] for i in range(k)]
+            corr_rows += [row + [""] * (maxlen - k) for row in cc]
+        corr_rows = [row[: maxlen - 1] for row in corr_rows]
+        corr_rows += [[""] * (maxlen - 1)] * (nr - len(corr_rows))
+        colnames += ["Corr"] + [""] * (maxlen - 2)
+        for j in range(maxlen - 1):
+            cols.append([corr_rows[i][j] for i in range(nr)])
+    cells = [[col[i] for col in cols] for i in range(nr)]
+    return colnames, cells
+
+
+def format_varcorr(fit: Any, digits: int = _VARCORR_DIGITS, comp: Sequence[str] = ("Std.Dev.",)) -> str:
+    """``print(VarCorr(m))``: the random-effects table alone.
+
+    Parameters
+    ----------
+    fit : LmerFit
+        A fitted model (its ``varcorr`` frame is used).
+    digits : int
+        Significant digits, R's default ``max(3, getOption("digits") - 2) = 5``.
+    comp : sequence of str
+        ``("Std.Dev.",)`` by default; ``("Variance", "Std.Dev.")`` adds variances.
+    """
+    colnames, cells = varcorr_table(fit.varcorr, digits, comp)
+    return "\n".join(print_matrix(cells, [""] * len(cells), colnames, right=False))
+
+
+# ---------------------------------------------------------------------------
+# fixed effects
+# ---------------------------------------------------------------------------
+
+
+def _coefmat(est: np.ndarray, se: np.ndarray, digits: int) -> list[list[str]]:
+    """``printCoefmat`` cells for Estimate, Std. Error and t value (no p-values).
+
+    Estimates and standard errors are rounded together to
+    ``max(1, digits - 1 - floor(log10(smallest nonzero |value|)))`` decimals
+    and formatted as one block; t values are rounded to ``digits - 1``
+    decimals; a nonzero value that would print as zero is reformatted with
+    ``digits - 1`` significant digits.
+    """
+    dig_tst = max(1, min(5, digits - 1))
+    p = len(est)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tval = est / se
+    xm = np.column_stack([est, se, tval])
+    cf = [["" for _ in range(3)] for _ in range(p)]
+    cs = xm[:, :2]
+    acs = np.abs(cs)
+    fin = np.isfinite(acs)
+    if fin.any():
+        nz = acs[fin & (acs != 0)]
+        digmin = 1 + (math.floor(math.log10(nz.min())) if nz.size else 0)
+        dec = max(1, digits - digmin)
+        cells = format_num(r_round(cs.ravel(order="F"), dec), digits)
+        for j in range(2):
+            for i in range(p):
+                cf[i][j] = cells[i + j * p]
+    tcells = format_num(r_round(tval, dig_tst), digits)
+    for i in range(p):
+        cf[i][2] = tcells[i]
+    # Nonzero numbers that rounding showed as zero (and the reverse) are redone.
+    redo = []
+    for j in range(2):
+        for i in range(p):
+            v = xm[i, j]
+            if np.isnan(v):
+                continue
+            try:
+                shown = float(cf[i][j])
+            except ValueError:
+                continue
+            if (v == 0) != (shown == 0):
+                redo.append((i, j))
+    if redo:
+        new = format_num(np.array([xm[i, j] for i, j in redo]), max(1, digits - 1))
+        for (i, j), s in zip(redo, new):
+            cf[i][j] = s
+    for i in range(p):
+        for j in range(3):
+            if np.isnan(xm[i, j]):
+                cf[i][j] = "NA"
+    return cf
+
+
+def _cor_cells(vcov: np.ndarray, names: list[str]) -> tuple[list[str], list[str], list[list[str]]]:
+    """The lower triangle of the fixed-effects correlation, as lme4 prints it."""
+    p = vcov.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_sd = np.sqrt(1.0 / np.diag(vcov))
+        corr = inv_sd[:, None] * vcov * inv_sd[None, :]
+    np.fill_diagonal(corr, 1.0)
+    cells = format_num(r_round(corr.ravel(order="F"), 3), 7, nsmall=3)
+    mat = [[cells[i + j * p] if i > j else "" for j in range(p)] for i in range(p)]
+    rn = abbreviate(names, minlength=11)
+    cn = abbreviate(names, minlength=6)
+    return rn[1:], cn[:-1], [row[:-1] for row in mat[1:]]
+
+
+# ---------------------------------------------------------------------------
+# the summary object
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Parts:
+    """The pieces of the summary, shared by the text and HTML renderings."""
+
+    title: str
+    formula_lines: list[str]
+    data_name: str | None
+    criterion: tuple[str, str] | None  # ("REML criterion at convergence:", "704.8")
+    aic_names: list[str] = field(default_factory=list)
+    aic_cells: list[str] = field(default_factory=list)
+    resid_names: list[str] = field(default_factory=list)
+    resid_cells: list[str] = field(default_factory=list)
+    vc_colnames: list[str] = field(default_factory=list)
+    vc_cells: list[list[str]] = field(default_factory=list)
+    nobs: int = 0
+    ngrps: list[tuple[str, str]] = field(default_factory=list)
+    coef_rownames: list[str] = field(default_factory=list)
+    coef_colnames: list[str] = field(default_factory=list)
+    coef_cells: list[list[str]] = field(default_factory=list)
+    cor: tuple[list[str], list[str], list[list[str]]] | None = None
+    cor_suppressed: bool = False
+    fit_msgs: list[str] = field(default_factory=list)
+    conv_lines: list[str] = field(default_factory=list)
+
+
+def _residuals_scaled(fit: Any) -> np.ndarray:
+    try:
+        r = fit.residuals(type="pearson", scaled=True)
+    except TypeError:
+        r = fit.residuals(scaled=True)
+    return np.asarray(r, dtype=float)
+
+
+def _ngrps(fit: Any) -> list[tuple[str, int]]:
+    """``ngrps(m)``: one entry per distinct grouping factor (lme4's ``flist``).
+
+    lme4 names a repeated factor "Subject.1" in VarCorr but counts it once
+    here, so names that merely add a ``.k`` suffix to an earlier one are dropped.
+    """
+    out: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for name, n in dict(fit.ngroups).items():
+        m = re.fullmatch(r"(.*)\.\d+", name)
+        if m and m.group(1) in seen:
+            continue
+        seen.add(name)
+        out.append((name, int(n)))
+    return out
+
+
+def _conv_lines(fit: Any) -> tuple[list[str], list[str]]:
+    """``fit warnings:`` lines and ``.prt.warn`` lines."""
+    messages = list(getattr(fit, "messages", []) or [])
+    optinfo = dict(getattr(fit, "optinfo", {}) or {})
+    fit_msgs = [m for m in messages if m.startswith(_X_MSG_PREFIXES)]
+    lme4_msgs = [m for m in messages if not m.startswith(_X_MSG_PREFIXES)]
+    for w in optinfo.get("conv_warnings", []) or []:
+        if w not in lme4_msgs:
+            lme4_msgs.append(w)
+    if getattr(fit, "is_singular", False) and _SINGULAR_MSG not in lme4_msgs:
+        lme4_msgs.insert(0, _SINGULAR_MSG)
+    opt_warnings = list(optinfo.get("warnings", []) or [])
+    # lme4's optinfo$conv$opt: 0 when the optimizer reports success. nlopt's
+    # own status codes are positive on success, so those count as 0 too.
+    rc = optinfo.get("return_code", 0)
+    cc = 0 if rc is None or rc > 0 else int(rc)
+    if not optinfo.get("converged", True) and cc == 0:
+        cc = int(rc) if rc else 0
+    lines: list[str] = []
+    if cc > 0 or lme4_msgs or opt_warnings:
+        if cc == 0:
+            m = "(OK)"
+        elif optinfo.get("message"):
+            m = f"({optinfo['message']})"
+        else:
+            m = ""
+        lines.append(f"optimizer ({optinfo.get('optimizer', 'nloptwrap')}) convergence code: {cc} {m}")
+        lines += lme4_msgs + opt_warnings + [""]
+    return fit_msgs, lines
+
+
+class LmerSummary:
+    """lme4's ``summary(m)`` for a fitted :class:`~mixedlab.LmerFit`.
+
+    ``str(summary)`` is the text ``print(summary(m))`` writes in R (default
+    options: ``digits = 7``, ``width = 80``); in Jupyter the same tables are
+    shown as HTML.
+
+    Parameters
+    ----------
+    fit : LmerFit
+        The fitted model.
+    digits : int
+        Significant digits, lme4's default ``max(3, getOption("digits") - 3) = 4``.
+    correlation : bool or None
+        Show the correlation of the fixed effects; ``None`` (default) shows it
+        when there are between 2 and 12 coefficients, as lme4 does.
+    ranef_comp : sequence of str
+        Columns of the random-effects table, ``("Variance", "Std.Dev.")``.
+    show_resids : bool
+        Show the quantiles of the scaled residuals.
+    """
+
+    def __init__(
+        self,
+        fit: Any,
+        digits: int = _SUMMARY_DIGITS,
+        correlation: bool | None = None,
+        ranef_comp: Sequence[str] = ("Variance", "Std.Dev."),
+        show_resids: bool = True,
+    ) -> None:
+        if correlation is not None and not isinstance(correlation, bool):
+            raise TypeError("correlation must be None, True or False")
+        self.fit = fit
+        self.digits = int(digits)
+        self.correlation = correlation
+        self.ranef_comp = tuple(ranef_comp)
+        self.show_resids = show_resids
+        self.parts = self._build()
+
+    # -- assembling --------------------------------------------------------
+    def _build(self) -> _Parts:
+        fit, digits = self.fit, self.digits
+        reml = bool(fit.REML)
+        title = "Linear mixed model fit by " + ("REML" if reml else "maximum likelihood ")
+        parts = _Parts(
+            title=f"{title} ['lmerMod']",
+            formula_lines=deparse_formula(str(fit.formula)),
+            data_name=getattr(fit, "data_name", None),
+            criterion=None,
+        )
+        if reml:
+            parts.criterion = (
+                "REML criterion at convergence:",
+                format_cat_number(r_round(float(fit.objective), 1)),
+            )
+        else:
+            vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
+            t4 = r_round(vals, 1)
+            cells = format_num(t4)
+            cells[4] = format_num(t4[4:])[0]
+            parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
+            parts.aic_cells = cells
+        if self.show_resids:
+            rq = zapsmall(quantile7(_residuals_scaled(fit)), digits + 1)
+            parts.resid_names = ["Min", "1Q", "Median", "3Q", "Max"]
+            parts.resid_cells = format_num(rq, digits)
+        parts.vc_colnames, parts.vc_cells = varcorr_table(fit.varcorr, digits, self.ranef_comp)
+        parts.nobs = int(fit.nobs)
+        parts.ngrps = [(n, format_cat_number(float(k), 15)) for n, k in _ngrps(fit)]
+        fixef = pd.Series(fit.fixef)
+        p = len(fixef)
+        if p > 0:
+            names = [str(n) for n in fixef.index]
+            est = fixef.to_numpy(dtype=float)
+            se = pd.Series(fit.se).reindex(fixef.index).to_numpy(dtype=float)
+            parts.coef_rownames = names
+            parts.coef_colnames = ["Estimate", "Std. Error", "t value"]
+            parts.coef_cells = _coefmat(est, se, digits)
+            show = self.correlation
+            if show is None:
+                show = p <= COR_MAX
+                parts.cor_suppressed = p > COR_MAX
+            if show and p > 1:
+                vc = pd.DataFrame(fit.vcov).reindex(index=fixef.index, columns=fixef.index)
+                parts.cor = _cor_cells(vc.to_numpy(dtype=float), names)
+        parts.fit_msgs, parts.conv_lines = _conv_lines(fit)
+        return parts
+
+    # -- rendering ---------------------------------------------------------
+    def lines(self) -> list[str]:
+        """The printed lines, as R's ``capture.output(print(summary(m)))``."""
+        p = self.parts
+        out = [p.title]
+        out += cat_fill(["Formula:", *p.formula_lines])
+        if p.data_name:
+            out += cat_fill(["   Data:", str(p.data_name)])
+        out.append("")
+        if p.criterion is not None:
+            out += cat_fill(list(p.criterion))
+        else:
+            out += print_named_vector(p.aic_cells, p.aic_names)
+        out.append("")
+        if self.show_resids:
+            out.append("Scaled residuals: ")
+            out += print_named_vector(p.resid_cells, p.resid_names)
+            out.append("")
+        out.append("Random effects:")
+        out += print_matrix(p.vc_cells, [""] * len(p.vc_cells), p.vc_colnames, right=False)
+        grps = "; ".join(f"{n}, {k}" for n, k in p.ngrps)
+        out += cat_fill([f"Number of obs: {p.nobs}, groups: ", grps])
+        if p.coef_cells:
+            out += ["", "Fixed effects:"]
+            out += print_matrix(p.coef_cells, p.coef_rownames, p.coef_colnames, right=True)
+            if p.cor is not None:
+                rn, cn, cells = p.cor
+                out += ["", "Correlation of Fixed Effects:"]
+                out += print_matrix(cells, rn, cn, right=False)
+        if p.fit_msgs:
+            out.append("fit warnings:")
+            out += p.fit_msgs
+        out += p.conv_lines
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        from mixedlab._html import summary_html
+
+        return summary_html(self)
