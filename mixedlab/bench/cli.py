@@ -1,0 +1,93 @@
+"""``mixedlab bench``: time mixedlab against lme4, glmmTMB and statsmodels; check the answers agree.
+
+Exit status: 0 when every mixedlab objective agrees with lme4's (|Δ| ≤ 1e-4, or
+mixedlab lower), 1 when one disagrees or mixedlab failed to fit, and also 1 for a
+missed target under ``--strict-targets``; 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import sys
+
+from mixedlab.bench._models import CASES, select_cases
+from mixedlab.bench._report import render_markdown, render_text, write_json
+from mixedlab.bench._run import ENGINES, BenchOptions, run_benchmark
+
+__all__ = ["add_arguments", "run"]
+
+
+def _csv(value: str) -> list[str]:
+    """Split a comma-separated option value."""
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of ``mixedlab bench``."""
+    names = ", ".join(c.name for c in CASES)
+    parser.add_argument("--quick", action="store_true", help="small models, few repeats (a minute or two)")
+    parser.add_argument("--models", type=_csv, default=None, help=f"comma-separated cases to run ({names})")
+    parser.add_argument("--repeats", type=int, default=None, help="timed fits per engine (overrides the defaults)")
+    parser.add_argument(
+        "--engines", type=_csv, default=list(ENGINES), help=f"comma-separated engines ({', '.join(ENGINES)})"
+    )
+    parser.add_argument("--skip-r-big", action="store_true", help="do not run lme4/glmmTMB on the 1M-row case")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument(
+        "--memory-timeout", type=float, default=3600.0, help="seconds allowed per memory subprocess (default 3600)"
+    )
+    parser.add_argument(
+        "--output", default=None, help="JSON file to write (default bench/results/bench-<UTC time>.json)"
+    )
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    parser.add_argument("--strict-targets", action="store_true", help="a missed target also makes the exit status 1")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+
+
+def _default_output() -> str:
+    """``bench/results/bench-<UTC timestamp>.json`` under the current directory."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return os.path.join("bench", "results", f"bench-{stamp}.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark selected by ``args``; print the report; return the exit status."""
+    if args.list:
+        for case in CASES:
+            print(f"{case.name:12s} {'quick' if case.quick else 'full '}  {case.title}")
+        return 0
+    unknown = [e for e in args.engines if e not in ENGINES]
+    if unknown:
+        print(f"mixedlab bench: unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}", file=sys.stderr)
+        return 2
+    if args.repeats is not None and args.repeats < 1:
+        print("mixedlab bench: --repeats must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        cases = select_cases(args.models, args.quick)
+    except ValueError as exc:
+        print(f"mixedlab bench: {exc}", file=sys.stderr)
+        return 2
+    options = BenchOptions(
+        quick=args.quick,
+        repeats=args.repeats,
+        engines=args.engines,
+        skip_r_big=args.skip_r_big,
+        memory=not args.no_memory,
+        memory_timeout=args.memory_timeout,
+    )
+    result = run_benchmark(cases, options)
+    print(render_text(result))
+    if args.markdown:
+        print()
+        print(render_markdown(result))
+    output = args.output or _default_output()
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    write_json(result, output)
+    print(f"\nwrote {output}", file=sys.stderr)
+    missed = any(t["met"] is False for c in result["cases"] for t in c["targets"])
+    if result["failed"] or (args.strict_targets and missed):
+        return 1
+    return 0
