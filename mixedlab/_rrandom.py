@@ -234,10 +234,11 @@ class RRandom:
     @staticmethod
     def _to_unif(words: np.ndarray) -> np.ndarray:
         """MT_genrand's scaling followed by fixup(): R's ``unif_rand()`` values."""
-        u = words.astype(np.float64) * _TWO_M32
-        # fixup: 0 and 1 are never returned (1 - u <= 0 cannot happen for 32-bit words).
-        u[u <= 0.0] = 0.5 * _I2_32M1
-        u[(1.0 - u) <= 0.0] = 1.0 - 0.5 * _I2_32M1
+        u = words.astype(np.float64)
+        u *= _TWO_M32
+        # fixup(): 0 becomes 0.5/(2**32 - 1); every other word already gives more than
+        # that, and 1 - u <= 0 cannot happen because the largest word gives 1 - 2**-32.
+        np.maximum(u, 0.5 * _I2_32M1, out=u)
         return u
 
     def _unif_rand(self, n: int) -> np.ndarray:
@@ -285,6 +286,17 @@ class RRandom:
         if a.size == 0 or b.size == 0:
             warnings.warn("NAs produced", RuntimeWarning, stacklevel=2)
             return np.full(count, np.nan)
+        if a.size == 1 and b.size == 1:
+            lo, hi = float(a[0]), float(b[0])
+            if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+                warnings.warn("NAs produced", RuntimeWarning, stacklevel=2)
+                return np.full(count, np.nan)
+            if lo == hi:
+                return np.full(count, lo)
+            u = self._unif_rand(count)
+            if lo == 0.0 and hi == 1.0:
+                return u  # 0 + 1 * u == u exactly
+            return lo + (hi - lo) * u
         idx = np.arange(count)
         ai, bi = a[idx % a.size], b[idx % b.size]
         bad = ~np.isfinite(ai) | ~np.isfinite(bi) | (bi < ai)
@@ -378,9 +390,9 @@ class RRandom:
             self._consume(int(used) * pieces)
         return out
 
-    def _unif_index_one(self, dn: int) -> int:
-        """One ``R_unif_index(dn)`` (0-based), for loops whose ``dn`` changes each step."""
-        return int(self._unif_index(dn, 1)[0])
+    def _cursor(self) -> "_Cursor":
+        """Scalar access to the stream, for algorithms that are sequential by nature."""
+        return _Cursor(self)
 
     def sample(
         self,
@@ -463,11 +475,12 @@ class RRandom:
         pool = np.arange(n, dtype=np.int64)
         out = np.empty(k, dtype=np.int64)
         remaining = n
-        for i in range(k):
-            j = self._unif_index_one(remaining)
-            out[i] = pool[j] + 1
-            remaining -= 1
-            pool[j] = pool[remaining]
+        with self._cursor() as cur:
+            for i in range(k):
+                j = cur.unif_index(remaining)
+                out[i] = pool[j] + 1
+                remaining -= 1
+                pool[j] = pool[remaining]
         return out
 
     def _sample_hash(self, n: int, k: int) -> np.ndarray:
@@ -475,12 +488,13 @@ class RRandom:
         seen: set[int] = set()
         out = np.empty(k, dtype=np.int64)
         i = 0
-        while i < k:
-            v = self._unif_index_one(n) + 1
-            if v not in seen:
-                seen.add(v)
-                out[i] = v
-                i += 1
+        with self._cursor() as cur:
+            while i < k:
+                v = cur.unif_index(n) + 1
+                if v not in seen:
+                    seen.add(v)
+                    out[i] = v
+                    i += 1
         return out
 
     def _sample_prob(self, n: int, k: int, replace: bool, prob: Any) -> np.ndarray:
@@ -519,19 +533,20 @@ class RRandom:
         out = np.empty(k, dtype=np.int64)
         total = 1.0
         n1 = n - 1
-        for i in range(k):
-            rt = total * float(self._unif_rand(1)[0])
-            mass = 0.0
-            j = 0
-            while j < n1:
-                mass += pl[j]
-                if rt <= mass:
-                    break
-                j += 1
-            out[i] = perml[j]
-            total -= pl[j]
-            del pl[j], perml[j]
-            n1 -= 1
+        with self._cursor() as cur:
+            for i in range(k):
+                rt = total * cur.unif()
+                mass = 0.0
+                j = 0
+                while j < n1:
+                    mass += pl[j]
+                    if rt <= mass:
+                        break
+                    j += 1
+                out[i] = perml[j]
+                total -= pl[j]
+                del pl[j], perml[j]
+                n1 -= 1
         return out
 
     def _walker(self, n: int, p: np.ndarray, k: int) -> np.ndarray:
@@ -554,14 +569,65 @@ class RRandom:
                     break
         qa = np.array(q) + np.arange(n)
         al = np.asarray(alias, dtype=np.int64)
+        qa_l, al_l = qa.tolist(), al.tolist()
         out = np.empty(k, dtype=np.int64)
-        for i in range(k):
-            # R >= 3.6: the column is R_unif_index(n), then one more uniform decides
-            # between the column and its alias (rU = column + unif_rand()).
-            col = self._unif_index_one(n)
-            ru = col + float(self._unif_rand(1)[0])
-            out[i] = col + 1 if ru < qa[col] else al[col] + 1
+        with self._cursor() as cur:
+            for i in range(k):
+                # R >= 3.6: the column is R_unif_index(n), then one more uniform decides
+                # between the column and its alias (rU = column + unif_rand()).
+                col = cur.unif_index(n)
+                ru = col + cur.unif()
+                out[i] = col + 1 if ru < qa_l[col] else al_l[col] + 1
         return out
+
+
+class _Cursor:
+    """Draw single ``unif_rand()`` / ``R_unif_index()`` values cheaply, in stream order.
+
+    Used as a context manager: it reads the stream's words a block at a time as Python
+    floats and, on exit, consumes exactly the words it used, so later calls continue
+    where R would.
+    """
+
+    _BLOCK = 4096
+
+    def __init__(self, rng: RRandom) -> None:
+        self._rng = rng
+        self._u: list[float] = []
+        self._i = 0
+
+    def __enter__(self) -> "_Cursor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._rng._consume(self._i)
+        self._u, self._i = [], 0
+
+    def unif(self) -> float:
+        """The next ``unif_rand()``."""
+        if self._i == len(self._u):
+            self._rng._consume(self._i)  # the whole previous block was used
+            self._u = self._rng._to_unif(self._rng._peek_words(self._BLOCK)).tolist()
+            self._i = 0
+        u = self._u[self._i]
+        self._i += 1
+        return u
+
+    def unif_index(self, dn: int) -> int:
+        """The next ``R_unif_index(dn)`` (0-based), "Rejection" kind."""
+        if dn <= 0:
+            return 0
+        # ceil(log2(dn)) for a whole dn >= 1 is the bit length of dn - 1.
+        bits = (dn - 1).bit_length()
+        mask = (1 << bits) - 1
+        pieces = bits // 16 + 1
+        while True:
+            v = 0
+            for _ in range(pieces):
+                v = 65536 * v + int(self.unif() * 65536.0)  # floor: u > 0
+            v &= mask
+            if v < dn:
+                return v
 
 
 def _revsort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
