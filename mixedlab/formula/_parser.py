@@ -171,8 +171,8 @@ class _Parser:
         if not self.at_op({"~"}):
             lhs = self.binary(0)
         if not self.at_op({"~"}):
-            raise self.error("expected '~' after the response"
-                             if self.tok.kind == "end" else f"unexpected {self.tok.text!r}")
+            found = "end of formula" if self.tok.kind == "end" else repr(self.tok.text)
+            raise self.error(f"expected '~' after the response, found {found}")
         self.advance()
         if self.tok.kind == "end":
             raise self.error("the right-hand side of the formula is missing")

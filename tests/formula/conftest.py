@@ -104,3 +104,20 @@ def _mixed_frame(n: int = 120, seed: int = 7) -> pd.DataFrame:
 def mixed() -> pd.DataFrame:
     """A fresh copy of the shared mixed-type frame."""
     return _mixed_frame()
+
+
+@pytest.fixture(scope="session")
+def lformula_error(r_session: ModuleType) -> Callable[[str, pd.DataFrame], str]:
+    """The error message lme4::lFormula gives (empty string when it succeeds)."""
+    ro = r_session
+    ro.r("suppressMessages(library(lme4))")
+    fn = ro.r("function(f, d) tryCatch({lFormula(as.formula(f), d); ''}, "
+              "error = function(e) conditionMessage(e))")
+
+    def run(formula: str, d: pd.DataFrame) -> str:
+        rdf = ro.baseenv["data.frame"].rcall(
+            [(c, _column_to_r(ro, d[c])) for c in d.columns]
+            + [("stringsAsFactors", ro.BoolVector([False]))], ro.globalenv)
+        return str(fn(formula, rdf)[0])
+
+    return run
