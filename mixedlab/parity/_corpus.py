@@ -1,0 +1,177 @@
+"""The parity corpus: named models fitted by mixedlab, lme4 and glmmTMB side by side.
+
+Each :class:`Case` names a dataset, an lme4 formula, REML or ML, optional weights/offset
+columns and the features it exercises. Between them the cases cover every feature the
+parity suite promises (:data:`REQUIRED_FEATURES`); a test checks that.
+
+Datasets are named ``"corpus:<name>"`` (simulated designs and the seed tutorial's data in
+``mixedlab/data/corpus``, see :mod:`mixedlab.parity._corpus_data`) or ``"lme4:<name>"``
+(lme4's example data from :mod:`mixedlab.datasets`, falling back to R's copy through rpy2
+when that module cannot be imported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["Case", "CASES", "REQUIRED_FEATURES", "get_case", "case_names", "load_case_data"]
+
+#: Features the corpus must cover (issue 3).
+REQUIRED_FEATURES = frozenset(
+    {
+        "tutorial",
+        "intercept only",
+        "correlated slopes",
+        "||",
+        "a/b",
+        "a:b",
+        "two-way crossed",
+        "three-way crossed",
+        "3-level factor slope",
+        "weights",
+        "offset",
+        "NA rows",
+        "no intercept (0 +)",
+        "interaction (*)",
+        "singular fit",
+        "REML",
+        "ML",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One parity case.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, also the reference file name ``reference_outputs/<name>.json``.
+    dataset : str
+        ``"corpus:<name>"`` or ``"lme4:<name>"``.
+    formula : str
+        lme4 formula, passed verbatim to mixedlab, lme4 and glmmTMB.
+    REML : bool
+        REML (True) or maximum likelihood (False), for all three fits.
+    weights, offset : str or None
+        Column names of prior weights / offset.
+    features : tuple of str
+        What the case exercises (see :data:`REQUIRED_FEATURES`).
+    description : str
+        One line for tables and reports.
+    """
+
+    name: str
+    dataset: str
+    formula: str
+    REML: bool
+    features: tuple[str, ...] = ()
+    weights: str | None = None
+    offset: str | None = None
+    description: str = ""
+    glmmtmb: bool = field(default=True)
+
+    @property
+    def method(self) -> str:
+        """``"REML"`` or ``"ML"``."""
+        return "REML" if self.REML else "ML"
+
+    def spec(self) -> dict:
+        """The case as plain data (stored in its reference file)."""
+        return {
+            "name": self.name,
+            "dataset": self.dataset,
+            "formula": self.formula,
+            "REML": self.REML,
+            "weights": self.weights,
+            "offset": self.offset,
+        }
+
+
+_NESTED = "y ~ treatment + (1 + treatment | school)"
+_CROSSED = "score ~ treatment + (1 + treatment | rater) + (1 | student)"
+_SLEEP = "Reaction ~ Days + (1 + Days | Subject)"
+
+CASES: tuple[Case, ...] = (
+    Case("nested_reml", "corpus:nested", _NESTED, True, ("tutorial", "correlated slopes", "REML"),
+         description="tutorial nested model: schools with random intercepts and treatment slopes"),
+    Case("nested_ml", "corpus:nested", _NESTED, False, ("tutorial", "correlated slopes", "ML"),
+         description="tutorial nested model by maximum likelihood"),
+    Case("crossed_reml", "corpus:crossed", _CROSSED, True, ("tutorial", "two-way crossed", "correlated slopes", "REML"),
+         description="tutorial crossed model: raters (intercept + slope) crossed with students"),
+    Case("crossed_ml", "corpus:crossed", _CROSSED, False, ("tutorial", "two-way crossed", "ML"),
+         description="tutorial crossed model by maximum likelihood"),
+    Case("sleepstudy_reml", "lme4:sleepstudy", _SLEEP, True, ("tutorial", "correlated slopes", "REML"),
+         description="tutorial exercise: sleepstudy with correlated intercepts and slopes"),
+    Case("sleepstudy_ml", "lme4:sleepstudy", _SLEEP, False, ("tutorial", "correlated slopes", "ML"),
+         description="tutorial exercise by maximum likelihood"),
+    Case("sleepstudy_uncorrelated", "lme4:sleepstudy", "Reaction ~ Days + (Days || Subject)", True, ("||", "REML"),
+         description="uncorrelated intercept and slope with ||: groups Subject and Subject.1"),
+    Case("sleepstudy_split_ml", "lme4:sleepstudy", "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", False,
+         ("no intercept (0 +)", "ML"), description="the || model written out, random slope without intercept, ML"),
+    Case("dyestuff_reml", "lme4:Dyestuff", "Yield ~ 1 + (1 | Batch)", True, ("intercept only", "REML"),
+         description="one-way random intercept, intercept-only fixed part"),
+    Case("dyestuff2_ml", "lme4:Dyestuff2", "Yield ~ 1 + (1 | Batch)", False, ("intercept only", "singular fit", "ML"),
+         description="Dyestuff2: between-batch variance estimated as zero (singular)"),
+    Case("penicillin_reml", "lme4:Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", True,
+         ("two-way crossed", "intercept only", "REML"), description="fully crossed plate x sample intercepts"),
+    Case("pastes_nested_reml", "lme4:Pastes", "strength ~ 1 + (1 | batch/cask)", True, ("a/b", "REML"),
+         description="cask nested in batch with /: groups cask:batch and batch"),
+    Case("pastes_interaction_ml", "lme4:Pastes", "strength ~ 1 + (1 | batch) + (1 | batch:cask)", False, ("a:b", "ML"),
+         description="the nested model written with an explicit batch:cask interaction factor, ML"),
+    Case("cake_reml", "lme4:cake", "angle ~ recipe * temp + (1 | recipe:replicate)", True,
+         ("interaction (*)", "a:b", "REML"), description="recipe x temperature interaction, replicate within recipe"),
+    Case("threeway_ml", "corpus:threeway", "y ~ x + (1 | a) + (1 | b) + (1 | c)", False, ("three-way crossed", "ML"),
+         description="three crossed random intercepts"),
+    Case("slope3_reml", "corpus:slope3", "y ~ cond + (1 + cond | subject)", True, ("3-level factor slope", "correlated slopes", "REML"),
+         description="3-level condition (levels low, mid, high) varying by subject: 3x3 covariance"),
+    Case("slope3_ml", "corpus:slope3", "y ~ 0 + cond + (1 | subject)", False, ("no intercept (0 +)", "ML"),
+         description="cell-means fixed part (0 + cond) with a random intercept, ML"),
+    Case("weights_reml", "corpus:weighted", "y ~ x + (1 | g)", True, ("weights", "REML"), weights="w",
+         description="prior weights: residual variance sigma^2 / w"),
+    Case("offset_ml", "corpus:offset", "y ~ x + (1 | site)", False, ("offset", "ML"), offset="off",
+         description="known offset column added to the linear predictor"),
+    Case("missing_reml", "corpus:missing", "y ~ x + (1 | g)", True, ("NA rows", "REML"),
+         description="NA in y, x and g dropped (na.omit); NA in an unused column and an empty level ignored"),
+    Case("nointercept_reml", "corpus:nested", "y ~ 0 + treatment + (0 + treatment | school)", True,
+         ("no intercept (0 +)", "correlated slopes", "REML"), description="tutorial data, cell-means parameterisation in both parts"),
+    Case("singular_reml", "corpus:singular", "y ~ x + (1 | g)", True, ("singular fit", "REML"),
+         description="no between-group variation: group SD on the boundary at 0"),
+)
+
+_BY_NAME = {c.name: c for c in CASES}
+
+
+def case_names() -> list[str]:
+    """Names of all corpus cases, in corpus order."""
+    return [c.name for c in CASES]
+
+
+def get_case(name: str) -> Case:
+    """Return the case called ``name`` (a clear error lists the valid names)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no parity case {name!r}; cases are: {', '.join(_BY_NAME)}") from None
+
+
+def load_case_data(case: Case | str) -> tuple[pd.DataFrame, str]:
+    """Return ``(data, source)`` for a case; ``source`` says where the data came from."""
+    case = get_case(case) if isinstance(case, str) else case
+    kind, _, name = case.dataset.partition(":")
+    if kind == "corpus":
+        from mixedlab.parity._corpus_data import load_corpus_dataset
+
+        return load_corpus_dataset(name), f"mixedlab/data/corpus/{name}.csv"
+    if kind == "lme4":
+        try:
+            from mixedlab.datasets import load_dataset
+        except ImportError:
+            from mixedlab.parity import _rbridge
+
+            return _rbridge.r_dataset(name, "lme4"), f"R lme4::{name} (through rpy2)"
+        return load_dataset(name), f"mixedlab.datasets.load_dataset({name!r})"
+    raise ValueError(f"case {case.name!r}: dataset {case.dataset!r} must start with 'corpus:' or 'lme4:'")

@@ -1,0 +1,487 @@
+"""The parity harness: fit a case three ways and build the side-by-side table.
+
+``run_case(name, live)`` fits the case with :func:`mixedlab.lmer` and takes lme4's and
+glmmTMB's results either from a live R (through :mod:`mixedlab.parity._rbridge`) or from the
+stored reference file; :func:`parity_table` returns just the table, for lessons and reports.
+
+Table columns: ``case, quantity, mixedlab, lme4, glmmTMB, |Δ|, tolerance, within tolerance,
+|Δ| glmmTMB, tolerance glmmTMB, glmmTMB ok, note, source``. ``|Δ|`` is mixedlab − lme4;
+``within tolerance`` is ``True``/``False``, or ``None`` when the quantity is reported but not
+compared (the note says why). Tolerances come only from
+:mod:`mixedlab.parity._tolerances`. ``table.attrs["source"]`` says whether R was live or
+which stored file (with its R/lme4/glmmTMB versions and date) was used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from mixedlab.parity import _tolerances as tol
+from mixedlab.parity._corpus import Case, get_case, load_case_data
+from mixedlab.parity._reference import ReferenceOutputError, fingerprint, read_reference
+
+__all__ = ["CaseResult", "run_case", "parity_table", "fit_mixedlab", "results_from_fit", "regenerate",
+           "TABLE_COLUMNS"]
+
+TABLE_COLUMNS = ["case", "quantity", "mixedlab", "lme4", "glmmTMB", "|Δ|", "tolerance", "within tolerance",
+                 "|Δ| glmmTMB", "tolerance glmmTMB", "glmmTMB ok", "note", "source"]
+
+
+# --------------------------------------------------------------------------------------
+# mixedlab side
+# --------------------------------------------------------------------------------------
+
+
+def _none_if_missing(v: Any) -> Any:
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def results_from_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -> dict[str, Any]:
+    """Convert a fitted :class:`mixedlab.LmerFit` to the bridge's result layout.
+
+    Reads only the attributes of the contract in ``docs/ARCHITECTURE.md``.
+    """
+    vc = fit.varcorr
+    varcorr = [
+        {
+            "grp": str(r.grp),
+            "var1": _none_if_missing(r.var1),
+            "var2": _none_if_missing(r.var2),
+            "vcov": float(r.vcov) if _none_if_missing(r.vcov) is not None else None,
+            "sdcor": float(r.sdcor) if _none_if_missing(r.sdcor) is not None else None,
+        }
+        for r in vc.itertuples(index=False)
+    ]
+    ranef = {
+        str(g): {
+            "levels": [str(i) for i in frame.index],
+            "columns": [str(c) for c in frame.columns],
+            "values": frame.to_numpy(dtype=float).tolist(),
+        }
+        for g, frame in fit.ranef.items()
+    }
+    optinfo = getattr(fit, "optinfo", {}) or {}
+    return {
+        "objective": float(fit.objective),
+        "loglik": float(fit.loglik),
+        "deviance": float(getattr(fit, "deviance", float("nan"))),
+        "fixef": {str(k): float(v) for k, v in fit.fixef.items()},
+        "se": {str(k): float(v) for k, v in fit.se.items()},
+        "sigma": float(fit.sigma),
+        "theta": [float(t) for t in np.asarray(fit.theta, dtype=float)],
+        "varcorr": varcorr,
+        "ranef": ranef,
+        "nobs": int(fit.nobs),
+        "ngroups": {str(k): int(v) for k, v in fit.ngroups.items()},
+        "is_singular": bool(fit.is_singular),
+        "n_evals": optinfo.get("n_evals"),
+        "conv_warnings": [str(w) for w in optinfo.get("conv_warnings", []) or []],
+        "messages": [str(m) for m in getattr(fit, "messages", []) or []],
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+    }
+
+
+def fit_mixedlab(case: Case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit ``case`` with :func:`mixedlab.lmer`; warnings are recorded, not shown."""
+    from mixedlab import lmer  # the engine; imported here so the harness loads without it
+
+    kwargs: dict[str, Any] = {}
+    if case.weights is not None:
+        kwargs["weights"] = case.weights
+    if case.offset is not None:
+        kwargs["offset"] = case.offset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = lmer(case.formula, data, REML=case.REML, **kwargs)
+    return results_from_fit(fit, caught)
+
+
+# --------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------
+
+_SUFFIX = re.compile(r"\.\d+$")
+
+
+def _base(grp: str) -> str:
+    """lme4 names the second term on one factor ``Subject.1``; glmmTMB keeps ``Subject``."""
+    return _SUFFIX.sub("", grp)
+
+
+def _num(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+@dataclass
+class _Check:
+    label: str
+    ours: Any
+    ref: Any
+    delta: float | None
+    bound: float | None
+    ok: bool | None
+    note: str = ""
+
+
+@dataclass
+class _Side:
+    """The comparison of mixedlab with one reference (lme4 or glmmTMB)."""
+
+    name: str
+    checks: dict[str, _Check] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, check: _Check) -> None:
+        self.checks[check.label] = check
+
+
+def _numeric_check(side: str, quantity: str, label: str, ours: Any, ref: Any, scales: dict) -> _Check:
+    if ref is None or (isinstance(ref, float) and math.isnan(ref)):
+        return _Check(label, ours, ref, None, None, None, "no reference value")
+    if ours is None or (isinstance(ours, float) and math.isnan(ours)):
+        return _Check(label, ours, ref, None, None, False, "mixedlab gave no value")
+    delta, bound, ok = tol.within(side, quantity, float(ours), float(ref), scales)
+    return _Check(label, ours, ref, delta, bound, ok)
+
+
+def _exact_check(label: str, ours: Any, ref: Any, note: str = "") -> _Check:
+    ok = ours == ref
+    return _Check(label, ours, ref, None if ok else float("nan"), 0.0, ok, note if not ok else "")
+
+
+def _vc_label(row: dict) -> str:
+    if row["grp"] == "Residual":
+        return "VarCorr Residual"
+    if row["var2"] is None:
+        return f"VarCorr {row['grp']} {row['var1']}"
+    return f"VarCorr {row['grp']} {row['var1']}:{row['var2']}"
+
+
+def _ranef_lookup(ranef: dict, grp: str, column: str, base: bool) -> dict[str, float] | None:
+    """{level: value} of one random-effect column, matching the group name (or its base)."""
+    names = [grp] if grp in ranef else []
+    if base and not names:
+        names = [g for g in ranef if _base(g) == _base(grp) and column in ranef[g]["columns"]]
+    for g in names:
+        block = ranef[g]
+        if column in block["columns"]:
+            j = block["columns"].index(column)
+            return {lvl: row[j] for lvl, row in zip(block["levels"], block["values"])}
+    return None
+
+
+def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: str | None) -> _Side:
+    """Compare mixedlab's results with ``ref`` (lme4's or glmmTMB's), row by row.
+
+    ``template`` is lme4's result: it fixes the labels, order and scales of the rows so the
+    lme4 and glmmTMB comparisons line up in one table.
+    """
+    out = _Side(side)
+    base = side == "glmmTMB"
+    # objective and logLik: one-sided
+    out.add(_numeric_check(side, "objective", "objective", ours["objective"], ref["objective"], {}))
+    obj = out.checks["objective"]
+    bound = tol.allowed(side, "objective", ref["objective"])
+    if objective_only is None and ours["objective"] < ref["objective"] - bound:
+        objective_only = tol.OBJECTIVE_ONLY["mixedlab_lower"].format(
+            ref=side, delta=ref["objective"] - ours["objective"])
+    if ours["objective"] < ref["objective"] - bound:
+        obj.note = f"mixedlab lower by {ref['objective'] - ours['objective']:.3g} (better optimum)"
+    out.add(_numeric_check(side, "loglik", "logLik", ours["loglik"], ref["loglik"], {}))
+    out.add(_exact_check("nobs", ours["nobs"], ref["nobs"], "rows used differ"))
+
+    sigma_t = template["sigma"]
+    se_t = template["se"]
+    # fixed effects
+    if side == "lme4":
+        out.add(_exact_check("fixef names", list(ours["fixef"]), list(ref["fixef"]), "names or order differ"))
+    for name in template["fixef"]:
+        out.add(_numeric_check(side, "fixef", f"fixef {name}", ours["fixef"].get(name), ref["fixef"].get(name),
+                               {"se": se_t[name]}))
+    for name in template["fixef"]:
+        out.add(_numeric_check(side, "se", f"se {name}", ours["se"].get(name), ref["se"].get(name), {}))
+    out.add(_numeric_check(side, "sigma", "sigma", ours["sigma"], ref["sigma"], {}))
+
+    # VarCorr rows
+    key = (lambda r: (_base(r["grp"]), r["var1"], r["var2"])) if base else (lambda r: (r["grp"], r["var1"], r["var2"]))
+    ours_rows = {key(r): r for r in ours["varcorr"]}
+    ref_rows = {key(r): r for r in ref["varcorr"]}
+    if side == "lme4":
+        layout = lambda rows: [(r["grp"], r["var1"], r["var2"]) for r in rows]  # noqa: E731
+        out.add(_exact_check("VarCorr names and order", layout(ours["varcorr"]), layout(ref["varcorr"]),
+                             "VarCorr rows differ in names or order"))
+    sds = {(r["grp"], r["var1"]): r["sdcor"] for r in template["varcorr"] if r["var2"] is None}
+    for row in template["varcorr"]:
+        label = _vc_label(row)
+        mine, theirs = ours_rows.get(key(row)), ref_rows.get(key(row))
+        if theirs is None:
+            continue  # e.g. glmmTMB has no covariance rows for a || term
+        mv = (lambda k: None if mine is None else mine[k])
+        if row["var2"] is None:
+            sd = row["sdcor"] or 0.0
+            scales = {"sigma": sigma_t, "sd": sd}
+            out.add(_numeric_check(side, "sd", f"{label} sd", mv("sdcor"), theirs["sdcor"], scales))
+            out.add(_numeric_check(side, "var", f"{label} var", mv("vcov"), theirs["vcov"], scales))
+        else:
+            s1, s2 = sds.get((row["grp"], row["var1"])) or 0.0, sds.get((row["grp"], row["var2"])) or 0.0
+            scales = {"sigma": sigma_t, "sd1": s1, "sd2": s2, "corr": _num(row["sdcor"]) if row["sdcor"] is not None else 0.0}
+            if min(s1, s2) <= tol.SD_ZERO * sigma_t:
+                for what in ("corr", "cov"):
+                    out.add(_Check(f"{label} {what}", mv("sdcor" if what == "corr" else "vcov"),
+                                   theirs["sdcor" if what == "corr" else "vcov"], None, None, None,
+                                   "undefined: an SD is 0"))
+                continue
+            out.add(_numeric_check(side, "corr", f"{label} corr", mv("sdcor"), theirs["sdcor"], scales))
+            out.add(_numeric_check(side, "cov", f"{label} cov", mv("vcov"), theirs["vcov"], scales))
+
+    # conditional modes: one summary row per group (the worst element), all elements checked
+    for grp, block in template["ranef"].items():
+        worst: _Check | None = None
+        all_ok: bool | None = True
+        n = 0
+        problems = []
+        if side == "lme4":
+            mine_b, ref_b = ours["ranef"].get(grp), ref["ranef"].get(grp)
+            if mine_b is None or ref_b is None or mine_b["levels"] != ref_b["levels"] or mine_b["columns"] != ref_b["columns"]:
+                problems.append("levels or columns differ from lme4's")
+        for col in block["columns"]:
+            mine_c = _ranef_lookup(ours["ranef"], grp, col, base=False)
+            ref_c = _ranef_lookup(ref["ranef"], grp, col, base=base)
+            if ref_c is None:
+                continue
+            if mine_c is None:
+                problems.append(f"mixedlab has no column {col!r}")
+                continue
+            scales = {"sigma": sigma_t, "sd": sds.get((grp, col)) or 0.0}
+            for lvl, rv in ref_c.items():
+                n += 1
+                c = _numeric_check(side, "ranef", "", mine_c.get(lvl), rv, scales)
+                if c.ok is False:
+                    all_ok = False
+                ratio = (c.delta / c.bound) if (c.delta is not None and c.bound) else (math.inf if c.ok is False else 0)
+                if worst is None or ratio > worst.delta_ratio:  # type: ignore[attr-defined]
+                    worst = c
+                    worst.delta_ratio = ratio  # type: ignore[attr-defined]
+                    worst.label = f"{lvl}/{col}"
+        label = f"ranef {grp} (worst of {n})"
+        if problems:
+            out.add(_Check(label, None, None, None, None, False, "; ".join(problems)))
+        elif worst is not None:
+            out.add(_Check(label, worst.ours, worst.ref, worst.delta, worst.bound, all_ok, f"worst at {worst.label}"))
+
+    # group counts
+    if side == "lme4":
+        out.add(_exact_check("ngroups", ours["ngroups"], ref["ngroups"], "group sizes differ"))
+        out.add(_exact_check("isSingular", ours["is_singular"], ref["is_singular"]))
+    else:
+        ob = {_base(k): v for k, v in ours["ngroups"].items()}
+        rb = {_base(k): v for k, v in ref["ngroups"].items()}
+        out.add(_exact_check("ngroups", ob, rb, "group sizes differ"))
+
+    if objective_only:
+        out.notes.append(objective_only)
+        for label, c in out.checks.items():
+            if label not in ("objective", "logLik") and c.ok is not None:
+                c.ok = None
+                c.note = (c.note + "; " if c.note else "") + "not compared (objective only)"
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Running a case
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseResult:
+    """Outcome of one parity case.
+
+    Attributes
+    ----------
+    case : Case
+    source : str
+        ``"live R ..."`` or ``"stored <file> ..."``.
+    live : bool
+    table : pandas.DataFrame
+        The side-by-side table (:data:`TABLE_COLUMNS`).
+    mixedlab, lme4, glmmtmb : dict
+        The three result dicts (``glmmtmb`` may hold only ``error``).
+    notes : list of str
+        Why some quantities are reported but not compared, better optima, glmmTMB errors.
+    """
+
+    case: Case
+    source: str
+    live: bool
+    table: pd.DataFrame
+    mixedlab: dict
+    lme4: dict
+    glmmtmb: dict
+    notes: list[str]
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """Rows outside tolerance against lme4 or glmmTMB."""
+        t = self.table
+        return t[(t["within tolerance"] == False) | (t["glmmTMB ok"] == False)]  # noqa: E712
+
+    @property
+    def ok(self) -> bool:
+        """True when no compared quantity is outside its tolerance."""
+        return self.failures.empty
+
+    def max_deltas(self) -> dict[str, float]:
+        """Largest |Δ| against lme4 per quantity kind (compared rows only)."""
+        out: dict[str, float] = {}
+        for row in self.table.itertuples(index=False):
+            d = row[5]
+            if d is None or (isinstance(d, float) and math.isnan(d)) or row[7] is None:
+                continue
+            kind = _kind(row[1])
+            out[kind] = max(out.get(kind, 0.0), float(d))
+        return out
+
+
+def _kind(label: str) -> str:
+    if label.startswith("VarCorr"):
+        return "VarCorr " + label.rsplit(" ", 1)[-1]
+    if label.startswith("ranef"):
+        return "ranef"
+    return label.split(" ", 1)[0]
+
+
+def _table(case: Case, lme: _Side, tmb: _Side | None, source: str) -> pd.DataFrame:
+    rows = []
+    for label, c in lme.checks.items():
+        t = tmb.checks.get(label) if tmb else None
+        notes = [n for n in (c.note, f"glmmTMB: {t.note}" if t is not None and t.note else "") if n]
+        rows.append({
+            "case": case.name, "quantity": label, "mixedlab": c.ours, "lme4": c.ref,
+            "glmmTMB": None if t is None else t.ref,
+            "|Δ|": c.delta, "tolerance": c.bound, "within tolerance": c.ok,
+            "|Δ| glmmTMB": None if t is None else t.delta,
+            "tolerance glmmTMB": None if t is None else t.bound,
+            "glmmTMB ok": None if t is None else t.ok,
+            "note": "; ".join(notes), "source": source,
+        })
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(object)
+    table.attrs["source"] = source
+    table.attrs["case"] = case.name
+    return table
+
+
+def _versions_text(v: dict) -> str:
+    return f"{v.get('R', 'R ?')}, lme4 {v.get('lme4', '?')}, glmmTMB {v.get('glmmTMB', '?')}"
+
+
+def _resolve_live(live: bool | None) -> bool:
+    from mixedlab.parity import _rbridge
+
+    if live is None:
+        return _rbridge.available()
+    if live:
+        _rbridge.require()
+    return bool(live)
+
+
+def run_case(case: Case | str, live: bool | None = None) -> CaseResult:
+    """Fit ``case`` with mixedlab and compare with lme4 and glmmTMB.
+
+    Parameters
+    ----------
+    case : Case or str
+    live : bool or None
+        ``True``: fit lme4/glmmTMB now in R (error with install instructions if R is
+        missing). ``False``: use the stored reference file. ``None``: live when R is
+        available, else stored.
+    """
+    from mixedlab.parity import _rbridge
+
+    case = get_case(case) if isinstance(case, str) else case
+    live = _resolve_live(live)
+    data, data_source = load_case_data(case)
+    notes: list[str] = []
+    if live:
+        lme4 = _rbridge.fit_lmer(case.formula, data, case.REML, case.weights, case.offset)
+        try:
+            tmb = _rbridge.fit_glmmtmb(case.formula, data, case.REML, case.weights, case.offset)
+        except _rbridge.RFitError as exc:
+            tmb = {"error": str(exc)}
+        source = f"live R ({_versions_text(_rbridge.versions())})"
+    else:
+        ref = read_reference(case.name, case)
+        fp = fingerprint(data)
+        if fp != ref["data"]["fingerprint"]:
+            raise ReferenceOutputError(
+                f"case {case.name!r}: the data ({data_source}) differ from the data the stored "
+                f"reference was generated with ({ref['data']['source']}); regenerate with "
+                f"`mixedlab parity --regenerate {case.name}` or fix the dataset"
+            )
+        lme4, tmb = ref["lme4"], ref["glmmTMB"]
+        gen = ref["generated"]
+        source = f"stored reference_outputs/parity/{case.name}.json ({_versions_text(gen['versions'])}; {gen['date']})"
+    ours = fit_mixedlab(case, data)
+
+    lme_only = tol.OBJECTIVE_ONLY["lme4_convergence"] if lme4.get("conv_warnings") else None
+    if lme_only:
+        notes.append(lme_only + ": " + " | ".join(lme4["conv_warnings"]))
+    lme_side = _compare("lme4", ours, lme4, lme4, lme_only)
+    tmb_side = None
+    if "error" in tmb:
+        notes.append(f"glmmTMB failed: {tmb['error']}")
+    else:
+        tmb_only = None
+        if lme4.get("is_singular"):
+            tmb_only = tol.OBJECTIVE_ONLY["glmmtmb_singular"]
+        elif tmb.get("conv_warnings"):
+            tmb_only = tol.OBJECTIVE_ONLY["glmmtmb_convergence"] + ": " + " | ".join(tmb["conv_warnings"])
+        tmb_side = _compare("glmmTMB", ours, tmb, lme4, tmb_only)
+        notes.extend(f"glmmTMB: {n}" for n in tmb_side.notes)
+    notes[:0] = lme_side.notes if not lme_only else []
+    table = _table(case, lme_side, tmb_side, source)
+    table.attrs["notes"] = notes
+    return CaseResult(case, source, live, table, ours, lme4, tmb, notes)
+
+
+def parity_table(case_name: str, live: bool | None = None) -> pd.DataFrame:
+    """The side-by-side table of one case (see the module docstring).
+
+    Uses live R when ``live`` is ``None`` and R is available, else the stored reference
+    outputs; ``table.attrs["source"]`` (and the ``source`` column) says which.
+    """
+    return run_case(case_name, live).table
+
+
+def regenerate(case_names: Iterable[str] | None = None) -> list:
+    """Fit the cases in R and (re)write their reference files; return the paths written."""
+    from mixedlab.parity import _rbridge
+    from mixedlab.parity._corpus import CASES
+    from mixedlab.parity._reference import write_reference
+
+    _rbridge.require()
+    cases = [get_case(n) for n in case_names] if case_names else list(CASES)
+    versions = _rbridge.versions()
+    paths = []
+    for case in cases:
+        data, source = load_case_data(case)
+        lme4 = _rbridge.fit_lmer(case.formula, data, case.REML, case.weights, case.offset)
+        try:
+            tmb = _rbridge.fit_glmmtmb(case.formula, data, case.REML, case.weights, case.offset)
+        except _rbridge.RFitError as exc:
+            tmb = {"error": str(exc)}
+        paths.append(write_reference(case, source, fingerprint(data), lme4, tmb, versions))
+    return paths
