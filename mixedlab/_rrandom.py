@@ -161,8 +161,10 @@ def _as_count(n: Any, what: str = "n") -> int:
 
 def _as_param(x: Any, name: str) -> np.ndarray:
     """A distribution parameter as a flat float64 array, recycled later like R does."""
-    arr = np.asarray(x, dtype=np.float64).ravel()
-    return arr
+    try:
+        return np.asarray(x, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {x!r}") from exc
 
 
 class RRandom:
@@ -382,7 +384,7 @@ class RRandom:
             return np.empty(0, dtype=np.int64)
         if dn <= 0:
             return np.zeros(k, dtype=np.int64)
-        bits = int(math.ceil(math.log2(dn)))
+        bits = (int(dn) - 1).bit_length()  # ceil(log2(dn)) for a whole dn >= 1
         pieces = bits // 16 + 1
         mask = (1 << bits) - 1
         accept_rate = dn / float(1 << bits)  # >= 1/2

@@ -236,3 +236,8 @@ def test_qnorm_matches_live_r_including_extreme_tails(r_session) -> None:
     ])
     want = np.asarray(r_session.r["qnorm"](r_session.FloatVector(p)))
     assert np.array_equal(qnorm(p), want)
+
+
+def test_non_numeric_parameters_are_rejected() -> None:
+    with pytest.raises(TypeError, match="sd must be a number"):
+        RRandom(1).rnorm(2, 0.0, "wide")
