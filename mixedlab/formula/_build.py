@@ -12,7 +12,7 @@ from mixedlab._errors import DataError, ModelSpecificationError, inform
 from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
 from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
-from mixedlab.formula._parser import Formula, Node, deparse, parse_formula
+from mixedlab.formula._parser import BinOp, Formula, Node, Paren, deparse, parse_formula
 from mixedlab.formula._random import (
     BarSpec, ReTerm, check_terms, expand_bars, group_names, grouping_atoms, grouping_factor,
     sort_order,
@@ -151,6 +151,15 @@ class ModelFrame:
                 f"random={grp})")
 
 
+def _group_leaves(node: Node) -> list[Node]:
+    """Variables of a grouping expression with ``/`` and ``:`` in written order."""
+    while isinstance(node, Paren):
+        node = node.inner
+    if isinstance(node, BinOp) and node.op in ("/", ":"):
+        return _group_leaves(node.left) + _group_leaves(node.right)
+    return [node]
+
+
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
                 na_action: str = "omit") -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
@@ -209,6 +218,11 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     for t in lhs_terms:
         for lab, node in t.variables:
             values.setdefault(lab, ev.variable(node))
+    # Grouping variables in written order (as in R's model frame), then any left over.
+    for bar in parsed.random:
+        for node in _group_leaves(bar.right):
+            if deparse(node) not in values:
+                values[deparse(node)] = as_factor(ev.variable(node))
     for b in bars:
         for node in grouping_atoms(b.group):
             values.setdefault(deparse(node), as_factor(ev.variable(node)))

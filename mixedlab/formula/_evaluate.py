@@ -60,9 +60,8 @@ class Factor:
         """Drop levels that no observation uses (R's ``droplevels``); logicals keep both."""
         if self.logical:
             return self
-        used = np.zeros(len(self.levels), dtype=bool)
-        valid = self.codes[self.codes >= 0]
-        used[np.unique(valid)] = True
+        # counts per level in one O(n) pass (bincount, not a sort)
+        used = np.bincount(self.codes + 1, minlength=len(self.levels) + 1)[1:] > 0
         if used.all():
             return self
         remap = np.cumsum(used) - 1
@@ -133,10 +132,14 @@ def as_factor(value: Value) -> Factor:
     if isinstance(value, Factor):
         return value
     vals = value.values
-    ok = ~np.isnan(vals)
-    uniq, inv = np.unique(vals[ok], return_inverse=True)
-    codes = np.full(vals.shape[0], -1, dtype=np.int64)
-    codes[ok] = inv
+    # hash the values (O(n)), then order the few distinct ones numerically
+    raw, uniq0 = pd.factorize(vals, use_na_sentinel=True)
+    order = np.argsort(uniq0, kind="stable")
+    uniq = uniq0[order]
+    rank = np.empty(order.size + 1, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    rank[-1] = -1
+    codes = rank[raw]
     if value.integer:
         names = [str(int(u)) for u in uniq]
     else:

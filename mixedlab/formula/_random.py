@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
 from mixedlab.formula._evaluate import Factor, as_factor
@@ -175,6 +176,20 @@ def decode_key(key: int, atoms_levels: list[list[str]], radices: np.ndarray) -> 
     return ":".join(reversed(parts))
 
 
+def _decode_keys(keys: np.ndarray, atoms_levels: list[list[str]], radices: np.ndarray) -> list[str]:
+    """Vectorised :func:`decode_key` for many keys."""
+    parts: list[np.ndarray] = []
+    rest = keys.copy()
+    for levels, r in zip(reversed(atoms_levels), reversed(radices.tolist())):
+        parts.append(np.asarray(levels, dtype=object)[rest % r])
+        rest //= r
+    parts.reverse()
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + ":" + p
+    return out.tolist()
+
+
 def grouping_factor(atom_values: list) -> tuple[Factor, np.ndarray, list[list[str]], np.ndarray]:
     """Evaluate the grouping factor from its atoms' values (already subset to the used rows).
 
@@ -187,9 +202,15 @@ def grouping_factor(atom_values: list) -> tuple[Factor, np.ndarray, list[list[st
         keys = np.arange(len(f.levels), dtype=np.int64)
         return f, keys, [f.levels], np.array([len(f.levels)], dtype=np.int64)
     key, radices = combine_atoms(atoms)
-    uniq, inv = np.unique(key, return_inverse=True)
+    # hash the keys (O(n)), then sort only the distinct ones: R's level order
+    raw, uniq0 = pd.factorize(key)
+    order = np.argsort(uniq0, kind="stable")
+    uniq = uniq0[order]
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    inv = rank[raw]
     levels_l = [a.levels for a in atoms]
-    names = [decode_key(int(k), levels_l, radices) for k in uniq]
+    names = _decode_keys(uniq, levels_l, radices)
     return Factor(inv.astype(np.int64), names), uniq, levels_l, radices
 
 
