@@ -320,7 +320,9 @@ def _conv_lines(fit: Any) -> tuple[list[str], list[str]]:
             m = f"({optinfo['message']})"
         else:
             m = ""
-        lines.append(f"optimizer ({optinfo.get('optimizer', 'nloptwrap')}) convergence code: {cc} {m}")
+        # lme4 names the optimizer function ("nloptwrap"); drop any description after it.
+        optimizer = str(optinfo.get("optimizer", "nloptwrap")).split(" (")[0]
+        lines.append(f"optimizer ({optimizer}) convergence code: {cc} {m}")
         lines += lme4_msgs + opt_warnings + [""]
     return fit_msgs, lines
 
