@@ -135,6 +135,7 @@ class _Check:
     bound: float | None
     ok: bool | None
     note: str = ""
+    detail: dict | None = None  # ranef rows: every element's check, by "level/column"
 
 
 @dataclass
@@ -251,9 +252,10 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
     # conditional modes: one summary row per group (the worst element), all elements checked
     for grp, block in template["ranef"].items():
         worst: _Check | None = None
+        worst_ratio = -1.0
         all_ok: bool | None = True
-        n = 0
         problems = []
+        detail: dict[str, _Check] = {}
         if side == "lme4":
             mine_b, ref_b = ours["ranef"].get(grp), ref["ranef"].get(grp)
             if mine_b is None or ref_b is None or mine_b["levels"] != ref_b["levels"] or mine_b["columns"] != ref_b["columns"]:
@@ -268,20 +270,20 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
                 continue
             scales = {"sigma": sigma_t, "sd": sds.get((grp, col)) or 0.0}
             for lvl, rv in ref_c.items():
-                n += 1
-                c = _numeric_check(side, "ranef", "", mine_c.get(lvl), rv, scales)
+                c = _numeric_check(side, "ranef", f"{lvl}/{col}", mine_c.get(lvl), rv, scales)
+                detail[c.label] = c
                 if c.ok is False:
                     all_ok = False
-                ratio = (c.delta / c.bound) if (c.delta is not None and c.bound) else (math.inf if c.ok is False else 0)
-                if worst is None or ratio > worst.delta_ratio:  # type: ignore[attr-defined]
-                    worst = c
-                    worst.delta_ratio = ratio  # type: ignore[attr-defined]
-                    worst.label = f"{lvl}/{col}"
-        label = f"ranef {grp} (worst of {n})"
+                # rank elements by |Δ| relative to their own bound
+                ratio = (c.delta / c.bound) if (c.delta is not None and c.bound) else (math.inf if c.ok is False else 0.0)
+                if ratio > worst_ratio:
+                    worst, worst_ratio = c, ratio
+        label = f"ranef {grp} (worst of {len(detail)})"
         if problems:
-            out.add(_Check(label, None, None, None, None, False, "; ".join(problems)))
+            out.add(_Check(label, None, None, None, None, False, "; ".join(problems), detail))
         elif worst is not None:
-            out.add(_Check(label, worst.ours, worst.ref, worst.delta, worst.bound, all_ok, f"worst at {worst.label}"))
+            out.add(_Check(label, worst.ours, worst.ref, worst.delta, worst.bound, all_ok,
+                           f"worst at {worst.label}", detail))
 
     # group counts
     if side == "lme4":
@@ -368,10 +370,16 @@ def _table(case: Case, lme: _Side, tmb: _Side | None, source: str) -> pd.DataFra
     rows = []
     for label, c in lme.checks.items():
         t = tmb.checks.get(label) if tmb else None
-        notes = [n for n in (c.note, f"glmmTMB: {t.note}" if t is not None and t.note else "") if n]
+        tmb_value = None if t is None else t.ref
+        if t is not None and c.detail is not None and t.detail is not None and c.note.startswith("worst at "):
+            # show glmmTMB's value for the same element as lme4's worst; ok/|Δ| stay over all
+            same = t.detail.get(c.note[len("worst at "):])
+            tmb_value = None if same is None else same.ref
+        tnote = t.note if t is not None else ""
+        notes = [n for n in (c.note, f"glmmTMB: {tnote}" if tnote and not tnote.startswith("worst at") else "") if n]
         rows.append({
             "case": case.name, "quantity": label, "mixedlab": c.ours, "lme4": c.ref,
-            "glmmTMB": None if t is None else t.ref,
+            "glmmTMB": tmb_value,
             "|Δ|": c.delta, "tolerance": c.bound, "within tolerance": c.ok,
             "|Δ| glmmTMB": None if t is None else t.delta,
             "tolerance glmmTMB": None if t is None else t.bound,

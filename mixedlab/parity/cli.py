@@ -32,10 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--failures-only", action="store_true", help="print only rows outside tolerance")
 
 
-def _fmt(v) -> str:
+def _fmt(v, width: int = 44) -> str:
+    """A table cell: floats to 10 significant digits, long structures cut to ``width``."""
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.10g}"
-    return "" if v is None else str(v)
+    text = "" if v is None else str(v)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def run(args: argparse.Namespace) -> int:
