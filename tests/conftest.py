@@ -1,8 +1,13 @@
 """Shared pytest fixtures.
 
-``r_session`` gives tests a live R (through rpy2) to compare against. Without R the
-tests that use it are skipped, unless ``MIXEDLAB_REQUIRE_R=1`` is set (as in CI), in
+``r_session`` gives tests a live R (through rpy2) to compare against; ``rbridge`` gives the
+project's R bridge (:mod:`mixedlab.parity._rbridge`) with R known to work. Without R the
+tests that use them are skipped, unless ``MIXEDLAB_REQUIRE_R=1`` is set (as in CI), in
 which case a missing R is a failure that says how to install it.
+
+Availability is decided by :func:`mixedlab.parity._rbridge.unavailable_reason`, which
+checks ``R_HOME``/``PATH`` before touching rpy2: embedding an R that is not there can abort
+the interpreter instead of raising.
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ _INSTALL_HINT = (
 )
 
 
+def require_r_or_skip() -> None:
+    """Skip the calling test when R is unusable, or fail when ``MIXEDLAB_REQUIRE_R=1``."""
+    from mixedlab.parity import _rbridge
+
+    reason = _rbridge.unavailable_reason()
+    if reason is None:
+        return
+    message = f"R through rpy2 is not available ({reason}). {_INSTALL_HINT}"
+    if os.environ.get("MIXEDLAB_REQUIRE_R") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def r_session() -> ModuleType:
     """The ``rpy2.robjects`` module bound to a working embedded R.
@@ -25,6 +43,7 @@ def r_session() -> ModuleType:
     Skips the test when R or rpy2 is missing; fails instead when the environment
     variable ``MIXEDLAB_REQUIRE_R`` is ``1``.
     """
+    require_r_or_skip()
     try:
         import rpy2.robjects as ro
 
@@ -35,3 +54,12 @@ def r_session() -> ModuleType:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return ro
+
+
+@pytest.fixture(scope="session")
+def rbridge() -> ModuleType:
+    """The R bridge module, with R, rpy2, lme4 and glmmTMB known to be usable."""
+    require_r_or_skip()
+    from mixedlab.parity import _rbridge
+
+    return _rbridge
