@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 from mixedlab._theta import TermShape, ThetaLayout
 
@@ -134,24 +134,24 @@ class CrossProducts:
         self.m = R.shape[1]
         Rw = sp.csr_matrix(R.multiply(w[:, None]))
         A21 = (Rw.T @ Z1).tocsc()
+        A21.sort_indices()  # the pair operator relies on ascending rows per column
         A22 = (Rw.T @ R).toarray()
         self.A22 = A22
 
-        # choose dense or sparse A₂₁ by the cost of forming (A₂₁D)(A₂₁D)ᵀ
-        col_nnz = np.diff(A21.indptr).astype(float)
-        sparse_cost = float(np.sum(col_nnz**2)) * k1
-        dense_cost = float(self.m) ** 2 * first.q / self._DENSE_ADVANTAGE
-        self.dense21 = dense_cost <= sparse_cost or self.m * first.q <= 4096
-        if self.dense21:
-            self.A21 = A21.toarray().reshape(self.m, L1, k1)
+        # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS syrk on A₂₁D) or from a
+        # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
+        # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
+        self.A21_sparse = A21  # CSC, m × q₁; used once at the optimum
+        self._D = _block_diagonal_pattern(L1, k1)
+        pair_nnz = _pair_count(A21, L1, k1)
+        dense_cost = float(self.m) ** 2 * first.q / 2.0 / self._DENSE_ADVANTAGE
+        self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
+        if self.mode == "dense":
+            # stored level-major (q₁ × m) so that (A₂₁D)ᵀ is C-contiguous for syrk
+            self.A21t = A21.T.toarray().reshape(L1, k1, self.m)
         else:
-            self.A21 = A21.tocsr()
-            # block-diagonal D with a fixed pattern whose data we overwrite per θ
-            blk = np.arange(L1)[:, None, None] * k1
-            r = np.broadcast_to(blk + np.arange(k1)[None, :, None], (L1, k1, k1)).ravel()
-            c = np.broadcast_to(blk + np.arange(k1)[None, None, :], (L1, k1, k1)).ravel()
-            self._D = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(first.q, first.q))
-            self._D.sort_indices()
+            self.P, self.P_rows = _pair_operator(A21, L1, k1, self.m)
+            self._ab = np.triu_indices(k1)
 
         # trailing terms' positions inside the dense block, for applying Λ₂
         self.rest_offsets = []
@@ -160,6 +160,98 @@ class CrossProducts:
             self.rest_offsets.append(off)
             off += shape.q
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
+
+
+def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
+    """A block-diagonal (L·k)² CSR matrix whose ``data`` is (L, k, k) in row-major order."""
+    blk = np.arange(L)[:, None, None] * k
+    r = np.broadcast_to(blk + np.arange(k)[None, :, None], (L, k, k)).ravel()
+    c = np.broadcast_to(blk + np.arange(k)[None, None, :], (L, k, k)).ravel()
+    D = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(L * k, L * k))
+    D.sort_indices()
+    return D
+
+
+def _level_rows(A21: sp.csc_matrix, g: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of A₂₁ touched by level g and the dense (rows × k) block there."""
+    lo, hi = A21.indptr[g * k], A21.indptr[(g + 1) * k]
+    if k == 1:
+        return A21.indices[lo:hi], A21.data[lo:hi].reshape(-1, 1)
+    rows = np.unique(A21.indices[lo:hi])
+    block = np.zeros((rows.size, k))
+    for a in range(k):
+        s, e = A21.indptr[g * k + a], A21.indptr[g * k + a + 1]
+        block[np.searchsorted(rows, A21.indices[s:e]), a] = A21.data[s:e]
+    return rows, block
+
+
+def _pair_count(A21: sp.csc_matrix, L: int, k: int) -> float:
+    """Number of stored entries the pair operator would need (an upper estimate)."""
+    nnz = np.diff(A21.indptr).reshape(L, k).max(axis=1).astype(float)
+    return float(np.sum(nnz * (nnz + 1) / 2)) * (k * (k + 1) / 2)
+
+
+def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """P with tril(A₂₁ W A₁₂)[rows] = P @ w, w = the W_g entries (a ≤ b) of every level.
+
+    M[r₁, r₂] = Σ_g Σ_ab A_g[r₁, a] W_g[a, b] A_g[r₂, b]; with W_g symmetric the (a, b)
+    and (b, a) terms share one coefficient.  Only r₁ ≥ r₂ is stored (dpotrf reads the
+    lower triangle), and only the positions some level touches.
+    """
+    ia, ib = np.triu_indices(k)
+    nab = ia.size
+    if k == 1:
+        return _pair_operator_scalar(A21, L, m)
+    out_idx, cols, vals = [], [], []
+    for g in range(L):
+        rows, A = _level_rows(A21, g, k)
+        i, j = np.tril_indices(rows.size)
+        pos = rows[i].astype(np.int64) * m + rows[j]
+        for t, (a, b) in enumerate(zip(ia, ib)):
+            coef = A[i, a] * A[j, b]
+            if a != b:
+                coef = coef + A[i, b] * A[j, a]
+            out_idx.append(pos)
+            cols.append(np.full(pos.size, g * nab + t))
+            vals.append(coef)
+    uniq, inv = _compress_positions(np.concatenate(out_idx), m)
+    P = sp.csr_matrix((np.concatenate(vals), (inv, np.concatenate(cols))), shape=(uniq.size, L * nab))
+    P.sum_duplicates()
+    return P, uniq
+
+
+
+def _compress_positions(pos: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct flat positions in ``pos`` (sorted) and each entry's index among them."""
+    if m * m <= 50_000_000:
+        # a marker array over the m² positions is cheaper than sorting the entries
+        mark = np.zeros(m * m, dtype=bool)
+        mark[pos] = True
+        uniq = np.flatnonzero(mark)
+        rank = np.cumsum(mark, dtype=np.int64) - 1
+        return uniq, rank[pos]
+    uniq, inv = np.unique(pos, return_inverse=True)
+    return uniq, inv.ravel()
+
+
+def _pair_operator_scalar(A21: sp.csc_matrix, L: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The pair operator of a scalar first term, built without a loop over levels.
+
+    Every stored entry e of column g pairs with the entries e' ≤ e of the same column.
+    """
+    indptr, rows, data = A21.indptr, A21.indices, A21.data
+    nnz = rows.size
+    col_of = np.repeat(np.arange(L), np.diff(indptr))
+    start = indptr[col_of]  # first entry of each entry's column
+    counts = np.arange(nnz) - start + 1
+    e = np.repeat(np.arange(nnz), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    e2 = np.repeat(start, counts) + (np.arange(e.size) - first)
+    pos = rows[e].astype(np.int64) * m + rows[e2]
+    uniq, inv = _compress_positions(pos, m)
+    P = sp.csr_matrix((data[e] * data[e2], (inv, col_of[e])), shape=(uniq.size, L))
+    P.sum_duplicates()
+    return P, uniq
 
 
 @dataclass
@@ -220,22 +312,7 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
 
     # Schur complement of the trailing block, before scaling by Λ₂
-    if cp.dense21:
-        if k1 == 1:
-            B = cp.A21[:, :, 0] * d
-        elif k1 == 2:
-            A0, A1 = cp.A21[:, :, 0], cp.A21[:, :, 1]
-            B = np.empty((cp.m, cp.L1, 2))
-            B[:, :, 0] = A0 * D[:, 0, 0] + A1 * D[:, 1, 0]
-            B[:, :, 1] = A0 * D[:, 0, 1] + A1 * D[:, 1, 1]
-            B = B.reshape(cp.m, -1)
-        else:
-            B = np.einsum("mgi,gij->mgj", cp.A21, D).reshape(cp.m, -1)
-        S = cp.A22 - B @ B.T
-    else:
-        cp._D.data[:] = D.ravel()
-        B = cp.A21 @ cp._D
-        S = cp.A22 - (B @ B.T).toarray()
+    S = _schur(cp, D)
 
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
     if len(Ts) > 1:
@@ -246,6 +323,8 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
             S *= s[:, None]
             S *= s[None, :]
         else:
+            # the block rotations need the whole symmetric matrix
+            S = np.tril(S) + np.tril(S, -1).T
             for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
                 blk = slice(off, off + shape.q)
                 rows = S[blk, :].reshape(shape.n_levels, shape.k, cp.m)
@@ -273,6 +352,28 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
                      ldL2=ldL2, ldRX2=ldRX2, pwrss=pwrss)
 
 
+def _schur(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
+    """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid), by the design's chosen method."""
+    if cp.mode == "dense":
+        k1 = cp.k1
+        if k1 == 1:
+            Bt = cp.A21t[:, 0, :] * D[:, 0, 0][:, None]
+        else:
+            # (A₂₁D)ᵀ rows: level g, column j = Σ_i D_g[i, j] A₂₁[:, g, i]
+            Bt = np.einsum("gij,gim->gjm", D, cp.A21t).reshape(-1, cp.m)
+        # Bt is q₁ × m C-contiguous, so Bt.T is Fortran-ordered: syrk without a copy
+        C = blas.dsyrk(1.0, Bt.T, lower=1)
+        return cp.A22 - C
+    if cp.k1 == 1:
+        w = D[:, 0, 0] ** 2
+    else:
+        W = D @ np.swapaxes(D, 1, 2)
+        w = W[:, cp._ab[0], cp._ab[1]].ravel()
+    S = cp.A22.copy()
+    S.ravel()[cp.P_rows] -= cp.P @ w
+    return S
+
+
 def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:
     """The profiled deviance (ML) or REML criterion of Bates et al. (2015), eqns. 34 and 41."""
     n, p = cp.n, cp.p
@@ -298,12 +399,7 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     k1, L1 = cp.k1, cp.L1
     L22 = np.tril(f.L22)
     # last row of L: [c₁ | c₂ c_β | √r²]; c₁ = (A₂₁D)[y] since Λ₂ is 1 on y
-    if cp.dense21:
-        Bfull = np.einsum("mgi,gij->mgj", cp.A21, f.D).reshape(m, -1)
-    else:
-        cp._D.data[:] = f.D.ravel()
-        Bfull = (cp.A21 @ cp._D).toarray()
-    Bfull = _apply_lambda2_rows(cp, f.theta, Bfull)
+    Bfull = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))
     c1 = Bfull[m - 1]
     c2 = L22[m - 1, : m - 1]
     # Lᵀ [u₁; u₂; β] = [c₁; c₂; c_β], upper-triangular solve, trailing block first
@@ -315,6 +411,12 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     b = _lambda_times(cp, f.theta, u)
     RX = L22[q2 : q2 + p, q2 : q2 + p]
     return PLSSolution(beta=beta, u=u, b=b, RX=RX)
+
+
+def _A21_times_D(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
+    """Dense A₂₁ D (m × q₁), computed once at the optimum."""
+    cp._D.data[:] = D.ravel()
+    return np.asarray((cp.A21_sparse @ cp._D).todense())
 
 
 def _lambda_times(cp: CrossProducts, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -353,12 +455,7 @@ def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
     # term 1: L₁₁_g⁻ᵀ L₁₁_g⁻¹ + F_gᵀ F_g with F = L₂₂⁻¹ L₂₁ L₁₁⁻¹
     V1 = np.swapaxes(L11inv, 1, 2) @ L11inv
     if q2 > 0:
-        if cp.dense21:
-            B = np.einsum("mgi,gij->mgj", cp.A21, f.D).reshape(m, -1)
-        else:
-            cp._D.data[:] = f.D.ravel()
-            B = (cp.A21 @ cp._D).toarray()
-        L21 = _apply_lambda2_rows(cp, f.theta, B)[:q2]
+        L21 = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))[:q2]
         E = solve_triangular(L22, L21, lower=True)  # q2 × q1
         F = np.einsum("rgi,gij->rgj", E.reshape(q2, L1, k1), L11inv)
         V1 = V1 + np.einsum("rgi,rgj->gij", F, F)
