@@ -361,7 +361,7 @@ def to_r(df: pd.DataFrame):
     items = [(str(name), _column_to_r(str(name), df[name])) for name in df.columns]
     items.append(("stringsAsFactors", ro.BoolVector([False])))
     items.append(("check.names", ro.BoolVector([False])))
-    return ro.baseenv["data.frame"].rcall(items, ro.globalenv)
+    return ro.vectors.DataFrame(ro.baseenv["data.frame"].rcall(items, ro.globalenv))
 
 
 def from_r(rdf) -> pd.DataFrame:
