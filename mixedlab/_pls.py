@@ -36,7 +36,7 @@ from mixedlab._theta import TermShape, ThetaLayout
 
 __all__ = ["CrossProducts", "PLSFactor", "PLSSolution", "random_effects_matrix"]
 
-_LOG_2PI = np.log(2.0 * np.pi)
+_2PI = 2.0 * np.pi
 
 
 def solve_triangular(L: np.ndarray, B: np.ndarray, lower: bool = True, trans: str = "N") -> np.ndarray:
@@ -112,6 +112,18 @@ class CrossProducts:
         self.layout = ThetaLayout(self.shapes)
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
         self.log_det_W = float(np.sum(np.log(w))) if weights is not None else 0.0
+
+        # Work with y minus its weighted least-squares fit on X.  The profiled criteria are
+        # invariant to y → y − Xγ (β is unpenalised, so β̂ shifts by −γ), and the last pivot
+        # of the [X y] factor, √r²(θ), then no longer cancels against ‖y‖²: r² is computed
+        # to near full precision, as lme4 gets it from explicit residuals.
+        y = np.asarray(y, dtype=float)
+        if p:
+            sw = np.sqrt(w)
+            self.beta_shift = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+            y = y - X @ self.beta_shift
+        else:
+            self.beta_shift = np.zeros(0)
 
         first = self.shapes[0]
         self.k1, self.L1 = first.k, first.n_levels
@@ -379,8 +391,8 @@ def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:
     n, p = cp.n, cp.p
     if REML:
         nmp = n - p
-        return f.ldL2 + f.ldRX2 + nmp * (1.0 + _LOG_2PI + np.log(f.pwrss / nmp)) - cp.log_det_W
-    return f.ldL2 + n * (1.0 + _LOG_2PI + np.log(f.pwrss / n)) - cp.log_det_W
+        return f.ldL2 + f.ldRX2 + nmp * (1.0 + np.log(_2PI * f.pwrss / nmp)) - cp.log_det_W
+    return f.ldL2 + n * (1.0 + np.log(_2PI * f.pwrss / n)) - cp.log_det_W
 
 
 @dataclass
@@ -407,7 +419,7 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     rhs1 = (c1 - Bfull[: m - 1].T @ v).reshape(L1, k1)
     u1 = np.linalg.solve(np.swapaxes(f.L11, 1, 2), rhs1[:, :, None])[:, :, 0].ravel()
     u = np.concatenate([u1, v[:q2]])
-    beta = v[q2 : q2 + p]
+    beta = v[q2 : q2 + p] + cp.beta_shift
     b = _lambda_times(cp, f.theta, u)
     RX = L22[q2 : q2 + p, q2 : q2 + p]
     return PLSSolution(beta=beta, u=u, b=b, RX=RX)
