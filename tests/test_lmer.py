@@ -228,15 +228,47 @@ _FORMULAS = {"sleep": (SLEEP, datasets.sleepstudy, "Reaction"),
 
 
 def _assert_same_fit(a, b, *, fixef=True):
-    assert abs(a.objective - b.objective) < 1e-6
-    np.testing.assert_allclose(a.sigma, b.sigma, rtol=1e-5)
-    np.testing.assert_allclose(a.varcorr["vcov"].to_numpy(), b.varcorr["vcov"].to_numpy(), rtol=1e-4, atol=1e-8)
+    """Same optimum up to the optimiser's stopping rule (xtol_rel = 1e-4 on θ).
+
+    The criterion itself is invariant exactly (see the devfun tests below); two runs of
+    BOBYQA on rounding-different inputs stop at slightly different θ on a flat optimum,
+    which moves the objective by ~1e-6 and variances by ~1e-3 relative (PARITY.md's scale).
+    """
+    assert abs(a.objective - b.objective) < 1e-5
+    np.testing.assert_allclose(a.sigma, b.sigma, rtol=1e-3)
+    np.testing.assert_allclose(a.varcorr["vcov"].to_numpy(), b.varcorr["vcov"].to_numpy(),
+                               rtol=2e-3, atol=1e-4 * a.sigma**2)
     if fixef:
-        np.testing.assert_allclose(a.fixef.to_numpy(), b.fixef.to_numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(a.fixef.to_numpy(), b.fixef.to_numpy(), rtol=1e-5,
+                                   atol=1e-3 * a.se.min())
     for g in a.ranef:
         ra = a.ranef[g]
         rb = b.ranef[g].loc[ra.index]
-        np.testing.assert_allclose(ra.to_numpy(), rb.to_numpy(), rtol=1e-4, atol=1e-5 * a.sigma)
+        np.testing.assert_allclose(ra.to_numpy(), rb.to_numpy(), rtol=2e-3, atol=1e-3 * a.sigma)
+
+
+def _devfun(formula, data):
+    from mixedlab._deviance import make_devfun
+    from mixedlab.formula import build_model
+
+    return make_devfun(build_model(formula, data), REML=True)
+
+
+@pytest.mark.parametrize("name", ["sleep", "crossed"])
+def test_criterion_is_exactly_invariant_to_row_order_and_shift(name):
+    formula, loader, resp = _FORMULAS[name]
+    d = loader()
+    base = _devfun(formula, d)
+    shuffled = _devfun(formula, d.iloc[np.random.default_rng(5).permutation(len(d))])
+    shifted_d = d.copy()
+    shifted_d[resp] = shifted_d[resp] + 37.25
+    shifted = _devfun(formula, shifted_d)
+    rng = np.random.default_rng(6)
+    for _ in range(5):
+        th = np.where(base.lower == 0, rng.uniform(0.1, 2.0, base.lower.size), rng.uniform(-1, 1, base.lower.size))
+        f0 = base(th)
+        np.testing.assert_allclose(shuffled(th), f0, rtol=1e-11)
+        np.testing.assert_allclose(shifted(th), f0, rtol=1e-9)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -259,11 +291,11 @@ def test_shifting_y_moves_only_the_intercept(c, name):
     shifted = fit_quiet(formula, d)
     _assert_same_fit(base, shifted, fixef=False)
     np.testing.assert_allclose(shifted.fixef["(Intercept)"], base.fixef["(Intercept)"] + c,
-                               rtol=1e-8, atol=1e-6)
+                               rtol=1e-8, atol=1e-3 * base.se["(Intercept)"])
     others = [n for n in base.fixef.index if n != "(Intercept)"]
     np.testing.assert_allclose(shifted.fixef[others].to_numpy(), base.fixef[others].to_numpy(),
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(shifted.se.to_numpy(), base.se.to_numpy(), rtol=1e-4)
+                               rtol=1e-5, atol=1e-3 * float(base.se[others].min()))
+    np.testing.assert_allclose(shifted.se.to_numpy(), base.se.to_numpy(), rtol=1e-3)
 
 
 def test_weights_scaled_by_a_constant_rescale_sigma_and_theta_only():
@@ -277,5 +309,7 @@ def test_weights_scaled_by_a_constant_rescale_sigma_and_theta_only():
     np.testing.assert_allclose(b.sigma, 2.0 * a.sigma, rtol=1e-4)
     np.testing.assert_allclose(a.fixef.to_numpy(), b.fixef.to_numpy(), rtol=1e-5)
     ra, rb = a.varcorr.iloc[:-1], b.varcorr.iloc[:-1]
-    np.testing.assert_allclose(ra["vcov"].to_numpy(), rb["vcov"].to_numpy(), rtol=1e-3)
-    np.testing.assert_allclose(a.ranef["Subject"].to_numpy(), b.ranef["Subject"].to_numpy(), rtol=1e-3, atol=1e-3)
+    # up to the optimiser's stopping rule, as in _assert_same_fit
+    np.testing.assert_allclose(ra["vcov"].to_numpy(), rb["vcov"].to_numpy(), rtol=2e-3)
+    np.testing.assert_allclose(a.ranef["Subject"].to_numpy(), b.ranef["Subject"].to_numpy(),
+                               rtol=2e-3, atol=1e-3 * a.sigma)
