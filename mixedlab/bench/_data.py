@@ -62,8 +62,8 @@ def _r_to_pandas(r_code: str) -> pd.DataFrame:
     from rpy2.robjects.conversion import localconverter
 
     frame = ro.r(r_code)
-    with localconverter(ro.default_converter + pandas2ri.converter):
-        df = ro.conversion.rpy2py(frame)
+    with localconverter(ro.default_converter + pandas2ri.converter) as cv:
+        df = cv.rpy2py(frame)
     df = pd.DataFrame(df).reset_index(drop=True)
     return df
 

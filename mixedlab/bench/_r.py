@@ -103,8 +103,8 @@ class RSession:
         from rpy2.robjects import pandas2ri
         from rpy2.robjects.conversion import localconverter
 
-        with localconverter(ro.default_converter + pandas2ri.converter):
-            r_frame = ro.conversion.py2rpy(frame)
+        with localconverter(ro.default_converter + pandas2ri.converter) as cv:
+            r_frame = cv.py2rpy(frame)
         ro.globalenv[name] = r_frame
         return name
 

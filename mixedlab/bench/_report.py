@@ -126,7 +126,8 @@ def render_text(result: dict) -> str:
     if notes:
         parts += ["", "Notes:"] + notes
     parts += ["", machine]
-    status = "FAILED: a mixedlab answer disagrees with lme4" if result["failed"] else "all answers agree"
+    failed = any(c["agreement"]["status"] == "FAIL" for c in cases)
+    status = "FAILED: a mixedlab answer disagrees with lme4" if failed else "all answers agree"
     parts.append(status)
     return "\n".join(parts)
 

@@ -16,7 +16,7 @@ from mixedlab.bench._models import CASES, select_cases
 from mixedlab.bench._report import render_markdown, render_text, write_json
 from mixedlab.bench._run import ENGINES, BenchOptions, run_benchmark
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "exit_status"]
 
 
 def _csv(value: str) -> list[str]:
@@ -87,7 +87,11 @@ def run(args: argparse.Namespace) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     write_json(result, output)
     print(f"\nwrote {output}", file=sys.stderr)
+    return exit_status(result, args.strict_targets)
+
+
+def exit_status(result: dict, strict_targets: bool = False) -> int:
+    """1 when a mixedlab answer disagrees (or, with ``strict_targets``, a target is missed), else 0."""
+    failed = any(c["agreement"]["status"] == "FAIL" for c in result["cases"])
     missed = any(t["met"] is False for c in result["cases"] for t in c["targets"])
-    if result["failed"] or (args.strict_targets and missed):
-        return 1
-    return 0
+    return 1 if failed or (strict_targets and missed) else 0
