@@ -13,6 +13,7 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
+from mixedlab._anova import anova
 from mixedlab._fit import LmerFit
 from mixedlab._lmer import lmer
 from mixedlab._optimize import LmerControl
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "lmer",
+    "anova",
     "LmerFit",
     "LmerControl",
     "MixedLabError",
