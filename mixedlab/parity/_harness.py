@@ -161,7 +161,7 @@ def _numeric_check(side: str, quantity: str, label: str, ours: Any, ref: Any, sc
 
 def _exact_check(label: str, ours: Any, ref: Any, note: str = "") -> _Check:
     ok = ours == ref
-    return _Check(label, ours, ref, None if ok else float("nan"), 0.0, ok, note if not ok else "")
+    return _Check(label, ours, ref, 0.0 if ok else float("nan"), 0.0, ok, note if not ok else "")
 
 
 def _vc_label(row: dict) -> str:
