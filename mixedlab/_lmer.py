@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._deviance import make_devfun
-from mixedlab._errors import ConvergenceWarning, inform
+from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab._fit import LmerFit
 from mixedlab._optimize import LmerControl, optimize_lmer
 from mixedlab._pls import solve
@@ -39,6 +39,17 @@ def _guess_data_name(data: Any, depth: int = 2) -> str | None:
     finally:
         del frame
     return None
+
+
+def _check_response_varies(model) -> None:
+    """A constant response leaves nothing to partition: σ̂ = 0 and the criterion is −∞."""
+    y = model.y if model.offset is None else model.y - model.offset
+    if y.size and np.ptp(y) == 0:
+        raise ModelSpecificationError(
+            f"the response {model.response_name!r} is constant (every value is {y[0]:g}"
+            f"{' after the offset' if model.offset is not None else ''}), so there is no variation "
+            "for a mixed model to partition; check that the right column is the response"
+        )
 
 
 def lmer(
@@ -89,6 +100,7 @@ def lmer(
     ctrl = control or LmerControl()
     # 1. parse (lFormula)
     model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
+    _check_response_varies(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
     # 3. optimise (optimizeLmer)
@@ -104,7 +116,7 @@ def lmer(
         REML=REML,
         data_name=data_name,
         theta_names=devfun.cp.layout.theta_names(
-            [t.group for t in model.terms], [list(t.columns) for t in model.terms]
+            [t.factor for t in model.terms], [list(t.columns) for t in model.terms]
         ),
     )
     for msg in opt.messages:

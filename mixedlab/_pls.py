@@ -47,7 +47,14 @@ def solve_triangular(L: np.ndarray, B: np.ndarray, lower: bool = True, trans: st
     """
     if L.shape[0] == 0:
         return np.array(B, dtype=float, copy=True)
-    x, info = lapack.dtrtrs(L, B, lower=int(lower), trans=0 if trans == "N" else 1)
+    B = np.asarray(B, dtype=float)
+    t = 0 if trans == "N" else 1
+    if B.ndim == 2 and B.shape[1] <= 16:
+        # a few right-hand sides one at a time: OpenBLAS's threaded multi-column path
+        # costs milliseconds of thread hand-off even for a 2×2 system
+        return np.column_stack([solve_triangular(L, B[:, j], lower, trans) for j in range(B.shape[1])]) \
+            if B.shape[1] else B.copy()
+    x, info = lapack.dtrtrs(np.asfortranarray(L), np.asfortranarray(B), lower=int(lower), trans=t)
     if info != 0:
         raise np.linalg.LinAlgError(f"triangular solve failed (dtrtrs info {info})")
     return x
@@ -74,6 +81,20 @@ def random_effects_matrix(
     return sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
     )
+
+
+def _dense_re_matrix(
+    term_X: list[np.ndarray], term_codes: list[np.ndarray], shapes: list[TermShape], n: int
+) -> np.ndarray:
+    """Z as a dense n × q array (small designs only), same layout as :func:`random_effects_matrix`."""
+    Z = np.zeros((n, sum(sh.q for sh in shapes)))
+    rows = np.arange(n)[:, None]
+    offset = 0
+    for Xt, codes, shape in zip(term_X, term_codes, shapes):
+        k = shape.k
+        Z[rows, offset + codes[:, None] * k + np.arange(k)[None, :]] = Xt
+        offset += shape.q
+    return Z
 
 
 class CrossProducts:
@@ -139,30 +160,43 @@ class CrossProducts:
         self.A11 = A11
 
         # the trailing columns: terms 2..T, then X, then y
-        Z1 = random_effects_matrix([X1], [codes1], [first], n)
-        Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
-        self.q2 = Zrest.shape[1]
-        R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
-        self.m = R.shape[1]
-        Rw = sp.csr_matrix(R.multiply(w[:, None]))
-        A21 = (Rw.T @ Z1).tocsc()
-        A21.sort_indices()  # the pair operator relies on ascending rows per column
-        A22 = (Rw.T @ R).toarray()
-        self.A22 = A22
+        self.q2 = sum(sh.q for sh in self.shapes[1:])
+        self.m = m = self.q2 + p + 1
+        if n * (first.q + m) <= 2_000_000:
+            # small designs: dense products beat building sparse matrices
+            Z1 = _dense_re_matrix([X1], [codes1], [first], n)
+            R = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n),
+                           X, y.reshape(-1, 1)])
+            Rw = R * w[:, None] if weights is not None else R
+            A21 = Rw.T @ Z1
+            self.A22 = Rw.T @ R
+            col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
+        else:
+            Z1 = random_effects_matrix([X1], [codes1], [first], n)
+            Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
+            R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
+            Rw = sp.csr_matrix(R.multiply(w[:, None]))
+            A21 = (Rw.T @ Z1).tocsc()
+            A21.sort_indices()  # the pair operator relies on ascending rows per column
+            self.A22 = (Rw.T @ R).toarray()
+            col_nnz = np.diff(A21.indptr).reshape(L1, k1).max(axis=1).astype(float)
 
-        # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS syrk on A₂₁D) or from a
+        # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
         # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
         # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
-        self.A21_sparse = A21  # CSC, m × q₁; used once at the optimum
         self._D = _block_diagonal_pattern(L1, k1)
-        pair_nnz = _pair_count(A21, L1, k1)
-        dense_cost = float(self.m) ** 2 * first.q / 2.0 / self._DENSE_ADVANTAGE
+        pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
+        dense_cost = float(m) ** 2 * first.q / 2.0 / self._DENSE_ADVANTAGE
         self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
         if self.mode == "dense":
-            # stored level-major (q₁ × m) so that (A₂₁D)ᵀ is C-contiguous for syrk
-            self.A21t = A21.T.toarray().reshape(L1, k1, self.m)
+            # stored level-major (L₁, k₁, m): (A₂₁D)ᵀ is then one batched matmul
+            A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
+            self.A21t = np.ascontiguousarray(A21t).reshape(L1, k1, m)
         else:
-            self.P, self.P_rows = _pair_operator(A21, L1, k1, self.m)
+            A21 = sp.csc_matrix(A21)
+            A21.sort_indices()
+            self.A21_sparse = A21  # CSC, m × q₁
+            self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
             self._ab = np.triu_indices(k1)
 
         # trailing terms' positions inside the dense block, for applying Λ₂
@@ -172,6 +206,14 @@ class CrossProducts:
             self.rest_offsets.append(off)
             off += shape.q
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
+        # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
+        # terms the θ index scaling each trailing column
+        self.A11_flat = [np.ascontiguousarray(A11[:, a, b]) for a, b in zip(*np.triu_indices(k1))]
+        self.ones_m = np.ones(self.m)
+        self.rest_diag = np.arange(self.q2) * (self.m + 1)
+        if self.rest_scalar:
+            pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
+            self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
 
 
 def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
@@ -195,12 +237,6 @@ def _level_rows(A21: sp.csc_matrix, g: int, k: int) -> tuple[np.ndarray, np.ndar
         s, e = A21.indptr[g * k + a], A21.indptr[g * k + a + 1]
         block[np.searchsorted(rows, A21.indices[s:e]), a] = A21.data[s:e]
     return rows, block
-
-
-def _pair_count(A21: sp.csc_matrix, L: int, k: int) -> float:
-    """Number of stored entries the pair operator would need (an upper estimate)."""
-    nnz = np.diff(A21.indptr).reshape(L, k).max(axis=1).astype(float)
-    return float(np.sum(nnz * (nnz + 1) / 2)) * (k * (k + 1) / 2)
 
 
 def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -281,26 +317,22 @@ class PLSFactor:
 
 def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     """Factor Ã(θ) = L Lᵀ blockwise (see the module docstring for the blocks)."""
-    lay = cp.layout
-    Ts = lay.factors(theta)
-    T1 = Ts[0]
     k1 = cp.k1
     if k1 == 1:
-        t = T1[0, 0]
-        l11 = np.sqrt(t * t * cp.A11[:, 0, 0] + 1.0)
+        t = theta[0]
+        l11 = np.sqrt((t * t) * cp.A11_flat[0] + 1.0)
         L11 = l11.reshape(-1, 1, 1)
         d = t / l11
         D = d.reshape(-1, 1, 1)
         logdet11 = float(np.sum(np.log(l11)))
     elif k1 == 2:
         # closed-form 2×2 Cholesky per level, vectorised over levels
-        a, b_, c = T1[0, 0], T1[1, 0], T1[1, 1]
-        A = cp.A11
-        a00, a01, a11 = A[:, 0, 0], A[:, 0, 1], A[:, 1, 1]
+        a, b_, c = float(theta[0]), float(theta[1]), float(theta[2])
+        a00, a01, a11 = cp.A11_flat
         # M = Tᵀ A T + I with T = [[a, 0], [b, c]]
-        m00 = a * a * a00 + 2.0 * a * b_ * a01 + b_ * b_ * a11 + 1.0
-        m10 = a * c * a01 + b_ * c * a11
-        m11 = c * c * a11 + 1.0
+        m00 = (a * a) * a00 + (2.0 * a * b_) * a01 + (b_ * b_) * a11 + 1.0
+        m10 = (a * c) * a01 + (b_ * c) * a11
+        m11 = (c * c) * a11 + 1.0
         l00 = np.sqrt(m00)
         l10 = m10 / l00
         l11 = np.sqrt(m11 - l10 * l10)
@@ -315,6 +347,7 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         D[:, 1, 1] = b_ * i10 + c * i11
         logdet11 = float(np.log(l00 * l11).sum())
     else:
+        T1 = cp.layout.factors(theta)[0]
         M = T1.T @ cp.A11 @ T1
         idx = np.arange(k1)
         M[:, idx, idx] += 1.0
@@ -327,15 +360,15 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     S = _schur(cp, D)
 
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
-    if len(Ts) > 1:
+    if cp.q2:
         if cp.rest_scalar:
-            s = np.ones(cp.m)
-            for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
-                s[off : off + shape.q] = T[0, 0]
+            s = cp.ones_m.copy()
+            s[: cp.q2] = theta[cp.rest_theta_pos]
             S *= s[:, None]
-            S *= s[None, :]
+            S *= s
         else:
             # the block rotations need the whole symmetric matrix
+            Ts = cp.layout.factors(theta)
             S = np.tril(S) + np.tril(S, -1).T
             for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
                 blk = slice(off, off + shape.q)
@@ -343,8 +376,7 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
                 S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
                 cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
                 S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
-        q2 = cp.q2
-        S[np.arange(q2), np.arange(q2)] += 1.0
+        S.ravel()[cp.rest_diag] += 1.0
 
     L22, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
     m = cp.m
@@ -353,29 +385,25 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
             f"the cross-product matrix is not positive definite at θ = {theta} (pivot {info}); "
             "the fixed-effects model matrix may be rank deficient"
         )
-    diag = np.diagonal(L22)
-    q2, p = cp.q2, cp.p
+    diag = L22.diagonal()
+    q2 = cp.q2
     logd = np.log(diag[: m - 1])
-    ldL2 = 2.0 * (logdet11 + float(logd[:q2].sum()))
+    ldL2 = 2.0 * (logdet11 + float(logd[:q2].sum())) if q2 else 2.0 * logdet11
     ldRX2 = 2.0 * float(logd[q2:].sum())
     # the y pivot is r²(θ) itself; a perfect fit leaves it at (or numerically below) zero
     pwrss = float(diag[m - 1] ** 2) if info == 0 else 0.0
-    return PLSFactor(theta=np.array(theta, dtype=float), L11=L11, D=D, L22=L22,
+    return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=L11, D=D, L22=L22,
                      ldL2=ldL2, ldRX2=ldRX2, pwrss=pwrss)
 
 
 def _schur(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
     """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid), by the design's chosen method."""
     if cp.mode == "dense":
-        k1 = cp.k1
-        if k1 == 1:
-            Bt = cp.A21t[:, 0, :] * D[:, 0, 0][:, None]
-        else:
-            # (A₂₁D)ᵀ rows: level g, column j = Σ_i D_g[i, j] A₂₁[:, g, i]
-            Bt = np.einsum("gij,gim->gjm", D, cp.A21t).reshape(-1, cp.m)
+        Bt = _A21_times_D_transposed(cp, D)
+        if Bt.shape[0] * cp.m < 100_000:
+            return cp.A22 - Bt.T @ Bt
         # Bt is q₁ × m C-contiguous, so Bt.T is Fortran-ordered: syrk without a copy
-        C = blas.dsyrk(1.0, Bt.T, lower=1)
-        return cp.A22 - C
+        return cp.A22 - blas.dsyrk(1.0, Bt.T, lower=1)
     if cp.k1 == 1:
         w = D[:, 0, 0] ** 2
     else:
@@ -425,8 +453,17 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     return PLSSolution(beta=beta, u=u, b=b, RX=RX)
 
 
+def _A21_times_D_transposed(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
+    """(A₂₁ D)ᵀ as a C-contiguous q₁ × m array (dense mode): row (g, j) = Σ_i D_g[i, j] A₂₁[:, g, i]."""
+    if cp.k1 == 1:
+        return cp.A21t[:, 0, :] * D[:, 0, :]
+    return np.matmul(np.swapaxes(D, 1, 2), cp.A21t).reshape(-1, cp.m)
+
+
 def _A21_times_D(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
     """Dense A₂₁ D (m × q₁), computed once at the optimum."""
+    if cp.mode == "dense":
+        return _A21_times_D_transposed(cp, D).T
     cp._D.data[:] = D.ravel()
     return np.asarray((cp.A21_sparse @ cp._D).todense())
 

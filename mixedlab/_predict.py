@@ -24,13 +24,18 @@ def _wanted_terms(fit: "LmerFit", re_form: str | None) -> list[bool]:
     text = str(re_form).strip()
     if text in _NO_RANDOM:
         return [False] * len(fit.terms)
-    from mixedlab.formula import parse_formula
+    from mixedlab.formula import deparse, parse_formula
 
-    # a random-effects formula such as "~(1|Subject)": keep the terms whose grouping
-    # factor and columns it names
-    probe = parse_formula("__y__ " + text if text.startswith("~") else "__y__ ~ " + text)
-    wanted = {(b.group_text, tuple(b.columns_text)) for b in probe.bars} if hasattr(probe, "bars") else set()
-    factors = {g for g, _ in wanted}
+    # a random-effects formula such as "~(1|Subject)": keep the terms of the grouping
+    # factors it names (lme4 matches re.form's terms against the model's)
+    probe = parse_formula(text if text.startswith("~") else "~" + text)
+    factors = {deparse(bar.right) for bar in probe.random}
+    unknown = factors - {t.factor for t in fit.terms}
+    if unknown:
+        raise DataError(
+            f"re_form names grouping factor(s) {sorted(unknown)} that the model does not have; "
+            f"the model's are {sorted({t.factor for t in fit.terms})}"
+        )
     return [t.factor in factors for t in fit.terms]
 
 
