@@ -1,0 +1,80 @@
+"""Executable lessons: helpers the notebooks in ``lessons/`` call, and their runner.
+
+* R's print layouts for small tables (:func:`r_data_frame`, :func:`r_vector`,
+  :func:`varcorr_text`) so that the lessons print the R course's numbers;
+* the lessons' plots (:func:`group_effects_plot`, :func:`group_means_plot`,
+  :func:`slopes_plot`, :func:`caterpillar_plot`, :func:`fitted_lines_plot`);
+* the partial-pooling explorer of lesson 4 (:class:`PartialPoolingExplorer`
+  and its parts :func:`simulate`, :func:`estimate`, :func:`shrinkage_svg`);
+* the parity cell (:func:`show_parity`);
+* the runner behind ``mixedlab lessons`` (:func:`run_lessons`).
+
+matplotlib, ipywidgets, nbclient and nbconvert (the ``lessons`` extra) are
+imported only when a function needs them.
+"""
+
+from __future__ import annotations
+
+from mixedlab.lessons._explorer import (
+    Estimates,
+    ExplorerSettings,
+    PartialPoolingExplorer,
+    Simulation,
+    check_settings,
+    estimate,
+    shrinkage_svg,
+    simulate,
+    summary_tables,
+)
+from mixedlab.lessons._parity import show_parity
+from mixedlab.lessons._plots import (
+    caterpillar_plot,
+    fitted_lines_plot,
+    group_effects_plot,
+    group_means_plot,
+    slopes_plot,
+)
+from mixedlab.lessons._rprint import r_data_frame, r_structure, r_vector
+from mixedlab.lessons._runner import (
+    LessonResult,
+    LessonsNotFoundError,
+    find_lessons_dir,
+    lesson_paths,
+    parity_summary,
+    run_lessons,
+)
+
+__all__ = [
+    "r_data_frame",
+    "r_vector",
+    "r_structure",
+    "varcorr_text",
+    "group_effects_plot",
+    "group_means_plot",
+    "slopes_plot",
+    "caterpillar_plot",
+    "fitted_lines_plot",
+    "ExplorerSettings",
+    "Simulation",
+    "Estimates",
+    "simulate",
+    "estimate",
+    "check_settings",
+    "summary_tables",
+    "shrinkage_svg",
+    "PartialPoolingExplorer",
+    "show_parity",
+    "LessonResult",
+    "LessonsNotFoundError",
+    "find_lessons_dir",
+    "lesson_paths",
+    "run_lessons",
+    "parity_summary",
+]
+
+
+def varcorr_text(fit) -> str:
+    """What ``print(VarCorr(m))`` shows in R: the random-effects table (standard deviations, correlations)."""
+    from mixedlab._summary import format_varcorr
+
+    return format_varcorr(fit)

@@ -1,0 +1,290 @@
+"""Execute the lesson notebooks and render them to HTML.
+
+Each lesson runs top to bottom in a fresh kernel (nbclient), with a per-cell
+timeout; the executed notebook and an HTML page (nbconvert) are written to the
+build folder. The kernel is always the interpreter running this code
+(``sys.executable``): the runner writes its own "python3" kernelspec for it, so
+a stale user-level kernelspec pointing at another Python cannot pick up a
+different mixedlab.
+
+nbclient, nbformat, nbconvert and tqdm come with the ``lessons`` extra and are
+imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+__all__ = [
+    "LessonsNotFoundError",
+    "LessonResult",
+    "find_lessons_dir",
+    "lesson_paths",
+    "execute_lesson",
+    "run_lessons",
+    "parity_summary",
+    "PARITY_LINE",
+]
+
+#: The line every lesson's parity cell prints (see :func:`mixedlab.lessons.show_parity`);
+#: the runner collects them for its one-line summary.
+PARITY_LINE = re.compile(r"^parity (?P<case>\S+): (?P<status>within tolerance|OUTSIDE tolerance) "
+                         r"\((?P<source>live R|stored reference outputs)\)$", re.M)
+
+_INSTALL_HINT = "install the lessons extra: pip install 'mixedlab[lessons]'"
+
+
+class LessonsNotFoundError(FileNotFoundError):
+    """No lessons folder where one was expected."""
+
+
+@dataclass
+class LessonResult:
+    """The outcome of executing one lesson notebook."""
+
+    name: str
+    ok: bool
+    seconds: float
+    notebook: Path | None = None
+    html: Path | None = None
+    error: str = ""
+    parity: list[dict[str, str]] = field(default_factory=list)
+
+
+def find_lessons_dir(explicit: str | os.PathLike | None = None, cwd: str | os.PathLike | None = None) -> Path:
+    """The folder holding the lesson notebooks.
+
+    Parameters
+    ----------
+    explicit : path, optional
+        ``--lessons-dir``; used as given.
+    cwd : path, optional
+        Where to look for ``lessons/`` (the current directory by default): run
+        from the repository root.
+
+    Raises
+    ------
+    LessonsNotFoundError
+        When the folder does not exist or holds no ``NN_*.ipynb`` notebooks.
+    """
+    if explicit is not None:
+        path = Path(explicit).expanduser().resolve()
+        where = f"--lessons-dir {explicit}"
+    else:
+        path = (Path(cwd) if cwd is not None else Path.cwd()).resolve() / "lessons"
+        where = f"{path} (the lessons/ folder of the current directory)"
+    if not path.is_dir():
+        raise LessonsNotFoundError(
+            f"no lessons folder at {where}. Run `mixedlab lessons` from the root of the mixedlab "
+            "repository (the folder that contains lessons/), or pass --lessons-dir PATH."
+        )
+    if not lesson_paths(path):
+        raise LessonsNotFoundError(
+            f"{path} holds no lesson notebooks (files named like 01_name.ipynb); "
+            "pass --lessons-dir with the folder that does."
+        )
+    return path
+
+
+def lesson_paths(lessons_dir: str | os.PathLike, only: Iterable[str] | None = None) -> list[Path]:
+    """The lesson notebooks (``NN_*.ipynb``) in lesson order, optionally filtered.
+
+    ``only`` entries match a notebook's name with or without ``.ipynb`` or its
+    two-digit number ("01").
+    """
+    paths = sorted(p for p in Path(lessons_dir).glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    if only:
+        wanted = list(only)
+        chosen = [p for p in paths if any(w in (p.name, p.stem, p.name[:2]) for w in wanted)]
+        unknown = [w for w in wanted if not any(w in (p.name, p.stem, p.name[:2]) for p in paths)]
+        if unknown:
+            raise LessonsNotFoundError(
+                f"no lesson called {', '.join(unknown)}; lessons are: {', '.join(p.stem for p in paths)}"
+            )
+        return chosen
+    return paths
+
+
+def _kernelspec_dir(root: Path) -> Path:
+    """Write a "python3" kernelspec that starts this interpreter; return its parent folder."""
+    kdir = root / "python3"
+    kdir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python 3 ({sys.executable})",
+        "language": "python",
+        # as ipykernel's own spec: lets jupyter_client provision CurveZMQ keys for the
+        # kernel's sockets (without it ipykernel >= 7 warns about plain-text TCP)
+        "metadata": {"supported_encryption": ["curve"]},
+    }
+    (kdir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return root
+
+
+def _kernel_manager_class(kernel_dir: Path):
+    """An AsyncKernelManager whose kernelspecs come only from ``kernel_dir``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class InterpreterKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self) -> KernelSpecManager:
+            return KernelSpecManager(kernel_dirs=[str(kernel_dir)])
+
+        @default("transport_encryption")
+        def _transport_encryption_default(self) -> str:
+            # CurveZMQ keys for the kernel's TCP sockets when pyzmq has them (the kernelspec
+            # declares support); ipykernel >= 7 warns about plain-text TCP otherwise
+            import zmq
+
+            return "auto" if zmq.has("curve") else "disabled"
+
+    return InterpreterKernelManager
+
+
+def _kernel_env() -> dict[str, str]:
+    """The kernel's environment: make it import the same mixedlab as this process."""
+    import mixedlab
+
+    env = dict(os.environ)
+    src = str(Path(mixedlab.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([src] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    # inline figures, never a GUI window, whatever the user's matplotlibrc says
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    return env
+
+
+def _first_error(nb: Any) -> str:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"{out.get('ename')}: {out.get('evalue')}"
+    return ""
+
+
+def parity_lines(nb: Any) -> list[dict[str, str]]:
+    """The parity lines an executed notebook printed (case, status, source)."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                found.extend(m.groupdict() for m in PARITY_LINE.finditer(out.get("text", "")))
+    return found
+
+
+def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool = True,
+                   kernel_dir: Path | None = None) -> LessonResult:
+    """Run one lesson in a fresh kernel; write the executed notebook (and HTML page) to ``out_dir``.
+
+    A cell that raises, or runs longer than ``timeout`` seconds, stops the lesson;
+    the partly executed notebook is still written so the error can be read.
+    """
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(f"running the lessons needs nbclient and nbformat ({err}); {_INSTALL_HINT}") from err
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(path, as_version=4)
+    own_tmp = None
+    if kernel_dir is None:
+        own_tmp = tempfile.TemporaryDirectory(prefix="mixedlab-kernels-")
+        kernel_dir = _kernelspec_dir(Path(own_tmp.name))
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=_kernel_manager_class(kernel_dir),
+        resources={"metadata": {"path": str(path.parent)}},
+        shutdown_kernel="immediate",
+    )
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute(env=_kernel_env())
+    except CellTimeoutError as err:
+        error = f"a cell ran longer than the {timeout} s timeout: {str(err).splitlines()[0] if str(err) else err}"
+    except CellExecutionError:
+        error = _first_error(nb) or "a cell raised an error"
+    except Exception as err:  # kernel died, could not start, ...
+        error = f"{type(err).__name__}: {err}"
+    finally:
+        if own_tmp is not None:
+            own_tmp.cleanup()
+    seconds = time.perf_counter() - start
+    nb_path = out_dir / path.name
+    nbformat.write(nb, nb_path)
+    html_path = None
+    if html:
+        html_path = out_dir / (path.stem + ".html")
+        html_path.write_text(_to_html(nb), encoding="utf-8")
+    return LessonResult(name=path.stem, ok=not error, seconds=seconds, notebook=nb_path, html=html_path,
+                        error=error, parity=parity_lines(nb))
+
+
+def _to_html(nb: Any) -> str:
+    try:
+        from nbconvert import HTMLExporter
+    except ImportError as err:  # pragma: no cover
+        raise ImportError(f"HTML pages need nbconvert ({err}); {_INSTALL_HINT}") from err
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    return body
+
+
+def run_lessons(
+    lessons_dir: Path,
+    out_dir: Path,
+    *,
+    timeout: int = 300,
+    only: Iterable[str] | None = None,
+    html: bool = True,
+    progress: bool = True,
+) -> list[LessonResult]:
+    """Execute the lessons in order, showing a tqdm progress bar; return one result per lesson."""
+    paths = lesson_paths(lessons_dir, only)
+    results: list[LessonResult] = []
+    with tempfile.TemporaryDirectory(prefix="mixedlab-kernels-") as tmp:
+        kernel_dir = _kernelspec_dir(Path(tmp))
+        bar = None
+        if progress:
+            try:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(paths), unit="lesson", desc="lessons")
+            except ImportError:  # pragma: no cover - tqdm is optional; progress then goes silent
+                bar = None
+        for path in paths:
+            if bar is not None:
+                bar.set_postfix_str(path.stem)
+            res = execute_lesson(path, out_dir, timeout=timeout, html=html, kernel_dir=kernel_dir)
+            results.append(res)
+            if bar is not None:
+                bar.write(f"{'ok  ' if res.ok else 'FAIL'} {res.name} ({res.seconds:.1f} s)"
+                          + (f": {res.error}" if res.error else ""))
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def parity_summary(results: list[LessonResult]) -> str:
+    """``parity: N/M cases within tolerance (live R)`` from the lessons' parity cells."""
+    lines = [p for r in results for p in r.parity]
+    if not lines:
+        return "parity: not computed (none of the lessons run has a parity cell)"
+    ok = sum(p["status"] == "within tolerance" for p in lines)
+    sources = sorted({p["source"] for p in lines})
+    bad = [p["case"] for p in lines if p["status"] != "within tolerance"]
+    text = f"parity: {ok}/{len(lines)} cases within tolerance ({' + '.join(sources)})"
+    return text + (f"; outside tolerance: {', '.join(bad)}" if bad else "")
