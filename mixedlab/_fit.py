@@ -86,10 +86,6 @@ class LmerFit:
         self.sigma = float(np.sqrt(factor.pwrss / denom))
         names = list(model.fixed_names)
         self.fixef = pd.Series(solution.beta, index=names, name="Estimate")
-        RXinv = solve_triangular(solution.RX, np.eye(p), lower=True) if p else np.zeros((0, 0))
-        V = self.sigma**2 * (RXinv.T @ RXinv)
-        self.vcov = pd.DataFrame(V, index=names, columns=names)
-        self.se = pd.Series(np.sqrt(np.diag(V)), index=names, name="Std. Error")
         self.npar = p + self.theta.size + 1
         self.loglik = -0.5 * self.objective
         self.aic = self.objective + 2.0 * self.npar
@@ -113,6 +109,19 @@ class LmerFit:
         self.ngroups: dict[str, int] = {}
         for t in self.terms:
             self.ngroups.setdefault(t.factor, len(t.levels))
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of β̂: σ̂² (R_Xᵀ R_X)⁻¹ (lme4's ``vcov``)."""
+        names = list(self.fixef.index)
+        p = len(names)
+        RXinv = solve_triangular(self._solution.RX, np.eye(p), lower=True) if p else np.zeros((0, 0))
+        return pd.DataFrame(self.sigma**2 * (RXinv.T @ RXinv), index=names, columns=names)
+
+    @cached_property
+    def se(self) -> pd.Series:
+        """Standard errors of the fixed effects."""
+        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.fixef.index, name="Std. Error")
 
     # ------------------------------------------------------------------ variance components
     @cached_property

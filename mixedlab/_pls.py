@@ -210,6 +210,7 @@ class CrossProducts:
         # terms the θ index scaling each trailing column
         self.A11_flat = [np.ascontiguousarray(A11[:, a, b]) for a, b in zip(*np.triu_indices(k1))]
         self.ones_m = np.ones(self.m)
+        self._schur_cache: tuple[bytes, np.ndarray] | None = None
         self.rest_diag = np.arange(self.q2) * (self.m + 1)
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
@@ -356,8 +357,15 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
         logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
 
-    # Schur complement of the trailing block, before scaling by Λ₂
-    S = _schur(cp, D)
+    # Schur complement of the trailing block, before scaling by Λ₂.  It depends on θ
+    # only through term 1, so a step that moves only later terms' θ reuses it
+    key = theta[cp.layout.slices[0]].tobytes()
+    if cp._schur_cache is not None and cp._schur_cache[0] == key:
+        S = cp._schur_cache[1].copy()
+    else:
+        S = _schur(cp, D)
+        if cp.m * cp.m > 10_000:  # worth keeping only when forming it is costly
+            cp._schur_cache = (key, S.copy())
 
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
     if cp.q2:
