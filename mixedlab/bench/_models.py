@@ -70,8 +70,10 @@ class BenchCase:
         ``repeats`` (the 1M-row case runs R once); None means ``repeats``.
     warmup
         Whether each engine first fits once untimed (imports, caches, JIT-less
-        first-call costs). The large case skips it: a fit there is long enough that
-        first-call costs are noise, and an untimed lme4 fit would cost minutes.
+        first-call costs). InstEval and the large case skip it: a fit there is long
+        enough that first-call costs are noise, an untimed lme4 fit would cost
+        minutes, and the session warm-up (sleepstudy with every engine) has already
+        loaded every code path.
     big
         R may be skipped on this case with ``--skip-r-big``.
     statsmodels
@@ -164,6 +166,7 @@ CASES: tuple[BenchCase, ...] = (
         reml=False,
         load=lambda: load_lme4_dataset("InstEval", "insteval"),
         repeats=3,
+        warmup=False,
         statsmodels_skip=(
             "not attempted: crossed s and d need one group with vc_formula, so MixedLM "
             "works with a dense 73,421 x 4,128 random-effects design; impractical"

@@ -38,8 +38,9 @@ class BenchOptions:
         Timed fits per engine, overriding every case's default (None: defaults).
     engines
         Engines to run (subset of :data:`ENGINES`).
-    skip_r_big
-        Skip lme4/glmmTMB on cases marked ``big`` (the 1M-row model).
+    skip_big
+        Engines not to run on cases marked ``big`` (the 1M-row model); R engines
+        are also skipped there in quick mode.
     memory
         Measure peak memory in subprocesses (one extra fit per engine and case).
     memory_timeout
@@ -49,7 +50,7 @@ class BenchOptions:
     quick: bool = False
     repeats: int | None = None
     engines: list[str] = field(default_factory=lambda: list(ENGINES))
-    skip_r_big: bool = False
+    skip_big: list[str] = field(default_factory=list)
     memory: bool = True
     memory_timeout: float = 3600.0
 
@@ -79,8 +80,8 @@ def _skipped_engines(
             skipped[engine] = r_reason or "R unavailable"
         elif engine not in r.engines:
             skipped[engine] = f"R package {engine} not installed"
-        elif case.big and (options.skip_r_big or options.quick):
-            skipped[engine] = "skipped on the large case (--skip-r-big or --quick)"
+        elif case.big and options.quick:
+            skipped[engine] = "R is skipped on the large case in --quick runs"
     if "statsmodels" not in options.engines:
         skipped["statsmodels"] = "not selected"
     elif sm_version is None:
@@ -89,6 +90,9 @@ def _skipped_engines(
         skipped["statsmodels"] = case.statsmodels_skip or "model not expressible in MixedLM"
     if "mixedlab" not in options.engines:
         skipped["mixedlab"] = "not selected"
+    if case.big:
+        for engine in options.skip_big:
+            skipped.setdefault(engine, "skipped on the large case (--skip-big/--skip-r-big)")
     return skipped
 
 

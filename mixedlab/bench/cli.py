@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--engines", type=_csv, default=list(ENGINES), help=f"comma-separated engines ({', '.join(ENGINES)})"
     )
     parser.add_argument("--skip-r-big", action="store_true", help="do not run lme4/glmmTMB on the 1M-row case")
+    parser.add_argument(
+        "--skip-big", type=_csv, default=[], help="comma-separated engines not to run on the 1M-row case"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument(
         "--memory-timeout", type=float, default=3600.0, help="seconds allowed per memory subprocess (default 3600)"
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         for case in CASES:
             print(f"{case.name:12s} {'quick' if case.quick else 'full '}  {case.title}")
         return 0
-    unknown = [e for e in args.engines if e not in ENGINES]
+    unknown = [e for e in args.engines + args.skip_big if e not in ENGINES]
     if unknown:
         print(f"mixedlab bench: unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}", file=sys.stderr)
         return 2
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         quick=args.quick,
         repeats=args.repeats,
         engines=args.engines,
-        skip_r_big=args.skip_r_big,
+        skip_big=sorted(set(args.skip_big) | ({"lme4", "glmmTMB"} if args.skip_r_big else set())),
         memory=not args.no_memory,
         memory_timeout=args.memory_timeout,
     )
