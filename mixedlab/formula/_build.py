@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -136,9 +137,18 @@ class ModelFrame:
     offset: np.ndarray | None
     n_dropped_na: int
     rows: np.ndarray
-    frame: pd.DataFrame
     spec: DesignSpec
     parsed: Formula
+    # what ``frame`` is built from, on first access (the engine never needs it)
+    _frame_values: dict = field(default_factory=dict, repr=False, compare=False)
+    _frame_index: pd.Index | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The model frame (R's ``model.frame``): evaluated variables by label, used rows
+        only, indexed like the data. Built on first access; a copy of the model's arrays."""
+        index = self._frame_index[self.rows] if self._frame_index is not None else None
+        return frame_table(self._frame_values, index)
 
     @property
     def n(self) -> int:
@@ -158,6 +168,47 @@ def _group_leaves(node: Node) -> list[Node]:
     if isinstance(node, BinOp) and node.op in ("/", ":"):
         return _group_leaves(node.left) + _group_leaves(node.right)
     return [node]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything about a formula that does not depend on the data (cached per text)."""
+
+    parsed: Formula
+    fixed_terms: Terms
+    bars: tuple[BarSpec, ...]
+    lhs_terms: tuple[Terms, ...]
+    response_label: str
+    # grouping variables of each written bar, ``/`` and ``:`` split, in written order
+    leaves: tuple[tuple[str, Node], ...]
+    # per expanded bar: its display factor and its atoms (None: grouping_atoms raises)
+    factors: tuple[str, ...]
+    atoms: tuple[tuple[tuple[str, Node], ...] | None, ...]
+
+
+def _atoms_or_none(group: Node) -> tuple[tuple[str, Node], ...] | None:
+    try:
+        return tuple((deparse(a), a) for a in grouping_atoms(group))
+    except ModelSpecificationError:
+        return None  # raised afresh, at the same point as before, by build_model
+
+
+@lru_cache(maxsize=256)
+def _plan(formula: str) -> _Plan:
+    """Expand the formula's terms once per distinct text.
+
+    Every part is immutable (frozen AST nodes, tuples, frozen ``Terms``), so the
+    plan can be shared by all models built from the same text. Expansion errors
+    are not cached: they are raised again on the next call.
+    """
+    parsed = parse_formula(formula)
+    fixed_terms = expand_terms(parsed.fixed, formula)
+    bars = tuple(expand_bars(parsed.random, formula))
+    lhs_terms = tuple(expand_terms(b.lhs, formula) for b in bars)
+    leaves = tuple((deparse(node), node) for bar in parsed.random
+                   for node in _group_leaves(bar.right))
+    return _Plan(parsed, fixed_terms, bars, lhs_terms, deparse(parsed.response), leaves,
+                 tuple(b.factor for b in bars), tuple(_atoms_or_none(b.group) for b in bars))
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
@@ -197,16 +248,18 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     data = check_data(data)
     n_all = len(data)
 
-    fixed_terms = expand_terms(parsed.fixed, formula)
-    bars: list[BarSpec] = expand_bars(parsed.random, formula)
-    lhs_terms = [expand_terms(b.lhs, formula) for b in bars]
+    plan = _plan(formula)
+    fixed_terms = plan.fixed_terms
+    bars = plan.bars
+    lhs_terms = plan.lhs_terms
 
     # Evaluate every variable on the whole data first, then drop incomplete rows
     # (R's model.frame then na.omit): stateful transforms see the full column.
+    # A label already evaluated is the same expression, so it is not evaluated again.
     state: dict = {}
     ev = Evaluator(data, formula, state, fitting=True)
     values: dict[str, Value] = {}
-    resp_label = deparse(parsed.response)
+    resp_label = plan.response_label
     y_val = ev.variable(parsed.response)
     if not isinstance(y_val, Numeric):
         raise DataError(f"the response {resp_label!r} must be numeric, but it is categorical "
@@ -214,18 +267,23 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
                         "outcome (convert it, or use a GLMM for a binary outcome)")
     values[resp_label] = y_val
     for lab, node in fixed_terms.variables:
-        values.setdefault(lab, ev.variable(node))
+        if lab not in values:
+            values[lab] = ev.variable(node)
     for t in lhs_terms:
         for lab, node in t.variables:
-            values.setdefault(lab, ev.variable(node))
+            if lab not in values:
+                values[lab] = ev.variable(node)
     # Grouping variables in written order (as in R's model frame), then any left over.
-    for bar in parsed.random:
-        for node in _group_leaves(bar.right):
-            if deparse(node) not in values:
-                values[deparse(node)] = as_factor(ev.variable(node))
-    for b in bars:
-        for node in grouping_atoms(b.group):
-            values.setdefault(deparse(node), as_factor(ev.variable(node)))
+    for lab, node in plan.leaves:
+        if lab not in values:
+            values[lab] = as_factor(ev.variable(node))
+    for b, atoms in zip(bars, plan.atoms):
+        if atoms is None:
+            grouping_atoms(b.group)  # raises the ModelSpecificationError
+            raise AssertionError("unreachable")
+        for lab, node in atoms:
+            if lab not in values:
+                values[lab] = as_factor(ev.variable(node))
     named: dict[str, Any] = dict(values)
     w = extra_vector(weights, data, "weights")
     off = extra_vector(offset, data, "offset")
@@ -238,10 +296,14 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")
 
     # Subset and drop unused factor levels (model.frame's drop.unused.levels = TRUE).
+    # Numeric values are copied (they may be views of the user's columns); factor
+    # codes are always arrays of our own, so with every row used they are kept as is.
     sub: dict[str, Value] = {}
     for lab, v in values.items():
-        v = v.take(rows)
-        sub[lab] = v.drop_unused() if isinstance(v, Factor) else v
+        if isinstance(v, Factor):
+            sub[lab] = (v if not n_dropped else v.take(rows)).drop_unused()
+        else:
+            sub[lab] = Numeric(v.values.copy(), v.integer) if not n_dropped else v.take(rows)
     n = rows.size
 
     # Fixed effects.
@@ -253,20 +315,19 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         d = len(dropped)
         inform(f"fixed-effect model matrix is rank deficient so dropping {d} "
                f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
-    X = np.ascontiguousarray(X_full[:, keep])
+    X = X_full if keep.all() else np.ascontiguousarray(X_full[:, keep])
     fixed_spec = _SideSpec(fixed_terms, [v if isinstance(v, Factor) else None for v in fvals])
 
     # Random effects, in formula order, then sorted as mkReTrms does.
     raw: list[tuple[ReTerm, _SideSpec, _GroupSpec]] = []
-    for b, lt in zip(bars, lhs_terms):
+    for b, lt, atoms, factor in zip(bars, lhs_terms, plan.atoms, plan.factors):
         lv = [sub[lab] for lab, _ in lt.variables]
         Xt, cn = model_matrix(lt, lv, n)
-        atoms = grouping_atoms(b.group)
-        f, keys, atom_levels, radices = grouping_factor([sub[deparse(a)] for a in atoms])
-        term = ReTerm(group=b.factor, factor=b.factor, columns=cn, X=Xt, codes=f.codes,
+        f, keys, atom_levels, radices = grouping_factor([sub[lab] for lab, _ in atoms])
+        term = ReTerm(group=factor, factor=factor, columns=cn, X=Xt, codes=f.codes,
                       levels=f.levels, text=b.text)
         raw.append((term, _SideSpec(lt, [v if isinstance(v, Factor) else None for v in lv]),
-                    _GroupSpec(atoms, atom_levels, keys, radices)))
+                    _GroupSpec([a for _, a in atoms], atom_levels, keys, radices)))
     order = sort_order([r[0].n_levels for r in raw])
     raw = [raw[i] for i in order]
     names = group_names([r[0].factor for r in raw])
@@ -292,7 +353,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         offset=None if off is None else off[rows],
         n_dropped_na=int(n_dropped),
         rows=rows,
-        frame=frame_table(sub, data.index[rows]),
         spec=spec,
         parsed=parsed,
+        _frame_values=sub,
+        _frame_index=data.index,
     )

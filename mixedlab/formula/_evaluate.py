@@ -88,11 +88,28 @@ def _level_name(v: Any) -> str:
     return str(v)
 
 
+def _level_names(values: pd.Index) -> list[str]:
+    """:func:`_level_name` of every value, without a Python call per value when the
+    type is uniform (text, integers, logicals); floats keep R's number formatting."""
+    if values.dtype.kind in "OSUT" or isinstance(values.dtype, pd.StringDtype):
+        items = values.tolist()
+        # exact-type test: a str subclass or a number stored as object takes the slow path
+        if all(type(v) is str for v in items):
+            return items
+        return [_level_name(v) for v in items]
+    if values.dtype.kind in "iu":
+        return [str(v) for v in values.tolist()]  # tolist gives Python ints
+    if values.dtype.kind == "b":
+        return ["TRUE" if v else "FALSE" for v in values.tolist()]
+    return [_level_name(v) for v in values]
+
+
 def _factor_from_series(s: pd.Series) -> Factor:
     """Turn a pandas column into a Factor with R's level order."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [_level_name(c) for c in s.cat.categories]
-        return Factor(np.asarray(s.cat.codes, dtype=np.int64), cats)
+        cat = s.array  # the pandas.Categorical itself: no Series for .cat.codes
+        cats = _level_names(cat.categories)
+        return Factor(cat.codes.astype(np.int64), cats)
     if pd.api.types.is_bool_dtype(s.dtype):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         codes = np.where(np.isnan(vals), -1, vals).astype(np.int64)
@@ -220,13 +237,18 @@ class Evaluator:
         self.state = state
         self.fitting = fitting
         self.n = len(data)
+        self._columns: dict[str, pd.Series] = {}  # each column is looked up once
 
     # -- columns -------------------------------------------------------------
     def column(self, name: str) -> pd.Series:
+        col = self._columns.get(name)
+        if col is not None:
+            return col
         if name in self.data.columns:
             col = self.data[name]
             if isinstance(col, pd.DataFrame):
                 raise DataError(f"the data has more than one column named {name!r}")
+            self._columns[name] = col
             return col
         cols = [str(c) for c in self.data.columns]
         close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
@@ -240,11 +262,14 @@ class Evaluator:
     # -- variables -----------------------------------------------------------
     def variable(self, node: Node) -> Value:
         """Evaluate a whole formula variable to a Numeric or Factor."""
-        label = deparse(node)
         if isinstance(node, Paren):
             return self.variable(node.inner)
         if isinstance(node, Name) and node.id not in _CONSTANTS:
             s = self.column(node.id)
+            dt = s.dtype
+            if type(dt) is np.dtype and dt.kind in "fiu":
+                # plain numpy numbers (the common case): skip the generic dtype tests
+                return _numeric_from_series(s, node.id)
             if (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype)
                     or not pd.api.types.is_numeric_dtype(s.dtype)):
                 if pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -252,6 +277,7 @@ class Evaluator:
                                     "(e.g. days since the start) or to text first")
                 return _factor_from_series(s)
             return _numeric_from_series(s, node.id)
+        label = deparse(node)
         if isinstance(node, Call) and node.fn in _FACTOR_FUNCS:
             if len(node.args) != 1 or node.kwargs:
                 raise FormulaError(f"{label}: only factor(x) with one argument is supported")

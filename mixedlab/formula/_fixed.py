@@ -34,7 +34,7 @@ def indicator_matrix(f: Factor, first: int = 0) -> np.ndarray:
 
 def _variable_block(label: str, value: Value, coding: int | None) -> tuple[np.ndarray, list[str]]:
     if isinstance(value, Numeric):
-        return value.values[:, None], [label]
+        return value.values.reshape(-1, 1), [label]
     if coding == 1:
         if len(value.levels) < 2:
             raise DataError(
@@ -64,24 +64,34 @@ def model_matrix(terms: Terms, values: list[Value], n: int) -> tuple[np.ndarray,
         R's column names.
     """
     codings = terms.codings([isinstance(v, Factor) for v in values])
-    blocks: list[np.ndarray] = []
+    blocks: list[np.ndarray | None] = []  # None: the intercept's column of ones
     names: list[str] = []
     if terms.intercept:
-        blocks.append(np.ones((n, 1)))
+        blocks.append(None)
         names.append("(Intercept)")
     for term, coding in zip(terms.terms, codings):
-        mat = np.ones((n, 1))
+        mat: np.ndarray | None = None  # None: the empty product (a column of ones)
         nm = [""]
         for v in term:
             label = terms.variables[v][0]
             cols, cnames = _variable_block(label, values[v], coding.get(v))
             # first variable fastest: new column index = i_prev + n_prev * i_new
-            mat = (cols[:, :, None] * mat[:, None, :]).reshape(n, -1)
+            # (1 * x == x exactly, so the first factor is used as it is)
+            mat = cols if mat is None else (cols[:, :, None] * mat[:, None, :]).reshape(n, -1)
             nm = [f"{p}:{q}" if p else q for q in cnames for p in nm]
         blocks.append(mat)
         names.extend(nm)
-    X = np.hstack(blocks) if blocks else np.empty((n, 0))
-    return np.ascontiguousarray(X, dtype=np.float64), names
+    # fill one C-ordered float64 array in place (no hstack + copy)
+    X = np.empty((n, len(names)), dtype=np.float64)
+    j = 0
+    for b in blocks:
+        if b is None:
+            X[:, j] = 1.0
+            j += 1
+        else:
+            X[:, j:j + b.shape[1]] = b
+            j += b.shape[1]
+    return X, names
 
 
 def rank_keep(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
@@ -102,6 +112,9 @@ def rank_keep(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     keep = np.zeros(p, dtype=bool)
     if p == 0:
         return keep
+    if _clearly_full_rank(X):
+        keep[:] = True
+        return keep
     # Work on a well-conditioned small problem: R of a QR (same column geometry as X).
     R = np.linalg.qr(X, mode="r") if n > p else X
     basis = np.empty((R.shape[0], 0))
@@ -117,3 +130,28 @@ def rank_keep(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
             keep[j] = True
             basis = np.column_stack([basis, r / nr])
     return keep
+
+
+def _clearly_full_rank(X: np.ndarray, min_eig: float = 1e-6) -> bool:
+    """Cheap exact shortcut for :func:`rank_keep`: True only when every column is kept.
+
+    Scale the columns to unit norm and let ``G`` be their Gram matrix. The squared
+    norm of column j orthogonal to the other columns (the Schur complement of
+    ``G``) is at least the smallest eigenvalue of ``G``, and the ratio that
+    ``rank_keep`` compares with ``tol`` (orthogonal to the *preceding* columns
+    only) is at least as large. Rounding in ``G`` moves its eigenvalues by at
+    most its norm-wise error (Weyl), of order ``n p eps`` (1e-9 for a million
+    rows and ten columns), so a
+    computed smallest eigenvalue above 1e-6 means every true ratio exceeds
+    ~1e-3, far above ``tol`` = 1e-7: the full check would keep every column.
+    Anything else (a zero column, near-collinear columns) takes the full check.
+    """
+    n, p = X.shape
+    if n < p:
+        return False
+    G = X.T @ X
+    d = np.sqrt(np.diagonal(G))
+    if not (np.all(d > 0) and np.all(np.isfinite(d))):
+        return False
+    G = G / d[:, None] / d[None, :]
+    return bool(np.linalg.eigvalsh(G)[0] > min_eig)

@@ -61,6 +61,12 @@ def rows_to_use(named: dict[str, Numeric | Factor | np.ndarray], n: int) -> tupl
     DataError
         If some kept row has an infinite value, or no row is complete.
     """
+    arrays = {name: (v.values if isinstance(v, Numeric) else v) for name, v in named.items()
+              if not isinstance(v, Factor)}
+    # Common case first: nothing missing and nothing infinite (one pass per column).
+    if all(np.isfinite(a).all() for a in arrays.values()) and \
+            all(not (v.codes < 0).any() for v in named.values() if isinstance(v, Factor)):
+        return np.arange(n), 0
     missing = np.zeros(n, dtype=bool)
     for v in named.values():
         if isinstance(v, Factor):

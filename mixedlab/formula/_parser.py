@@ -11,6 +11,7 @@ the way R's ``deparse`` does, so that column names match R's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mixedlab.formula._rtext import format_double
 from mixedlab.formula._tokens import Token, caret_error, tokenize
@@ -421,6 +422,13 @@ def parse_formula(formula: str) -> Formula:
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string such as 'y ~ x + (1 | g)', "
                         f"not {type(formula).__name__}")
+    return _parse_text(formula)
+
+
+@lru_cache(maxsize=512)
+def _parse_text(formula: str) -> Formula:
+    """Parse once per distinct text: the result is immutable (frozen nodes and tuples),
+    so sharing it between calls is safe. Errors are not cached (they re-raise)."""
     p = _Parser(formula)
     lhs, rhs = p.formula()
     fixed, bars = find_bars(rhs, formula)

@@ -12,7 +12,7 @@ empty term counts as present), otherwise by indicators.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mixedlab._errors import FormulaError
 from mixedlab.formula._parser import BinOp, Call, Name, Node, Num, Paren, UnaryOp, deparse
@@ -21,21 +21,21 @@ from mixedlab.formula._tokens import caret_error
 __all__ = ["Terms", "expand_terms"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Terms:
-    """The term structure of one formula side.
+    """The term structure of one formula side (immutable: it is cached per formula).
 
     Attributes
     ----------
-    variables : list of (label, node)
+    variables : tuple of (label, node)
         Distinct variables in order of first appearance; labels are R's deparse.
-    terms : list of tuple of int
+    terms : tuple of tuple of int
         Each term as sorted variable indices, in R's order (by degree, stable).
     intercept : bool
     """
 
-    variables: list[tuple[str, Node]] = field(default_factory=list)
-    terms: list[tuple[int, ...]] = field(default_factory=list)
+    variables: tuple[tuple[str, Node], ...] = ()
+    terms: tuple[tuple[int, ...], ...] = ()
     intercept: bool = True
 
     def label(self, term: tuple[int, ...]) -> str:
@@ -180,8 +180,8 @@ def expand_terms(rhs: Node, text: str, prior: list[tuple[str, Node]] | None = No
     ordered = sorted(terms, key=len)
     n_prior = len(prior or [])
     out = Terms(
-        variables=ex.vars[n_prior:],
-        terms=[tuple(sorted(v - n_prior for v in t)) for t in ordered],
+        variables=tuple(ex.vars[n_prior:]),
+        terms=tuple(tuple(sorted(v - n_prior for v in t)) for t in ordered),
         intercept=ex.intercept,
     )
     if any(min(t) < 0 for t in out.terms if t):
