@@ -1,0 +1,15 @@
+"""Paths and names shared by the lesson tests (imported by conftest.py and the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+LESSONS_DIR = REPO / "lessons"
+LESSON_NAMES = [
+    "01_nested_schools",
+    "02_crossed_raters",
+    "03_sleepstudy_exercise",
+    "04_partial_pooling_explorer",
+]

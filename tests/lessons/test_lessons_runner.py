@@ -1,0 +1,91 @@
+"""The runner behind ``mixedlab lessons``: finding lessons, real kernels, failures, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _lesson_fixtures import LESSON_NAMES, LESSONS_DIR, REPO
+from mixedlab.lessons import (
+    LessonResult,
+    LessonsNotFoundError,
+    find_lessons_dir,
+    lesson_paths,
+    parity_summary,
+)
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
+
+
+def _write_nb(path: Path, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mixedlab", "lessons", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_finds_lessons_from_the_repo_root():
+    assert find_lessons_dir(cwd=REPO) == LESSONS_DIR
+    assert [p.stem for p in lesson_paths(LESSONS_DIR)] == LESSON_NAMES
+
+
+def test_clear_error_outside_the_repo(tmp_path):
+    with pytest.raises(LessonsNotFoundError, match="--lessons-dir"):
+        find_lessons_dir(cwd=tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LessonsNotFoundError, match="holds no lesson notebooks"):
+        find_lessons_dir(tmp_path / "empty")
+
+
+def test_only_selects_lessons_and_names_unknown_ones():
+    assert [p.stem for p in lesson_paths(LESSONS_DIR, ["02", "04_partial_pooling_explorer"])] == [
+        "02_crossed_raters", "04_partial_pooling_explorer"]
+    with pytest.raises(LessonsNotFoundError, match="no lesson called 09"):
+        lesson_paths(LESSONS_DIR, ["09"])
+
+
+def test_cli_outside_the_repo_exits_2_with_the_fix(tmp_path):
+    proc = _cli(cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no lessons folder" in proc.stderr and "--lessons-dir" in proc.stderr
+
+
+def test_cli_runs_notebooks_reports_failures_and_uses_this_interpreter(tmp_path):
+    lessons = tmp_path / "my_lessons"
+    lessons.mkdir()
+    _write_nb(lessons / "01_fine.ipynb", "import sys\nprint(sys.executable)",
+              "print('parity demo_case: within tolerance (stored reference outputs)')")
+    _write_nb(lessons / "02_broken.ipynb", "raise ValueError('deliberate failure')", "print('never runs')")
+    _write_nb(lessons / "03_slow.ipynb", "import time\ntime.sleep(120)")
+    out = tmp_path / "site"
+    proc = _cli("--lessons-dir", str(lessons), "--out", str(out), "--timeout", "8", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "1/3 lessons executed without error" in proc.stdout
+    assert "FAILED 02_broken: ValueError: deliberate failure" in proc.stdout
+    assert "FAILED 03_slow: a cell ran longer than the 8 s timeout" in proc.stdout
+    assert "parity: 1/1 cases within tolerance (stored reference outputs)" in proc.stdout
+    assert "lessons:" in proc.stderr            # the tqdm progress bar
+    fine = nbformat.read(out / "01_fine.ipynb", as_version=4)
+    assert fine.cells[0].outputs[0]["text"].strip() == sys.executable
+    broken = nbformat.read(out / "02_broken.ipynb", as_version=4)
+    assert broken.cells[0].outputs[0]["output_type"] == "error"
+    assert broken.cells[1].outputs == []
+    for name in ("01_fine", "02_broken", "03_slow"):
+        assert (out / f"{name}.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_parity_summary_counts_cases_and_sources():
+    ok = {"case": "a", "status": "within tolerance", "source": "live R"}
+    bad = {"case": "b", "status": "OUTSIDE tolerance", "source": "live R"}
+    results = [LessonResult("01", True, 1.0, parity=[ok]), LessonResult("02", True, 1.0, parity=[bad])]
+    assert parity_summary(results) == "parity: 1/2 cases within tolerance (live R); outside tolerance: b"
+    assert parity_summary([LessonResult("04", True, 1.0)]).startswith("parity: not computed")
