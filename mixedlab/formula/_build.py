@@ -319,20 +319,19 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     fixed_spec = _SideSpec(fixed_terms, [v if isinstance(v, Factor) else None for v in fvals])
 
     # Random effects, in formula order, then sorted as mkReTrms does.
-    raw: list[tuple[ReTerm, _SideSpec, _GroupSpec]] = []
+    raw: list[tuple[tuple, _SideSpec, _GroupSpec]] = []
     for b, lt, atoms, factor in zip(bars, lhs_terms, plan.atoms, plan.factors):
         lv = [sub[lab] for lab, _ in lt.variables]
         Xt, cn = model_matrix(lt, lv, n)
         f, keys, atom_levels, radices = grouping_factor([sub[lab] for lab, _ in atoms])
-        term = ReTerm(group=factor, factor=factor, columns=cn, X=Xt, codes=f.codes,
-                      levels=f.levels, text=b.text)
-        raw.append((term, _SideSpec(lt, [v if isinstance(v, Factor) else None for v in lv]),
+        raw.append(((factor, cn, Xt, f, b.text),
+                    _SideSpec(lt, [v if isinstance(v, Factor) else None for v in lv]),
                     _GroupSpec([a for _, a in atoms], atom_levels, keys, radices)))
-    order = sort_order([r[0].n_levels for r in raw])
+    order = sort_order([len(r[0][3].levels) for r in raw])
     raw = [raw[i] for i in order]
-    names = group_names([r[0].factor for r in raw])
-    terms = [ReTerm(group=nm, factor=t.factor, columns=t.columns, X=t.X, codes=t.codes,
-                    levels=t.levels, text=t.text) for nm, (t, _, _) in zip(names, raw)]
+    names = group_names([r[0][0] for r in raw])
+    terms = [ReTerm(group=nm, factor=factor, columns=cn, X=Xt, codes=f.codes, levels=f.levels,
+                    text=text) for nm, ((factor, cn, Xt, f, text), _, _) in zip(names, raw)]
     for t in terms:
         if t.k == 0:
             raise ModelSpecificationError(f"random-effect term ({t.text}) has no columns")

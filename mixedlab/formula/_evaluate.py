@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,8 @@ class Factor:
     codes: np.ndarray
     levels: list[str]
     logical: bool = False  # an R logical: levels are always FALSE, TRUE
+    # known to use every level (so drop_unused has nothing to do); a cache, not data
+    compact: bool = field(default=False, repr=False, compare=False)
 
     @property
     def missing(self) -> np.ndarray:
@@ -58,15 +60,17 @@ class Factor:
 
     def drop_unused(self) -> "Factor":
         """Drop levels that no observation uses (R's ``droplevels``); logicals keep both."""
-        if self.logical:
+        if self.logical or self.compact:
             return self
         # counts per level in one O(n) pass (bincount, not a sort)
         used = np.bincount(self.codes + 1, minlength=len(self.levels) + 1)[1:] > 0
         if used.all():
+            self.compact = True
             return self
         remap = np.cumsum(used) - 1
         codes = np.where(self.codes >= 0, remap[np.maximum(self.codes, 0)], -1)
-        return Factor(codes.astype(np.int64), [lv for lv, u in zip(self.levels, used) if u])
+        return Factor(codes.astype(np.int64), [lv for lv, u in zip(self.levels, used) if u],
+                      compact=True)
 
     def recode(self, levels: list[str]) -> "Factor":
         """Re-express on the given level list; unknown levels get code -2."""
@@ -91,7 +95,9 @@ def _level_name(v: Any) -> str:
 def _level_names(values: pd.Index) -> list[str]:
     """:func:`_level_name` of every value, without a Python call per value when the
     type is uniform (text, integers, logicals); floats keep R's number formatting."""
-    if values.dtype.kind in "OSUT" or isinstance(values.dtype, pd.StringDtype):
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.tolist()  # plain Python str; categories are never missing
+    if values.dtype.kind in "OSUT":
         items = values.tolist()
         # exact-type test: a str subclass or a number stored as object takes the slow path
         if all(type(v) is str for v in items):
@@ -136,6 +142,12 @@ def _factor_from_series(s: pd.Series) -> Factor:
 
 
 def _numeric_from_series(s: pd.Series, label: str) -> Numeric:
+    dt = s.dtype
+    if type(dt) is np.dtype and dt.kind in "fiu":
+        # numpy numbers cannot hold NA other than NaN, so to_numpy(float64, na_value=nan)
+        # is the plain array (a read-only view for float64, a converted copy otherwise)
+        vals = s.to_numpy()
+        return Numeric(vals if dt == np.float64 else vals.astype(np.float64), dt.kind != "f")
     integer = pd.api.types.is_integer_dtype(s.dtype)
     try:
         vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -161,7 +173,7 @@ def as_factor(value: Value) -> Factor:
         names = [str(int(u)) for u in uniq]
     else:
         names = [format_double(float(u)) for u in uniq]
-    return Factor(codes, names)
+    return Factor(codes, names, compact=True)  # levels are the values present
 
 
 def _r_log(x, base=None):

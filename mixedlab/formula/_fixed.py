@@ -151,7 +151,11 @@ def _clearly_full_rank(X: np.ndarray, min_eig: float = 1e-6) -> bool:
         return False
     G = X.T @ X
     d = np.sqrt(np.diagonal(G))
-    if not (np.all(d > 0) and np.all(np.isfinite(d))):
+    if not (d.min() > 0 and np.isfinite(d).all()):
         return False
+    if p == 1:
+        return True  # a nonzero column is always kept
     G = G / d[:, None] / d[None, :]
+    if p == 2:
+        return bool(1.0 - abs(G[0, 1]) > min_eig)  # eigenvalues of [[1, c], [c, 1]]: 1 +- c
     return bool(np.linalg.eigvalsh(G)[0] > min_eig)

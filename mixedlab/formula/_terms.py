@@ -12,7 +12,7 @@ empty term counts as present), otherwise by indicators.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mixedlab._errors import FormulaError
 from mixedlab.formula._parser import BinOp, Call, Name, Node, Num, Paren, UnaryOp, deparse
@@ -37,6 +37,9 @@ class Terms:
     variables: tuple[tuple[str, Node], ...] = ()
     terms: tuple[tuple[int, ...], ...] = ()
     intercept: bool = True
+    # memo of codings() by which variables are factors (a pure function of the fields)
+    _codings: dict = field(default_factory=dict, init=False, repr=False, compare=False,
+                           hash=False)
 
     def label(self, term: tuple[int, ...]) -> str:
         """R's term label, e.g. ``"age:Sex"``."""
@@ -52,7 +55,15 @@ class Terms:
         ``is_factor[v]`` tells which variables are factors. Implements R's
         ``TermCode`` plus ``model.matrix``'s rule that without an intercept the
         first factor of the first term containing a factor gets indicators.
+        The result is shared between calls: read it, do not modify it.
         """
+        key = tuple(is_factor)
+        memo = self._codings.get(key)
+        if memo is None:
+            memo = self._codings[key] = self._compute_codings(is_factor)
+        return memo
+
+    def _compute_codings(self, is_factor: list[bool]) -> list[dict[int, int]]:
         out: list[dict[int, int]] = []
         for j, term in enumerate(self.terms):
             code: dict[int, int] = {}
