@@ -351,8 +351,8 @@ class CaseResult:
         out: dict[str, float] = {}
         for row in self.table.itertuples(index=False):
             d = row[5]
-            if d is None or (isinstance(d, float) and math.isnan(d)) or row[7] is None:
-                continue
+            if d is None or (isinstance(d, float) and math.isnan(d)) or row[7] is None or row[6] == 0.0:
+                continue  # not compared, or an exact (structural) check
             kind = _kind(row[1])
             out[kind] = max(out.get(kind, 0.0), float(d))
         return out
