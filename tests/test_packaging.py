@@ -79,9 +79,13 @@ def test_environment_has_r_and_installs_the_package() -> None:
 
 
 def test_ci_script_requires_r_and_runs_the_test_command() -> None:
-    script = (ROOT / ".ci" / "run").read_text()
-    assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
-    assert "export MIXEDLAB_REQUIRE_R=1" in script
+    run = (ROOT / ".ci" / "run").read_text()
+    setup = (ROOT / ".ci" / "setup").read_text()
+    for part in (run, setup):
+        assert part.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in part
+    assert "bash .ci/setup" in run, ".ci/run must install through the same setup as the README"
+    assert "export MIXEDLAB_REQUIRE_R=1" in run
+    script = run + setup
     assert "r-base-core r-cran-lme4 r-cran-glmmtmb" in script
     assert 'pip install -q -e ".[all]"' in script
     assert "python -m pytest -q" in script
