@@ -282,6 +282,8 @@ class Evaluator:
             if type(dt) is np.dtype and dt.kind in "fiu":
                 # plain numpy numbers (the common case): skip the generic dtype tests
                 return _numeric_from_series(s, node.id)
+            if isinstance(dt, pd.CategoricalDtype):
+                return _factor_from_series(s)  # (a categorical is never a datetime dtype)
             if (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype)
                     or not pd.api.types.is_numeric_dtype(s.dtype)):
                 if pd.api.types.is_datetime64_any_dtype(s.dtype):

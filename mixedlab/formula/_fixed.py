@@ -9,6 +9,8 @@ of the first variable vary fastest, and names join with ``:`` (``age:SexFemale``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mixedlab._errors import DataError
@@ -23,6 +25,12 @@ Value = Numeric | Factor
 def indicator_matrix(f: Factor, first: int = 0) -> np.ndarray:
     """Indicator columns of levels ``first..L-1``; rows with a missing code are NaN."""
     n, L = f.codes.shape[0], len(f.levels)
+    if L <= 64:
+        # few levels: gather rows of a small (L+1) x (L-first) table by code + 1 (row 0: NaN)
+        table = np.zeros((L + 1, L - first), dtype=np.float64)
+        table[0] = np.nan
+        table[1 + first:] = np.eye(L - first)
+        return table.take(f.codes + 1, axis=0, mode="clip")  # any code < 0 -> missing
     out = np.zeros((n, L - first), dtype=np.float64)
     ok = f.codes >= first
     rows = np.flatnonzero(ok)
@@ -113,8 +121,7 @@ def rank_keep(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     if p == 0:
         return keep
     if _clearly_full_rank(X):
-        keep[:] = True
-        return keep
+        return np.ones(p, dtype=bool)
     # Work on a well-conditioned small problem: R of a QR (same column geometry as X).
     R = np.linalg.qr(X, mode="r") if n > p else X
     basis = np.empty((R.shape[0], 0))
@@ -150,12 +157,20 @@ def _clearly_full_rank(X: np.ndarray, min_eig: float = 1e-6) -> bool:
     if n < p:
         return False
     G = X.T @ X
+    if p <= 2:  # closed form, in plain floats (numpy's per-call cost dominates here)
+        g = G.tolist()
+        g00 = g[0][0]
+        if not (0.0 < g00 < math.inf):
+            return False
+        if p == 1:
+            return True  # a nonzero column is always kept
+        g11 = g[1][1]
+        if not (0.0 < g11 < math.inf):
+            return False
+        c = g[0][1] / math.sqrt(g00) / math.sqrt(g11)
+        return 1.0 - abs(c) > min_eig  # eigenvalues of [[1, c], [c, 1]]: 1 -+ c
     d = np.sqrt(np.diagonal(G))
     if not (d.min() > 0 and np.isfinite(d).all()):
         return False
-    if p == 1:
-        return True  # a nonzero column is always kept
     G = G / d[:, None] / d[None, :]
-    if p == 2:
-        return bool(1.0 - abs(G[0, 1]) > min_eig)  # eigenvalues of [[1, c], [c, 1]]: 1 +- c
     return bool(np.linalg.eigvalsh(G)[0] > min_eig)
