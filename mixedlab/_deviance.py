@@ -56,4 +56,34 @@ def make_devfun(model: Any, REML: bool = True) -> LmerDevfun:
     cp = CrossProducts(
         [t.X for t in model.terms], [t.codes for t in model.terms], shapes, model.X, y, model.weights
     )
-    return LmerDevfun(cp, REML)
+    devfun = LmerDevfun(cp, REML)
+    devfun.start = _moment_start(model, devfun.start)
+    return devfun
+
+
+def _moment_start(model: Any, default: np.ndarray) -> np.ndarray:
+    """lme4's starting θ for models made only of scalar intercept terms (``mkLmerDevfun``).
+
+    When every term is ``(1 | f)`` with its own factor, lme4 starts from the
+    method-of-moments ratios θ_t = √(v_t / v_e), v_t the variance of the response's
+    group means over observations and v_e = var(y) − Σ v_t, if v_e > 0.  Starting
+    where lme4 starts keeps the optimiser on lme4's path.
+    """
+    terms = model.terms
+    factors = [t.factor for t in terms]
+    if not all(list(t.columns) == ["(Intercept)"] for t in terms) or len(set(factors)) != len(terms):
+        return default
+    y = np.asarray(model.y, dtype=float)
+    if y.size < 2:
+        return default
+    v = []
+    for t in terms:
+        sums = np.bincount(t.codes, weights=y, minlength=len(t.levels))
+        counts = np.bincount(t.codes, minlength=len(t.levels))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / counts
+        v.append(float(np.var(means[t.codes], ddof=1)))  # var(ave(y, f)) in R
+    v_e = float(np.var(y, ddof=1)) - sum(v)
+    if not np.isfinite(v_e) or v_e <= 0:
+        return default
+    return np.sqrt(np.asarray(v) / v_e)
