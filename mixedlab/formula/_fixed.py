@@ -10,6 +10,7 @@ of the first variable vary fastest, and names join with ``:`` (``age:SexFemale``
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,11 +27,8 @@ def indicator_matrix(f: Factor, first: int = 0) -> np.ndarray:
     """Indicator columns of levels ``first..L-1``; rows with a missing code are NaN."""
     n, L = f.codes.shape[0], len(f.levels)
     if L <= 64:
-        # few levels: gather rows of a small (L+1) x (L-first) table by code + 1 (row 0: NaN)
-        table = np.zeros((L + 1, L - first), dtype=np.float64)
-        table[0] = np.nan
-        table[1 + first:] = np.eye(L - first)
-        return table.take(f.codes + 1, axis=0, mode="clip")  # any code < 0 -> missing
+        # few levels: gather rows of a small table by code + 1 (row 0: NaN for missing)
+        return _indicator_table(L, first).take(f.codes + 1, axis=0, mode="clip")
     out = np.zeros((n, L - first), dtype=np.float64)
     ok = f.codes >= first
     rows = np.flatnonzero(ok)
@@ -38,6 +36,17 @@ def indicator_matrix(f: Factor, first: int = 0) -> np.ndarray:
     if (f.codes < 0).any():
         out[f.codes < 0] = np.nan
     return out
+
+
+@lru_cache(maxsize=128)
+def _indicator_table(L: int, first: int) -> np.ndarray:
+    """(L+1) x (L-first) rows: NaN (missing code), then the indicators of codes 0..L-1.
+    Read-only, as it is shared."""
+    table = np.zeros((L + 1, L - first), dtype=np.float64)
+    table[0] = np.nan
+    table[1 + first:] = np.eye(L - first)
+    table.flags.writeable = False
+    return table
 
 
 def _variable_block(label: str, value: Value, coding: int | None) -> tuple[np.ndarray, list[str]]:
