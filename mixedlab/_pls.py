@@ -357,15 +357,8 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
         D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
         logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
 
-    # Schur complement of the trailing block, before scaling by Λ₂.  It depends on θ
-    # only through term 1, so a step that moves only later terms' θ reuses it
-    key = theta[cp.layout.slices[0]].tobytes()
-    if cp._schur_cache is not None and cp._schur_cache[0] == key:
-        S = cp._schur_cache[1].copy()
-    else:
-        S = _schur(cp, D)
-        if cp.m * cp.m > 10_000:  # worth keeping only when forming it is costly
-            cp._schur_cache = (key, S.copy())
+    # Schur complement of the trailing block, before scaling by Λ₂
+    S = _schur(cp, D, theta[cp.layout.slices[0]].tobytes())
 
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
     if cp.q2:
@@ -404,22 +397,38 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
                      ldL2=ldL2, ldRX2=ldRX2, pwrss=pwrss)
 
 
-def _schur(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
-    """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid), by the design's chosen method."""
+def _schur(cp: CrossProducts, D: np.ndarray, key: bytes = b"") -> np.ndarray:
+    """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid), by the design's chosen method.
+
+    The subtracted term depends on θ only through term 1 (``key``), so it is kept
+    and reused when a step moves only the later terms' θ.
+    """
+    if cp._schur_cache is not None and cp._schur_cache[0] == key:
+        update = cp._schur_cache[1]
+    else:
+        update = _schur_update(cp, D)
+        cp._schur_cache = (key, update)
+    if cp.mode == "dense":
+        return cp.A22 - update
+    S = cp.A22.copy()
+    S.ravel()[cp.P_rows] -= update
+    return S
+
+
+def _schur_update(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
+    """A₂₁ D Dᵀ A₁₂: dense (lower triangle valid) or its values at ``cp.P_rows``."""
     if cp.mode == "dense":
         Bt = _A21_times_D_transposed(cp, D)
         if Bt.shape[0] * cp.m < 100_000:
-            return cp.A22 - Bt.T @ Bt
+            return Bt.T @ Bt
         # Bt is q₁ × m C-contiguous, so Bt.T is Fortran-ordered: syrk without a copy
-        return cp.A22 - blas.dsyrk(1.0, Bt.T, lower=1)
+        return blas.dsyrk(1.0, Bt.T, lower=1)
     if cp.k1 == 1:
         w = D[:, 0, 0] ** 2
     else:
         W = D @ np.swapaxes(D, 1, 2)
         w = W[:, cp._ab[0], cp._ab[1]].ravel()
-    S = cp.A22.copy()
-    S.ravel()[cp.P_rows] -= cp.P @ w
-    return S
+    return cp.P @ w
 
 
 def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:
