@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,19 @@ def _write_nb(path: Path, *sources: str) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m mixedlab lessons ...`` in a child process, as a user would run it.
+
+    Once another test has embedded R in this pytest process, rpy2 has prepended R's
+    library folders to LD_LIBRARY_PATH in ``os.environ``; a child Python inheriting that
+    loads system libraries in place of its own (BeautifulSoup's CSS selectors, used by
+    nbconvert, then fail). A user's shell never has that, so the child gets it removed.
+    """
+    env = dict(os.environ)
+    r_home = env.get("R_HOME")
+    if r_home and env.get("LD_LIBRARY_PATH", "").startswith(os.path.join(r_home, "lib")):
+        env.pop("LD_LIBRARY_PATH")
     return subprocess.run([sys.executable, "-m", "mixedlab", "lessons", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_finds_lessons_from_the_repo_root():
@@ -69,7 +81,7 @@ def test_cli_runs_notebooks_reports_failures_and_uses_this_interpreter(tmp_path)
     out = tmp_path / "site"
     proc = _cli("--lessons-dir", str(lessons), "--out", str(out), "--timeout", "8", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "1/3 lessons executed without error" in proc.stdout
+    assert "1/3 lessons executed without error" in proc.stdout, proc.stderr
     assert "FAILED 02_broken: ValueError: deliberate failure" in proc.stdout
     assert "FAILED 03_slow: a cell ran longer than the 8 s timeout" in proc.stdout
     assert "parity: 1/1 cases within tolerance (stored reference outputs)" in proc.stdout
