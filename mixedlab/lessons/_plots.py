@@ -88,9 +88,8 @@ def group_means_plot(
     """Mean of ``y`` at each level of ``x``, one coloured line per group.
 
     The picture of ggplot2's ``stat_summary(fun = mean, geom = "point"/"line")``
-    with ``position_dodge(0.3)``: the points of different groups are spread
-    sideways so they do not hide each other (the lines join the undodged means,
-    as ggplot2's unpositioned line layer does).
+    with ``position_dodge(0.3)``: the groups are spread sideways so that their
+    points do not hide each other; each line joins its group's two points.
     """
     plt = _pyplot()
     means = data.groupby([group, x], observed=True)[y].mean().unstack(x)
@@ -102,7 +101,7 @@ def group_means_plot(
     for k, g in enumerate(groups):
         color = cmap(k % cmap.N)
         xs = np.arange(len(xlevels), dtype=float)
-        ax.plot(xs, means.loc[g].to_numpy(), color=color, linewidth=1.5)
+        ax.plot(xs + offsets[k], means.loc[g].to_numpy(), color=color, linewidth=1.5)
         ax.scatter(xs + offsets[k], means.loc[g].to_numpy(), color=color, s=50, zorder=3, label=str(g))
     ax.set_xticks(range(len(xlevels)), [str(v) for v in xlevels])
     ax.set_xlabel(x)
