@@ -125,12 +125,19 @@ def rank_keep(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     -------
     numpy.ndarray of bool, shape (p,)
     """
+    p = X.shape[1]
+    # shortcut, valid for lme4's tolerance or any smaller one (see _clearly_full_rank)
+    if p > 0 and tol <= 1e-7 and _clearly_full_rank(X):
+        return np.ones(p, dtype=bool)
+    return _rank_keep_full(X, tol)
+
+
+def _rank_keep_full(X: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """The full column-by-column check behind :func:`rank_keep` (no shortcut)."""
     n, p = X.shape
     keep = np.zeros(p, dtype=bool)
     if p == 0:
         return keep
-    if _clearly_full_rank(X):
-        return np.ones(p, dtype=bool)
     # Work on a well-conditioned small problem: R of a QR (same column geometry as X).
     R = np.linalg.qr(X, mode="r") if n > p else X
     basis = np.empty((R.shape[0], 0))
