@@ -211,7 +211,7 @@ class CrossProducts:
         self.A11_flat = [np.ascontiguousarray(A11[:, a, b]) for a, b in zip(*np.triu_indices(k1))]
         self.ones_m = np.ones(self.m)
         self._schur_cache: tuple[bytes, np.ndarray] | None = None
-        self.rest_diag = np.arange(self.q2) * (self.m + 1)
+        self.rest_diag = np.arange(self.q2)
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
             self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
@@ -377,7 +377,8 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
                 S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
                 cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
                 S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
-        S.ravel()[cp.rest_diag] += 1.0
+        # index, not ravel(): S may be Fortran-ordered (syrk's output), and ravel would copy
+        S[cp.rest_diag, cp.rest_diag] += 1.0
 
     L22, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
     m = cp.m

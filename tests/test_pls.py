@@ -185,6 +185,38 @@ def test_sparse_path_matches_dense():
         np.testing.assert_allclose(sol.b, ref["b"], rtol=1e-7, atol=1e-9)
 
 
+def _slope_crossed_design(n: int, levels1: int, levels2: int, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g1, g2 = rng.integers(0, levels1, n), rng.integers(0, levels2, n)
+    x = rng.normal(size=n)
+    y = (1 + 0.5 * x + rng.normal(0, 1, levels1)[g1] + rng.normal(0, 0.5, levels1)[g1] * x
+         + rng.normal(0, 0.7, levels2)[g2] + rng.normal(size=n))
+    return pd.DataFrame({"y": y, "x": x, "g1": pd.Categorical(g1), "g2": pd.Categorical(g2)})
+
+
+@pytest.mark.parametrize("n", [600, 6000])
+def test_schur_strategies_agree(monkeypatch, n):
+    """Dense (matmul or BLAS syrk) and pair-operator Schur updates give one criterion.
+
+    n = 6000 takes the large-design route (sparse cross-products, syrk returning a
+    Fortran-ordered lower triangle); n = 600 the small dense one.
+    """
+    from mixedlab._pls import CrossProducts
+
+    model = build_model("y ~ x + (1 + x | g1) + (1 | g2)", _slope_crossed_design(n, 300, 200))
+    thetas = [np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.05, 0.4, 0.7]), np.array([0.3, -0.2, 0.1, 0.0])]
+    values = {}
+    for advantage, mode in ((1e9, "dense"), (1e-9, "pairs")):
+        monkeypatch.setattr(CrossProducts, "_DENSE_ADVANTAGE", advantage)
+        devfun = make_devfun(model, REML=False)
+        assert devfun.cp.mode == mode
+        values[mode] = [devfun(t) for t in thetas]
+    np.testing.assert_allclose(values["dense"], values["pairs"], rtol=1e-12)
+    if n == 600:
+        ref = [dense_criteria(model, t)["ML"] for t in thetas]
+        np.testing.assert_allclose(values["dense"], ref, rtol=1e-9)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_solution_and_conditional_variances_match_dense(name):
     model = _model(name)
