@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mixedlab._pls import CrossProducts, PLSFactor, factorize, profiled_deviance
+from mixedlab._pls import CrossProducts, PLSFactor, criterion, factorize
 from mixedlab._theta import TermShape
 
 __all__ = ["LmerDevfun", "make_devfun"]
@@ -42,11 +42,10 @@ class LmerDevfun:
 
     def __call__(self, theta: np.ndarray) -> float:
         try:
-            f = self.factor(theta)
+            return float(criterion(self.cp, np.asarray(theta, dtype=float), self.REML))
         except np.linalg.LinAlgError:
             # an indefinite system is infeasible, not an answer; the optimiser steps back
             return float("inf")
-        return float(profiled_deviance(self.cp, f, self.REML))
 
 
 def make_devfun(model: Any, REML: bool = True) -> LmerDevfun:

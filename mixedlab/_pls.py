@@ -140,8 +140,12 @@ class CrossProducts:
         # to near full precision, as lme4 gets it from explicit residuals.
         y = np.asarray(y, dtype=float)
         if p:
-            sw = np.sqrt(w)
-            self.beta_shift = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+            # any γ keeps the criteria exact; the normal equations give a good one cheaply
+            Xw = X * w[:, None] if weights is not None else X
+            try:
+                self.beta_shift = np.linalg.solve(Xw.T @ X, Xw.T @ y)
+            except np.linalg.LinAlgError:
+                self.beta_shift = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
             y = y - X @ self.beta_shift
         else:
             self.beta_shift = np.zeros(0)
@@ -170,7 +174,7 @@ class CrossProducts:
             Rw = R * w[:, None] if weights is not None else R
             A21 = Rw.T @ Z1
             self.A22 = Rw.T @ R
-            col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
+            col_nnz = None  # counted below only if the choice is not obvious
         else:
             Z1 = random_effects_matrix([X1], [codes1], [first], n)
             Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
@@ -184,18 +188,28 @@ class CrossProducts:
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
         # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
         # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
-        self._D = _block_diagonal_pattern(L1, k1)
-        pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
         dense_cost = float(m) ** 2 * first.q / 2.0 / self._DENSE_ADVANTAGE
-        self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
+        if dense_cost < 1e4:
+            self.mode = "dense"
+        else:
+            if col_nnz is None:
+                col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
+            pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
+            self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
         if self.mode == "dense":
             # stored level-major (L₁, k₁, m): (A₂₁D)ᵀ is then one batched matmul
             A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
             self.A21t = np.ascontiguousarray(A21t).reshape(L1, k1, m)
+            nab = k1 * (k1 + 1) // 2
+            if m * m * nab * L1 <= 2_000_000:
+                # small designs: the pair operator as a dense matrix, so that the Schur
+                # term is one matrix-vector product with the W_g entries
+                self.P_dense = _dense_pair_operator(self.A21t)
         else:
             A21 = sp.csc_matrix(A21)
             A21.sort_indices()
             self.A21_sparse = A21  # CSC, m × q₁
+            self._D = _block_diagonal_pattern(L1, k1)
             self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
             self._ab = np.triu_indices(k1)
 
@@ -208,9 +222,12 @@ class CrossProducts:
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
         # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
         # terms the θ index scaling each trailing column
-        self.A11_flat = [np.ascontiguousarray(A11[:, a, b]) for a, b in zip(*np.triu_indices(k1))]
+        self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
         self.ones_m = np.ones(self.m)
+        # the θ₁-dependent Schur term of the last evaluation, for steps that move only
+        # later terms' θ: one for the factor route, one for the criterion's pair route
         self._schur_cache: tuple[bytes, np.ndarray] | None = None
+        self._pair_cache: tuple[bytes, np.ndarray] | None = None
         self.rest_diag = np.arange(self.q2)
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
@@ -243,6 +260,8 @@ def _level_rows(A21: sp.csc_matrix, g: int, k: int) -> tuple[np.ndarray, np.ndar
 def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
     """P with tril(A₂₁ W A₁₂)[rows] = P @ w, w = the W_g entries (a ≤ b) of every level.
 
+    w is ordered entry-major: w[t·L + g] = W_g[a_t, b_t] for the t-th pair a ≤ b.
+
     M[r₁, r₂] = Σ_g Σ_ab A_g[r₁, a] W_g[a, b] A_g[r₂, b]; with W_g symmetric the (a, b)
     and (b, a) terms share one coefficient.  Only r₁ ≥ r₂ is stored (dpotrf reads the
     lower triangle), and only the positions some level touches.
@@ -261,13 +280,27 @@ def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_m
             if a != b:
                 coef = coef + A[i, b] * A[j, a]
             out_idx.append(pos)
-            cols.append(np.full(pos.size, g * nab + t))
+            cols.append(np.full(pos.size, t * L + g))
             vals.append(coef)
     uniq, inv = _compress_positions(np.concatenate(out_idx), m)
     P = sp.csr_matrix((np.concatenate(vals), (inv, np.concatenate(cols))), shape=(uniq.size, L * nab))
     P.sum_duplicates()
     return P, uniq
 
+
+
+def _dense_pair_operator(A21t: np.ndarray) -> np.ndarray:
+    """Dense P (m·m × nab·L) with vec(A₂₁ W A₁₂) = P w, w entry-major as in :func:`_pair_operator`."""
+    L, k, m = A21t.shape
+    blocks = []
+    for a in range(k):
+        for b in range(a, k):
+            Aa, Ab = A21t[:, a, :], A21t[:, b, :]
+            coef = Aa[:, :, None] * Ab[:, None, :]  # (L, m, m): A[r, a] A[s, b]
+            if a != b:
+                coef = coef + Ab[:, :, None] * Aa[:, None, :]
+            blocks.append(coef.reshape(L, m * m).T)
+    return np.ascontiguousarray(np.hstack(blocks))
 
 
 def _compress_positions(pos: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -360,6 +393,16 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     # Schur complement of the trailing block, before scaling by Λ₂
     S = _schur(cp, D, theta[cp.layout.slices[0]].tobytes())
 
+    L22, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta)
+    return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=L11, D=D, L22=L22,
+                     ldL2=2.0 * logdet11 + ldL2_rest, ldRX2=ldRX2, pwrss=pwrss)
+
+
+def _factor_trailing(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """Scale the Schur complement by Λ₂, add I and factor it.
+
+    Returns L₂₂, its contribution to log|L_θ|², log|R_X|² and r²(θ).
+    """
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
     if cp.q2:
         if cp.rest_scalar:
@@ -390,12 +433,55 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     diag = L22.diagonal()
     q2 = cp.q2
     logd = np.log(diag[: m - 1])
-    ldL2 = 2.0 * (logdet11 + float(logd[:q2].sum())) if q2 else 2.0 * logdet11
+    ldL2_rest = 2.0 * float(logd[:q2].sum()) if q2 else 0.0
     ldRX2 = 2.0 * float(logd[q2:].sum())
     # the y pivot is r²(θ) itself; a perfect fit leaves it at (or numerically below) zero
     pwrss = float(diag[m - 1] ** 2) if info == 0 else 0.0
-    return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=L11, D=D, L22=L22,
-                     ldL2=ldL2, ldRX2=ldRX2, pwrss=pwrss)
+    return L22, ldL2_rest, ldRX2, pwrss
+
+
+def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
+    """The profiled criterion at θ without keeping the factor: the optimiser's hot path.
+
+    For k₁ ≤ 2 the first block needs no factor at all: with M_g = T₁ᵀA_gT₁ + I,
+    log|L₁₁|² = Σ_g log det M_g and the Schur term's weights are
+    W_g = D_g D_gᵀ = T₁ M_g⁻¹ T₁ᵀ, in closed form through M_g's adjugate.
+    """
+    k1 = cp.k1
+    dense_P = getattr(cp, "P_dense", None)
+    if k1 > 2 or (cp.mode == "dense" and dense_P is None):
+        return profiled_deviance(cp, factorize(cp, theta), REML)
+    key = theta[cp.layout.slices[0]].tobytes()
+    if k1 == 1:
+        t2 = float(theta[0]) ** 2
+        det = t2 * cp.A11_flat[0] + 1.0
+        w = t2 / det
+    else:
+        a, b, c = float(theta[0]), float(theta[1]), float(theta[2])
+        a00, a01, a11 = cp.A11_flat
+        m00 = (a * a) * a00 + (2.0 * a * b) * a01 + (b * b) * a11 + 1.0
+        m10 = (a * c) * a01 + (b * c) * a11
+        m11 = (c * c) * a11 + 1.0
+        det = m00 * m11 - m10 * m10
+        inv = 1.0 / det
+        w = np.concatenate((
+            ((a * a) * m11) * inv,
+            (a * b * m11 - a * c * m10) * inv,
+            ((b * b) * m11 - (2.0 * b * c) * m10 + (c * c) * m00) * inv,
+        ))
+    ld11 = float(np.log(det).sum())
+    if cp._pair_cache is not None and cp._pair_cache[0] == key:
+        update = cp._pair_cache[1]
+    else:
+        update = cp.P @ w if dense_P is None else dense_P @ w
+        cp._pair_cache = (key, update)
+    if dense_P is not None:
+        S = cp.A22 - update.reshape(cp.m, cp.m)
+    else:
+        S = cp.A22.copy()
+        S.ravel()[cp.P_rows] -= update
+    _, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta)
+    return _profiled(cp, ld11 + ldL2_rest, ldRX2, pwrss, REML)
 
 
 def _schur(cp: CrossProducts, D: np.ndarray, key: bytes = b"") -> np.ndarray:
@@ -428,17 +514,21 @@ def _schur_update(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
         w = D[:, 0, 0] ** 2
     else:
         W = D @ np.swapaxes(D, 1, 2)
-        w = W[:, cp._ab[0], cp._ab[1]].ravel()
+        w = W[:, cp._ab[0], cp._ab[1]].T.ravel()
     return cp.P @ w
 
 
 def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:
     """The profiled deviance (ML) or REML criterion of Bates et al. (2015), eqns. 34 and 41."""
-    n, p = cp.n, cp.p
+    return _profiled(cp, f.ldL2, f.ldRX2, f.pwrss, REML)
+
+
+def _profiled(cp: CrossProducts, ldL2: float, ldRX2: float, pwrss: float, REML: bool) -> float:
+    n = cp.n
     if REML:
-        nmp = n - p
-        return f.ldL2 + f.ldRX2 + nmp * (1.0 + np.log(_2PI * f.pwrss / nmp)) - cp.log_det_W
-    return f.ldL2 + n * (1.0 + np.log(_2PI * f.pwrss / n)) - cp.log_det_W
+        nmp = n - cp.p
+        return ldL2 + ldRX2 + nmp * (1.0 + np.log(_2PI * pwrss / nmp)) - cp.log_det_W
+    return ldL2 + n * (1.0 + np.log(_2PI * pwrss / n)) - cp.log_det_W
 
 
 @dataclass
