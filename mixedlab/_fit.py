@@ -147,6 +147,12 @@ class LmerFit:
             out[col] = pd.Series([r[("grp", "var1", "var2").index(col)] for r in rows], dtype=object)
         return out
 
+    def format_varcorr(self, digits: int = 5, comp: tuple[str, ...] = ("Std.Dev.",)) -> str:
+        """``print(VarCorr(m))`` as lme4 prints it; ``comp=("Variance", "Std.Dev.")`` adds variances."""
+        from mixedlab._summary import format_varcorr
+
+        return format_varcorr(self, digits=digits, comp=comp)
+
     def varcorr_matrices(self) -> dict[str, pd.DataFrame]:
         """Per group the covariance matrix of its random effects (``VarCorr(m)[[g]]``)."""
         out = {}

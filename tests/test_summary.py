@@ -235,3 +235,12 @@ def test_summary_does_not_touch_the_fit() -> None:
     str(fit.summary())
     pd.testing.assert_frame_equal(fit.varcorr, before)
     assert np.isfinite(fit.objective)
+
+
+def test_fit_format_varcorr_is_the_varcorr_print() -> None:
+    """The public method prints the tutorial's VarCorr block (source: the seed tutorial)."""
+    fit = mixedlab.lmer("y ~ treatment + (1 + treatment | school)", mixedlab.datasets.simulate_nested())
+    words = fit.format_varcorr().split()
+    assert words == ["Groups", "Name", "Std.Dev.", "Corr", "school", "(Intercept)", "0.70996",
+                     "treatmenttreated", "0.56111", "-0.842", "Residual", "0.95155"]
+    assert fit.format_varcorr(comp=("Variance", "Std.Dev.")).split()[2:4] == ["Variance", "Std.Dev."]
