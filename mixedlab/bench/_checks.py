@@ -73,11 +73,24 @@ class TargetCheck:
     target: Target
     value: float | None
     met: bool | None
+    void: bool = False
 
 
-def check_target(target: Target, ratio: float | None, seconds: float | None, memory_mb: float | None) -> TargetCheck:
-    """Evaluate ``target`` against the case's median ratio, median time and peak memory."""
+def check_target(
+    target: Target,
+    ratio: float | None,
+    seconds: float | None,
+    memory_mb: float | None,
+    answer_failed: bool = False,
+) -> TargetCheck:
+    """Evaluate ``target`` against the case's median ratio, median time and peak memory.
+
+    With ``answer_failed`` (mixedlab's objective disagrees with lme4's) the target
+    is missed whatever the figure: a fast wrong fit meets no goal.
+    """
     value = {"ratio": ratio, "seconds": seconds, "memory_mb": memory_mb}[target.kind]
+    if answer_failed:
+        return TargetCheck(target, value, False, void=True)
     if value is None:
         return TargetCheck(target, None, None)
     met = value < target.limit if target.kind == "memory_mb" else value <= target.limit

@@ -72,6 +72,8 @@ def _fmt_targets(case: dict) -> str:
     parts = []
     for t in case["targets"]:
         verdict = "n/a" if t["met"] is None else ("met" if t["met"] else "MISSED")
+        if t.get("void"):
+            verdict = "MISSED (wrong answer)"
         parts.append(f"{t['label']}: {verdict}")
     return "; ".join(parts) or "-"
 
@@ -142,7 +144,8 @@ def render_markdown(result: dict) -> str:
     rows = []
     for c in result["cases"]:
         targets = ", ".join(
-            f"{t['label']} {'✓' if t['met'] else ('✗' if t['met'] is False else '?')}" for t in c["targets"]
+            f"{t['label']} {'✓' if t['met'] else ('✗' if t['met'] is False else '?')}{' (wrong answer)' if t.get('void') else ''}"
+            for t in c["targets"]
         )
         a = c["agreement"]
         agrees = a["status"] if a["difference"] is None else f"{a['status']} ({a['difference']:+.1e})"

@@ -203,6 +203,7 @@ def _case_record(
             ratio_summary["median"] if ratio_summary else None,
             ml_time["median"] if ml_time else None,
             ml_mem,
+            answer_failed=agreement.failed,
         )
         for t in case.targets
     ]
@@ -219,7 +220,14 @@ def _case_record(
         "ratio_mixedlab_lme4": {"pairs": ratios, "summary": ratio_summary},
         "agreement": asdict(agreement),
         "targets": [
-            {"kind": c.target.kind, "limit": c.target.limit, "label": c.target.label, "value": c.value, "met": c.met}
+            {
+                "kind": c.target.kind,
+                "limit": c.target.limit,
+                "label": c.target.label,
+                "value": c.value,
+                "met": c.met,
+                "void": c.void,
+            }
             for c in targets
         ],
     }

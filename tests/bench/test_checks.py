@@ -40,3 +40,8 @@ def test_targets():
     assert check_target(Target("memory_mb", 1024.0), None, None, 1024.0).met is False  # strict "<"
     assert check_target(Target("memory_mb", 1024.0), None, None, None).met is None
     assert Target("ratio", 0.2).label == "ratio<=0.2"
+
+
+def test_a_wrong_answer_misses_every_target():
+    check = check_target(Target("seconds", 60.0), None, 1.0, None, answer_failed=True)
+    assert check.met is False and check.void is True
