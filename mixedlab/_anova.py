@@ -31,8 +31,8 @@ from scipy.stats import chi2
 from mixedlab._deviance import make_devfun
 from mixedlab._errors import DataError, ModelSpecificationError, inform
 from mixedlab._fit import LmerFit
-from mixedlab._optimize import LmerControl, optimize_lmer
-from mixedlab._pls import solve
+from mixedlab._lmer import fit_devfun
+from mixedlab._optimize import LmerControl
 from mixedlab._rformat import format_num, print_matrix, r_round, zapsmall
 
 __all__ = ["anova", "refit_ml", "AnovaTable", "REFIT_MESSAGE"]
@@ -66,18 +66,7 @@ def refit_ml(fit: LmerFit, control: LmerControl | None = None) -> LmerFit:
     devfun = make_devfun(model, REML=False)
     base = control or LmerControl()
     ctrl = LmerControl(**{**base.__dict__, "start": tuple(float(t) for t in fit.theta)})
-    opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
-    factor = devfun.factor(opt.theta)
-    return LmerFit(
-        model=model,
-        cp=devfun.cp,
-        factor=factor,
-        solution=solve(devfun.cp, factor),
-        opt=opt,
-        REML=False,
-        data_name=fit.data_name,
-        theta_names=list(fit.theta_names),
-    )
+    return fit_devfun(model, devfun, ctrl, data_name=fit.data_name)
 
 
 class AnovaTable(pd.DataFrame):

@@ -103,6 +103,14 @@ def lmer(
     _check_response_varies(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
+    return fit_devfun(model, devfun, ctrl, data_name=data_name)
+
+
+def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None = None) -> LmerFit:
+    """Steps 3 and 4 of :func:`lmer`: optimise a deviance function and package the result.
+
+    Messages (singular fit) and convergence warnings are emitted as lme4 emits them.
+    """
     # 3. optimise (optimizeLmer)
     opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
     # 4. package the result (mkMerMod), from the factor at the optimum
@@ -113,14 +121,14 @@ def lmer(
         factor=factor,
         solution=solve(devfun.cp, factor),
         opt=opt,
-        REML=REML,
+        REML=devfun.REML,
         data_name=data_name,
         theta_names=devfun.cp.layout.theta_names(
             [t.factor for t in model.terms], [list(t.columns) for t in model.terms]
         ),
     )
     for msg in opt.messages:
-        inform(msg)
+        inform(msg, stacklevel=4)
     for msg in opt.conv_warnings:
-        warnings.warn(f"{msg}. {_CONVERGENCE_HELP}", ConvergenceWarning, stacklevel=2)
+        warnings.warn(f"{msg}. {_CONVERGENCE_HELP}", ConvergenceWarning, stacklevel=4)
     return fit
