@@ -23,6 +23,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from mixedlab.datasets._tutorial_r import tutorial_r_code
+
 __all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "simulate_large", "LARGE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
@@ -84,47 +86,6 @@ def load_lme4_dataset(name: str, mixedlab_function: str) -> LoadedData:
     return LoadedData(_r_to_pandas(f"as.data.frame(lme4::{name})"), f"R lme4::{name} via rpy2")
 
 
-# The tutorial's R code (shared/seed, "set.seed(123)" blocks), kept verbatim in
-# meaning so that R's Mersenne-Twister + inversion draws reproduce its printed data.
-_R_NESTED = """
-local({
-  set.seed(123)
-  n_schools <- 5
-  n_students <- 50
-  df <- data.frame(
-    school = factor(rep(1:n_schools, each = n_students)),
-    treatment = factor(rep(rep(c("control", "treated"), each = n_students / 2), times = n_schools))
-  )
-  school_intercepts <- rnorm(n_schools, 0, 1)
-  school_slopes <- rnorm(n_schools, 2, 0.5)
-  df$y <- 10 + school_intercepts[as.numeric(df$school)] +
-    school_slopes[as.numeric(df$school)] * (df$treatment == "treated") +
-    rnorm(nrow(df), 0, 1)
-  df
-})
-"""
-
-_R_CROSSED = """
-local({
-  set.seed(123)
-  n_students <- 40
-  n_raters <- 6
-  df <- expand.grid(
-    student = factor(1:n_students),
-    rater = factor(1:n_raters),
-    treatment = factor(c("control", "treated"))
-  )
-  rater_intercepts <- rnorm(n_raters, 0, 2)
-  rater_slopes <- rnorm(n_raters, 3, 0.7)
-  df$score <- 50 + rater_intercepts[as.numeric(df$rater)] +
-    rater_slopes[as.numeric(df$rater)] * (df$treatment == "treated") +
-    rnorm(nrow(df), 0, 2)
-  attr(df, "out.attrs") <- NULL
-  df
-})
-"""
-
-
 def load_tutorial_simulation(which: str) -> LoadedData:
     """Load the tutorial's simulated ``"nested"`` or ``"crossed"`` data (set.seed(123))."""
     if which not in ("nested", "crossed"):
@@ -132,7 +93,7 @@ def load_tutorial_simulation(which: str) -> LoadedData:
     df = _from_mixedlab(f"simulate_{which}")
     if df is not None:
         return LoadedData(df, f"mixedlab.datasets.simulate_{which}()")
-    code = _R_NESTED if which == "nested" else _R_CROSSED
+    code = f"local({{\n{tutorial_r_code(which)}df_{which}\n}})"
     return LoadedData(_r_to_pandas(code), f"tutorial R code, set.seed(123), via rpy2 ({which})")
 
 

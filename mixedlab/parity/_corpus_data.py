@@ -21,45 +21,17 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from mixedlab.datasets._tutorial_r import tutorial_r_code
+
 __all__ = ["CORPUS_DIR", "corpus_datasets", "load_corpus_dataset", "generate"]
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
-# The seed tutorial's data-generating code (shared/seed/000_8e4b6b05ec87021c.txt),
-# verbatim apart from the final list(); R 4.2.2 reproduces the tutorial's printed digits.
-_R_TUTORIAL = r"""
-local({
-set.seed(123)
-n_schools <- 5
-n_students <- 50
-df_nested <- data.frame(
-school = factor(rep(1:n_schools, each = n_students)),
-treatment = factor(rep(rep(c("control","treated"), each = n_students/2), times = n_schools))
+# The seed tutorial's data-generating code; R 4.2.2 reproduces the tutorial's printed digits.
+_R_TUTORIAL = (
+    "local({\n" + tutorial_r_code("nested") + tutorial_r_code("crossed")
+    + "list(nested = df_nested, crossed = df_crossed)\n})"
 )
-school_intercepts <- rnorm(n_schools, 0, 1)
-school_slopes <- rnorm(n_schools, 2, 0.5)
-df_nested$y <- 10 +
-school_intercepts[as.numeric(df_nested$school)] +
-school_slopes[as.numeric(df_nested$school)] * (df_nested$treatment == "treated") +
-rnorm(nrow(df_nested), 0, 1)
-set.seed(123)
-n_students <- 40
-n_raters <- 6
-df_crossed <- expand.grid(
-student = factor(1:n_students),
-rater = factor(1:n_raters),
-treatment = factor(c("control","treated"))
-)
-rater_intercepts <- rnorm(n_raters, 0, 2)
-rater_slopes <- rnorm(n_raters, 3, 0.7)
-df_crossed$score <- 50 +
-rater_intercepts[as.numeric(df_crossed$rater)] +
-rater_slopes[as.numeric(df_crossed$rater)] * (df_crossed$treatment == "treated") +
-rnorm(nrow(df_crossed), 0, 2)
-attr(df_crossed, "out.attrs") <- NULL
-list(nested = df_nested, crossed = df_crossed)
-})
-"""
 
 
 def _labels(prefix: str, n: int) -> list[str]:

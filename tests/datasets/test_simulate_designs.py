@@ -8,47 +8,7 @@ import pytest
 
 from mixedlab.datasets import simulate_crossed, simulate_nested
 
-# R code of the seed tutorial, with its constants replaced by named parameters.
-NESTED_R = """
-set.seed({seed})
-n_schools <- {n_schools}
-n_students <- {n_students}
-df_nested <- data.frame(
-school = factor(rep(1:n_schools, each = n_students)),
-treatment = factor(rep(rep(c("control","treated"), each = n_students/2), times = n_schools))
-)
-school_intercepts <- rnorm(n_schools, 0, {intercept_sd!r})
-school_slopes <- rnorm(n_schools, {slope_mean!r}, {slope_sd!r})
-df_nested$y <- {intercept!r} +
-school_intercepts[as.numeric(df_nested$school)] +
-school_slopes[as.numeric(df_nested$school)] * (df_nested$treatment == "treated") +
-rnorm(nrow(df_nested), 0, {residual_sd!r})
-df_nested
-"""
-
-CROSSED_R = """
-set.seed({seed})
-n_students <- {n_students}
-n_raters <- {n_raters}
-df_crossed <- expand.grid(
-student = factor(1:n_students),
-rater = factor(1:n_raters),
-treatment = factor(c("control","treated"))
-)
-rater_intercepts <- rnorm(n_raters, 0, {intercept_sd!r})
-rater_slopes <- rnorm(n_raters, {slope_mean!r}, {slope_sd!r})
-df_crossed$score <- {intercept!r} +
-rater_intercepts[as.numeric(df_crossed$rater)] +
-rater_slopes[as.numeric(df_crossed$rater)] * (df_crossed$treatment == "treated") +
-rnorm(nrow(df_crossed), 0, {residual_sd!r})
-df_crossed
-"""
-
-NESTED_DEFAULTS = dict(seed=123, n_schools=5, n_students=50, intercept=10.0,
-                       intercept_sd=1.0, slope_mean=2.0, slope_sd=0.5, residual_sd=1.0)
-CROSSED_DEFAULTS = dict(seed=123, n_students=40, n_raters=6, intercept=50.0,
-                        intercept_sd=2.0, slope_mean=3.0, slope_sd=0.7, residual_sd=2.0)
-
+from mixedlab.datasets._tutorial_r import CROSSED_DEFAULTS, NESTED_DEFAULTS, tutorial_r_code
 
 def test_nested_head_matches_the_tutorial_print() -> None:
     df = simulate_nested()
@@ -111,10 +71,10 @@ CROSSED_VARIANTS = [
 @pytest.mark.parametrize("variant", NESTED_VARIANTS)
 def test_nested_equals_r(r_session, variant: dict) -> None:
     params = {**NESTED_DEFAULTS, **variant}
-    _assert_frame_equals_r(simulate_nested(**params), r_session, NESTED_R.format(**params))
+    _assert_frame_equals_r(simulate_nested(**params), r_session, tutorial_r_code("nested", **params) + "df_nested")
 
 
 @pytest.mark.parametrize("variant", CROSSED_VARIANTS)
 def test_crossed_equals_r(r_session, variant: dict) -> None:
     params = {**CROSSED_DEFAULTS, **variant}
-    _assert_frame_equals_r(simulate_crossed(**params), r_session, CROSSED_R.format(**params))
+    _assert_frame_equals_r(simulate_crossed(**params), r_session, tutorial_r_code("crossed", **params) + "df_crossed")

@@ -11,25 +11,16 @@ import re
 
 import pytest
 
+from mixedlab.datasets._tutorial_r import tutorial_r_code
+
 from _lesson_fixtures import LESSON_NAMES
 
 # The tutorial's R code for the two simulated designs, verbatim in substance; the
 # captured prints are what the lessons must reproduce exactly.
-_R_TUTORIAL = r"""
-suppressMessages(library(lme4))
-set.seed(123)
-n_schools <- 5
-n_students <- 50
-df_nested <- data.frame(
-  school = factor(rep(1:n_schools, each = n_students)),
-  treatment = factor(rep(rep(c("control","treated"), each = n_students/2), times = n_schools))
-)
-school_intercepts <- rnorm(n_schools, 0, 1)
-school_slopes <- rnorm(n_schools, 2, 0.5)
-df_nested$y <- 10 +
-  school_intercepts[as.numeric(df_nested$school)] +
-  school_slopes[as.numeric(df_nested$school)] * (df_nested$treatment == "treated") +
-  rnorm(nrow(df_nested), 0, 1)
+_R_TUTORIAL = (
+    "suppressMessages(library(lme4))\n"
+    + tutorial_r_code("nested")
+    + r"""
 m_nested <- lmer(y ~ treatment + (1 + treatment | school), data = df_nested)
 fix <- fixef(m_nested)
 ranefs <- ranef(m_nested)$school
@@ -39,20 +30,9 @@ school_effects <- data.frame(
   treatment_effect = fix["treatmenttreated"] + ranefs[,"treatmenttreated"]
 )
 vc <- VarCorr(m_nested)
-set.seed(123)
-n_students <- 40
-n_raters <- 6
-df_crossed <- expand.grid(
-  student = factor(1:n_students),
-  rater = factor(1:n_raters),
-  treatment = factor(c("control","treated"))
-)
-rater_intercepts <- rnorm(n_raters, 0, 2)
-rater_slopes <- rnorm(n_raters, 3, 0.7)
-df_crossed$score <- 50 +
-  rater_intercepts[as.numeric(df_crossed$rater)] +
-  rater_slopes[as.numeric(df_crossed$rater)] * (df_crossed$treatment == "treated") +
-  rnorm(nrow(df_crossed), 0, 2)
+"""
+    + tutorial_r_code("crossed")
+    + r"""
 m_crossed <- lmer(score ~ treatment + (1 + treatment | rater) + (1 | student), data = df_crossed)
 fixc <- fixef(m_crossed)
 ranefc <- ranef(m_crossed)$rater
@@ -63,6 +43,7 @@ rater_effects <- data.frame(
 )
 m_exercise <- lmer(Reaction ~ Days + (1 + Days | Subject), data = sleepstudy)
 """
+)
 
 _R_PRINTS = {
     "nested_head": "head(df_nested)",
