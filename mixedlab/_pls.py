@@ -26,6 +26,7 @@ whichever costs fewer operations for the design at hand.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,9 +221,26 @@ class CrossProducts:
             self.rest_offsets.append(off)
             off += shape.q
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
+        self.lam_rows = self.lam_cols = self.lam_theta = None
+        if not self.rest_scalar and self.m <= 400:
+            # nonzeros of Λ₂ and the θ element each holds, so Λ₂ is filled in one step
+            rows, cols, idx = [], [], []
+            for t, (shape, off) in enumerate(zip(self.shapes[1:], self.rest_offsets)):
+                r, c = self.layout.tri_rows[t + 1], self.layout.tri_cols[t + 1]
+                base = off + np.arange(shape.n_levels)[:, None] * shape.k
+                rows.append((base + r[None, :]).ravel())
+                cols.append((base + c[None, :]).ravel())
+                idx.append(np.tile(np.arange(self.layout.slices[t + 1].start, self.layout.slices[t + 1].stop),
+                                   shape.n_levels))
+            self.lam_rows, self.lam_cols = np.concatenate(rows), np.concatenate(cols)
+            self.lam_theta = np.concatenate(idx)
+            self.lam_template = np.zeros((self.m, self.m))
+            tail = np.arange(self.q2, self.m)
+            self.lam_template[tail, tail] = 1.0
         # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
         # terms the θ index scaling each trailing column
         self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
+        self.A11_stack = np.vstack(self.A11_flat)
         self.ones_m = np.ones(self.m)
         # the θ₁-dependent Schur term of the last evaluation, for steps that move only
         # later terms' θ: one for the factor route, one for the criterion's pair route
@@ -412,14 +430,14 @@ def _factor_trailing(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tup
             S *= s
         else:
             # the block rotations need the whole symmetric matrix
-            Ts = cp.layout.factors(theta)
             S = np.tril(S) + np.tril(S, -1).T
-            for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
-                blk = slice(off, off + shape.q)
-                rows = S[blk, :].reshape(shape.n_levels, shape.k, cp.m)
-                S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
-                cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
-                S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
+            if cp.lam_rows is not None:
+                # small block: Λ₂ as a dense matrix filled from θ (lme4's Lind mapping)
+                Lam = cp.lam_template.copy()
+                Lam[cp.lam_rows, cp.lam_cols] = theta[cp.lam_theta]
+                S = Lam.T @ S @ Lam
+            else:
+                S = _rotate_blocks(cp, S, theta)
         # index, not ravel(): S may be Fortran-ordered (syrk's output), and ravel would copy
         S[cp.rest_diag, cp.rest_diag] += 1.0
 
@@ -430,14 +448,32 @@ def _factor_trailing(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tup
             f"the cross-product matrix is not positive definite at θ = {theta} (pivot {info}); "
             "the fixed-effects model matrix may be rank deficient"
         )
-    diag = L22.diagonal()
     q2 = cp.q2
-    logd = np.log(diag[: m - 1])
-    ldL2_rest = 2.0 * float(logd[:q2].sum()) if q2 else 0.0
-    ldRX2 = 2.0 * float(logd[q2:].sum())
+    if m <= 8:
+        # a handful of pivots: scalar arithmetic beats three array passes
+        diag = [L22[i, i] for i in range(m)]
+        ldL2_rest = 2.0 * sum(math.log(d) for d in diag[:q2])
+        ldRX2 = 2.0 * sum(math.log(d) for d in diag[q2 : m - 1])
+    else:
+        diag = L22.diagonal()
+        logd = np.log(diag[: m - 1])
+        ldL2_rest = 2.0 * float(logd[:q2].sum()) if q2 else 0.0
+        ldRX2 = 2.0 * float(logd[q2:].sum())
     # the y pivot is r²(θ) itself; a perfect fit leaves it at (or numerically below) zero
-    pwrss = float(diag[m - 1] ** 2) if info == 0 else 0.0
+    pwrss = float(diag[m - 1]) ** 2 if info == 0 else 0.0
     return L22, ldL2_rest, ldRX2, pwrss
+
+
+def _rotate_blocks(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Λ₂ᵀ S Λ₂ term by term, for trailing blocks too large for a dense Λ₂."""
+    Ts = cp.layout.factors(theta)
+    for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
+        blk = slice(off, off + shape.q)
+        rows = S[blk, :].reshape(shape.n_levels, shape.k, cp.m)
+        S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
+        cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
+        S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
+    return S
 
 
 def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
@@ -458,17 +494,16 @@ def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
         w = t2 / det
     else:
         a, b, c = float(theta[0]), float(theta[1]), float(theta[2])
-        a00, a01, a11 = cp.A11_flat
-        m00 = (a * a) * a00 + (2.0 * a * b) * a01 + (b * b) * a11 + 1.0
-        m10 = (a * c) * a01 + (b * c) * a11
-        m11 = (c * c) * a11 + 1.0
-        det = m00 * m11 - m10 * m10
-        inv = 1.0 / det
-        w = np.concatenate((
-            ((a * a) * m11) * inv,
-            (a * b * m11 - a * c * m10) * inv,
-            ((b * b) * m11 - (2.0 * b * c) * m10 + (c * c) * m00) * inv,
-        ))
+        # (m00, m10, m11) of M_g = TᵀA_gT + I are linear in A_g's entries (a00, a01, a11),
+        # and T M_g⁻¹ Tᵀ = T adj(M_g) Tᵀ / det M_g is linear in (m00, m10, m11): two
+        # 3×3 products over all levels instead of a dozen elementwise passes
+        C = np.array([[a * a, 2.0 * a * b, b * b], [0.0, a * c, b * c], [0.0, 0.0, c * c]])
+        M = C @ cp.A11_stack
+        M[0] += 1.0
+        M[2] += 1.0
+        det = M[0] * M[2] - M[1] * M[1]
+        E = np.array([[0.0, 0.0, a * a], [0.0, -a * c, a * b], [c * c, -2.0 * b * c, b * b]])
+        w = ((E @ M) / det).ravel()
     ld11 = float(np.log(det).sum())
     if cp._pair_cache is not None and cp._pair_cache[0] == key:
         update = cp._pair_cache[1]
