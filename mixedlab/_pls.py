@@ -9,8 +9,8 @@ is solved through the Cholesky factor of the scaled cross-product matrix
     Ã(θ) = Λᵀ [Z X y]ᵀ W [Z X y] Λ + diag(I_q, 0, 0) = L Lᵀ,       Λ = diag(Λ_θ, I_p, 1)
 
 whose last diagonal element of L is √r²(θ) (the "[X y] trick").  Everything that
-involves the n rows is computed once, in :class:`CrossProducts`; each θ only
-rescales those blocks and re-factors (MixedModels.jl's design).
+involves the n rows is computed once, in :class:`mixedlab._crossprod.CrossProducts`;
+each θ only rescales those blocks and re-factors (MixedModels.jl's design).
 
 Block structure.  The terms are in lme4's order, the first having the most levels.
 Z₁ᵀWZ₁ is block diagonal with k₁×k₁ blocks, so its factor L₁₁ is a batch of tiny
@@ -30,12 +30,22 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg import blas, lapack
 
-from mixedlab._theta import TermShape, ThetaLayout
+from mixedlab._crossprod import CrossProducts, random_effects_matrix
 
-__all__ = ["CrossProducts", "PLSFactor", "PLSSolution", "random_effects_matrix"]
+__all__ = [
+    "CrossProducts",
+    "PLSFactor",
+    "PLSSolution",
+    "random_effects_matrix",
+    "factorize",
+    "criterion",
+    "profiled_deviance",
+    "solve",
+    "conditional_variances",
+    "solve_triangular",
+]
 
 _2PI = 2.0 * np.pi
 
@@ -59,299 +69,6 @@ def solve_triangular(L: np.ndarray, B: np.ndarray, lower: bool = True, trans: st
     if info != 0:
         raise np.linalg.LinAlgError(f"triangular solve failed (dtrtrs info {info})")
     return x
-
-
-def random_effects_matrix(
-    term_X: list[np.ndarray], term_codes: list[np.ndarray], shapes: list[TermShape], n: int
-) -> sp.csr_matrix:
-    """Assemble Z (n × q) from the terms' model matrices and level codes.
-
-    Column ``offset_t + level * k_t + j`` holds column j of term t's model matrix
-    for the rows at that level: lme4's layout of Z (levels outer, columns inner).
-    """
-    rows, cols, vals = [], [], []
-    offset = 0
-    for Xt, codes, shape in zip(term_X, term_codes, shapes):
-        k = shape.k
-        rows.append(np.repeat(np.arange(n), k))
-        cols.append((offset + codes[:, None] * k + np.arange(k)[None, :]).ravel())
-        vals.append(np.asarray(Xt, dtype=float).ravel())
-        offset += shape.q
-    if not rows:
-        return sp.csr_matrix((n, 0))
-    return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
-    )
-
-
-def _dense_re_matrix(
-    term_X: list[np.ndarray], term_codes: list[np.ndarray], shapes: list[TermShape], n: int
-) -> np.ndarray:
-    """Z as a dense n × q array (small designs only), same layout as :func:`random_effects_matrix`."""
-    Z = np.zeros((n, sum(sh.q for sh in shapes)))
-    rows = np.arange(n)[:, None]
-    offset = 0
-    for Xt, codes, shape in zip(term_X, term_codes, shapes):
-        k = shape.k
-        Z[rows, offset + codes[:, None] * k + np.arange(k)[None, :]] = Xt
-        offset += shape.q
-    return Z
-
-
-class CrossProducts:
-    """The θ-independent blocks of [Z X y]ᵀ W [Z X y], partitioned after term 1.
-
-    Parameters
-    ----------
-    term_X, term_codes
-        Model matrix (n × k_t) and level codes (n,) of each term, in lme4's order.
-    shapes
-        The terms' sizes.
-    X
-        Fixed-effects model matrix (n × p).
-    y
-        Response with any offset already subtracted.
-    weights
-        Prior weights, or ``None``.
-    """
-
-    # a dense BLAS flop is about this many times cheaper than a sparse one (measured
-    # on the benchmark designs); used only to choose the cheaper representation
-    _DENSE_ADVANTAGE = 40.0
-
-    def __init__(
-        self,
-        term_X: list[np.ndarray],
-        term_codes: list[np.ndarray],
-        shapes: list[TermShape],
-        X: np.ndarray,
-        y: np.ndarray,
-        weights: np.ndarray | None = None,
-    ) -> None:
-        n, p = X.shape
-        self.n, self.p = n, p
-        self.shapes = list(shapes)
-        self.layout = ThetaLayout(self.shapes)
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        self.log_det_W = float(np.sum(np.log(w))) if weights is not None else 0.0
-
-        # Work with y minus its weighted least-squares fit on X.  The profiled criteria are
-        # invariant to y → y − Xγ (β is unpenalised, so β̂ shifts by −γ), and the last pivot
-        # of the [X y] factor, √r²(θ), then no longer cancels against ‖y‖²: r² is computed
-        # to near full precision, as lme4 gets it from explicit residuals.
-        y = np.asarray(y, dtype=float)
-        if p:
-            # any γ keeps the criteria exact; the normal equations give a good one cheaply
-            Xw = X * w[:, None] if weights is not None else X
-            try:
-                self.beta_shift = np.linalg.solve(Xw.T @ X, Xw.T @ y)
-            except np.linalg.LinAlgError:
-                self.beta_shift = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
-            y = y - X @ self.beta_shift
-        else:
-            self.beta_shift = np.zeros(0)
-
-        first = self.shapes[0]
-        self.k1, self.L1 = first.k, first.n_levels
-        X1, codes1 = np.asarray(term_X[0], dtype=float), np.asarray(term_codes[0])
-        k1, L1 = self.k1, self.L1
-        # A₁₁: one k₁×k₁ block per level, Σ_i w_i x_i x_iᵀ over the rows of that level
-        A11 = np.empty((L1, k1, k1))
-        for a in range(k1):
-            for b in range(a + 1):
-                v = np.bincount(codes1, weights=w * X1[:, a] * X1[:, b], minlength=L1)
-                A11[:, a, b] = v
-                A11[:, b, a] = v
-        self.A11 = A11
-
-        # the trailing columns: terms 2..T, then X, then y
-        self.q2 = sum(sh.q for sh in self.shapes[1:])
-        self.m = m = self.q2 + p + 1
-        if n * (first.q + m) <= 2_000_000:
-            # small designs: dense products beat building sparse matrices
-            Z1 = _dense_re_matrix([X1], [codes1], [first], n)
-            R = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n),
-                           X, y.reshape(-1, 1)])
-            Rw = R * w[:, None] if weights is not None else R
-            A21 = Rw.T @ Z1
-            self.A22 = Rw.T @ R
-            col_nnz = None  # counted below only if the choice is not obvious
-        else:
-            Z1 = random_effects_matrix([X1], [codes1], [first], n)
-            Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
-            R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
-            Rw = sp.csr_matrix(R.multiply(w[:, None]))
-            A21 = (Rw.T @ Z1).tocsc()
-            A21.sort_indices()  # the pair operator relies on ascending rows per column
-            self.A22 = (Rw.T @ R).toarray()
-            col_nnz = np.diff(A21.indptr).reshape(L1, k1).max(axis=1).astype(float)
-
-        # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
-        # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
-        # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
-        dense_cost = float(m) ** 2 * first.q / 2.0 / self._DENSE_ADVANTAGE
-        if dense_cost < 1e4:
-            self.mode = "dense"
-        else:
-            if col_nnz is None:
-                col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
-            pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
-            self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
-        if self.mode == "dense":
-            # stored level-major (L₁, k₁, m): (A₂₁D)ᵀ is then one batched matmul
-            A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
-            self.A21t = np.ascontiguousarray(A21t).reshape(L1, k1, m)
-            nab = k1 * (k1 + 1) // 2
-            if m * m * nab * L1 <= 2_000_000:
-                # small designs: the pair operator as a dense matrix, so that the Schur
-                # term is one matrix-vector product with the W_g entries
-                self.P_dense = _dense_pair_operator(self.A21t)
-        else:
-            A21 = sp.csc_matrix(A21)
-            A21.sort_indices()
-            self.A21_sparse = A21  # CSC, m × q₁
-            self._D = _block_diagonal_pattern(L1, k1)
-            self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
-            self._ab = np.triu_indices(k1)
-
-        # trailing terms' positions inside the dense block, for applying Λ₂
-        self.rest_offsets = []
-        off = 0
-        for shape in self.shapes[1:]:
-            self.rest_offsets.append(off)
-            off += shape.q
-        self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
-        self.lam_rows = self.lam_cols = self.lam_theta = None
-        if not self.rest_scalar and self.m <= 400:
-            # nonzeros of Λ₂ and the θ element each holds, so Λ₂ is filled in one step
-            rows, cols, idx = [], [], []
-            for t, (shape, off) in enumerate(zip(self.shapes[1:], self.rest_offsets)):
-                r, c = self.layout.tri_rows[t + 1], self.layout.tri_cols[t + 1]
-                base = off + np.arange(shape.n_levels)[:, None] * shape.k
-                rows.append((base + r[None, :]).ravel())
-                cols.append((base + c[None, :]).ravel())
-                idx.append(np.tile(np.arange(self.layout.slices[t + 1].start, self.layout.slices[t + 1].stop),
-                                   shape.n_levels))
-            self.lam_rows, self.lam_cols = np.concatenate(rows), np.concatenate(cols)
-            self.lam_theta = np.concatenate(idx)
-            self.lam_template = np.zeros((self.m, self.m))
-            tail = np.arange(self.q2, self.m)
-            self.lam_template[tail, tail] = 1.0
-        # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
-        # terms the θ index scaling each trailing column
-        self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
-        self.A11_stack = np.vstack(self.A11_flat)
-        self.ones_m = np.ones(self.m)
-        # the θ₁-dependent Schur term of the last evaluation, for steps that move only
-        # later terms' θ: one for the factor route, one for the criterion's pair route
-        self._schur_cache: tuple[bytes, np.ndarray] | None = None
-        self._pair_cache: tuple[bytes, np.ndarray] | None = None
-        self.rest_diag = np.arange(self.q2)
-        if self.rest_scalar:
-            pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
-            self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
-
-
-def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
-    """A block-diagonal (L·k)² CSR matrix whose ``data`` is (L, k, k) in row-major order."""
-    blk = np.arange(L)[:, None, None] * k
-    r = np.broadcast_to(blk + np.arange(k)[None, :, None], (L, k, k)).ravel()
-    c = np.broadcast_to(blk + np.arange(k)[None, None, :], (L, k, k)).ravel()
-    D = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(L * k, L * k))
-    D.sort_indices()
-    return D
-
-
-def _level_rows(A21: sp.csc_matrix, g: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of A₂₁ touched by level g and the dense (rows × k) block there."""
-    lo, hi = A21.indptr[g * k], A21.indptr[(g + 1) * k]
-    if k == 1:
-        return A21.indices[lo:hi], A21.data[lo:hi].reshape(-1, 1)
-    rows = np.unique(A21.indices[lo:hi])
-    block = np.zeros((rows.size, k))
-    for a in range(k):
-        s, e = A21.indptr[g * k + a], A21.indptr[g * k + a + 1]
-        block[np.searchsorted(rows, A21.indices[s:e]), a] = A21.data[s:e]
-    return rows, block
-
-
-def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """P with tril(A₂₁ W A₁₂)[rows] = P @ w, w = the W_g entries (a ≤ b) of every level.
-
-    w is ordered entry-major: w[t·L + g] = W_g[a_t, b_t] for the t-th pair a ≤ b.
-
-    M[r₁, r₂] = Σ_g Σ_ab A_g[r₁, a] W_g[a, b] A_g[r₂, b]; with W_g symmetric the (a, b)
-    and (b, a) terms share one coefficient.  Only r₁ ≥ r₂ is stored (dpotrf reads the
-    lower triangle), and only the positions some level touches.
-    """
-    ia, ib = np.triu_indices(k)
-    nab = ia.size
-    if k == 1:
-        return _pair_operator_scalar(A21, L, m)
-    out_idx, cols, vals = [], [], []
-    for g in range(L):
-        rows, A = _level_rows(A21, g, k)
-        i, j = np.tril_indices(rows.size)
-        pos = rows[i].astype(np.int64) * m + rows[j]
-        for t, (a, b) in enumerate(zip(ia, ib)):
-            coef = A[i, a] * A[j, b]
-            if a != b:
-                coef = coef + A[i, b] * A[j, a]
-            out_idx.append(pos)
-            cols.append(np.full(pos.size, t * L + g))
-            vals.append(coef)
-    uniq, inv = _compress_positions(np.concatenate(out_idx), m)
-    P = sp.csr_matrix((np.concatenate(vals), (inv, np.concatenate(cols))), shape=(uniq.size, L * nab))
-    P.sum_duplicates()
-    return P, uniq
-
-
-
-def _dense_pair_operator(A21t: np.ndarray) -> np.ndarray:
-    """Dense P (m·m × nab·L) with vec(A₂₁ W A₁₂) = P w, w entry-major as in :func:`_pair_operator`."""
-    L, k, m = A21t.shape
-    blocks = []
-    for a in range(k):
-        for b in range(a, k):
-            Aa, Ab = A21t[:, a, :], A21t[:, b, :]
-            coef = Aa[:, :, None] * Ab[:, None, :]  # (L, m, m): A[r, a] A[s, b]
-            if a != b:
-                coef = coef + Ab[:, :, None] * Aa[:, None, :]
-            blocks.append(coef.reshape(L, m * m).T)
-    return np.ascontiguousarray(np.hstack(blocks))
-
-
-def _compress_positions(pos: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct flat positions in ``pos`` (sorted) and each entry's index among them."""
-    if m * m <= 50_000_000:
-        # a marker array over the m² positions is cheaper than sorting the entries
-        mark = np.zeros(m * m, dtype=bool)
-        mark[pos] = True
-        uniq = np.flatnonzero(mark)
-        rank = np.cumsum(mark, dtype=np.int64) - 1
-        return uniq, rank[pos]
-    uniq, inv = np.unique(pos, return_inverse=True)
-    return uniq, inv.ravel()
-
-
-def _pair_operator_scalar(A21: sp.csc_matrix, L: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The pair operator of a scalar first term, built without a loop over levels.
-
-    Every stored entry e of column g pairs with the entries e' ≤ e of the same column.
-    """
-    indptr, rows, data = A21.indptr, A21.indices, A21.data
-    nnz = rows.size
-    col_of = np.repeat(np.arange(L), np.diff(indptr))
-    start = indptr[col_of]  # first entry of each entry's column
-    counts = np.arange(nnz) - start + 1
-    e = np.repeat(np.arange(nnz), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    e2 = np.repeat(start, counts) + (np.arange(e.size) - first)
-    pos = rows[e].astype(np.int64) * m + rows[e2]
-    uniq, inv = _compress_positions(pos, m)
-    P = sp.csr_matrix((data[e] * data[e2], (inv, col_of[e])), shape=(uniq.size, L))
-    P.sum_duplicates()
-    return P, uniq
 
 
 @dataclass
@@ -640,7 +357,7 @@ def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
     L_θ⁻¹ = [[L₁₁⁻¹, 0], [−L₂₂⁻¹ L₂₁ L₁₁⁻¹, L₂₂⁻¹]] the diagonal blocks of
     L_θ⁻ᵀ L_θ⁻¹ are sums of squares of the columns of L_θ⁻¹.
     """
-    q2, k1, L1, m = cp.q2, cp.k1, cp.L1, cp.m
+    q2, k1, L1 = cp.q2, cp.k1, cp.L1
     L22 = np.tril(f.L22[:q2, :q2])
     L11inv = np.linalg.inv(f.L11)  # (L1, k1, k1)
     blocks: list[np.ndarray] = []

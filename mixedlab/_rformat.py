@@ -291,7 +291,7 @@ def format_info(x, digits: int = 7, nsmall: int = 0) -> tuple[int, int, int]:
         ``%#w.de`` with ``e + 1`` exponent digits.
     """
     vals = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-    naflag = nanflag = posinf = neginf = False
+    nanflag = posinf = neginf = False
     neg = 0
     rgt = mxl = mxsl = mxns = None
     mnl = None

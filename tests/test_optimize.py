@@ -16,7 +16,6 @@ import mixedlab
 from mixedlab import datasets
 from mixedlab._deviance import make_devfun
 from mixedlab._optimize import LmerControl, check_convergence, deriv12, optimize_lmer
-from mixedlab.formula import build_model
 
 CASES = {
     "sleepstudy": ("Reaction ~ Days + (1 + Days | Subject)", datasets.sleepstudy, True),

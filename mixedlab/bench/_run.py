@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from mixedlab.bench._checks import check_agreement, check_target
 from mixedlab.bench._data import load_lme4_dataset

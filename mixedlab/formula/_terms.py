@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mixedlab._errors import FormulaError
-from mixedlab.formula._parser import BinOp, Call, Name, Node, Num, Paren, UnaryOp, deparse
+from mixedlab.formula._parser import BinOp, Name, Node, Num, Paren, UnaryOp, deparse
 from mixedlab.formula._tokens import caret_error
 
 __all__ = ["Terms", "expand_terms"]

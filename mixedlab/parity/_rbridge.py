@@ -22,7 +22,7 @@ import functools
 import os
 import shutil
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd

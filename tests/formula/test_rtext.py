@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
 from mixedlab.formula._rtext import format_double, make_unique, r_sort_strings
 
