@@ -79,6 +79,10 @@ def summary_html(summary: Any) -> str:
     out.append(_table("Random effects", p.vc_colnames, p.vc_cells, numeric_from=2))
     grps = "; ".join(f"{escape(n)}, {k}" for n, k in p.ngrps)
     out.append(f"<p>Number of obs: {p.nobs}, groups: {grps}</p>")
+    if p.n_dropped:
+        from mixedlab._summary import missingness_note
+
+        out.append(f"<p>{missingness_note(p.n_dropped)}</p>")
     if p.coef_cells:
         out.append(_table("Fixed effects", p.coef_colnames, p.coef_cells, rownames=p.coef_rownames))
         if p.cor is not None:

@@ -151,6 +151,11 @@ def varcorr_table(
     return colnames, cells
 
 
+def missingness_note(n_dropped: int) -> str:
+    """R's note for rows removed by na.omit, e.g. "(3 observations deleted due to missingness)"."""
+    return f"({n_dropped} observation{'' if n_dropped == 1 else 's'} deleted due to missingness)"
+
+
 def format_varcorr(fit: Any, digits: int = _VARCORR_DIGITS, comp: Sequence[str] = ("Std.Dev.",)) -> str:
     """``print(VarCorr(m))``: the random-effects table alone.
 
@@ -259,6 +264,7 @@ class _Parts:
     vc_colnames: list[str] = field(default_factory=list)
     vc_cells: list[list[str]] = field(default_factory=list)
     nobs: int = 0
+    n_dropped: int = 0
     ngrps: list[tuple[str, str]] = field(default_factory=list)
     coef_rownames: list[str] = field(default_factory=list)
     coef_colnames: list[str] = field(default_factory=list)
@@ -395,6 +401,7 @@ class LmerSummary:
             parts.resid_cells = format_num(rq, digits)
         parts.vc_colnames, parts.vc_cells = varcorr_table(fit.varcorr, digits, self.ranef_comp)
         parts.nobs = int(fit.nobs)
+        parts.n_dropped = int(getattr(fit, "n_dropped_na", 0) or 0)
         parts.ngrps = [(n, format_cat_number(float(k), 15)) for n, k in _ngrps(fit)]
         fixef = pd.Series(fit.fixef)
         p = len(fixef)
@@ -437,6 +444,9 @@ class LmerSummary:
         out += print_matrix(p.vc_cells, [""] * len(p.vc_cells), p.vc_colnames, right=False)
         grps = "; ".join(f"{n}, {k}" for n, k in p.ngrps)
         out += cat_fill([f"Number of obs: {p.nobs}, groups: ", grps])
+        if p.n_dropped:
+            # lme4 keeps this to na.action(m); the summary says it, as R's lm summary does
+            out.append(missingness_note(p.n_dropped))
         if p.coef_cells:
             out += ["", "Fixed effects:"]
             out += print_matrix(p.coef_cells, p.coef_rownames, p.coef_colnames, right=True)
