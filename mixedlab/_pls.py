@@ -133,9 +133,12 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
                      ldL2=2.0 * logdet11 + ldL2_rest, ldRX2=ldRX2, pwrss=pwrss)
 
 
-def _factor_trailing(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+def _factor_trailing(
+    cp: CrossProducts, S: np.ndarray, theta: np.ndarray, full: bool = False
+) -> tuple[np.ndarray, float, float, float]:
     """Scale the Schur complement by Λ₂, add I and factor it.
 
+    ``full`` says S holds both triangles (otherwise only the lower one is valid).
     Returns L₂₂, its contribution to log|L_θ|², log|R_X|² and r²(θ).
     """
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
@@ -147,7 +150,8 @@ def _factor_trailing(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tup
             S *= s
         else:
             # the block rotations need the whole symmetric matrix
-            S = np.tril(S) + np.tril(S, -1).T
+            if not full:
+                S = np.tril(S) + np.tril(S, -1).T
             if cp.lam_rows is not None:
                 # small block: Λ₂ as a dense matrix filled from θ (lme4's Lind mapping)
                 Lam = cp.lam_template.copy()
@@ -232,7 +236,7 @@ def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
     else:
         S = cp.A22.copy()
         S.ravel()[cp.P_rows] -= update
-    _, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta)
+    _, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta, full=dense_P is not None)
     return _profiled(cp, ld11 + ldL2_rest, ldRX2, pwrss, REML)
 
 
