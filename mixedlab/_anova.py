@@ -19,7 +19,6 @@ four digits, significance stars and their legend).
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from typing import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from mixedlab._callers import caller_names
 from mixedlab._deviance import make_devfun
 from mixedlab._errors import DataError, ModelSpecificationError, inform
 from mixedlab._fit import LmerFit
@@ -98,28 +98,10 @@ class AnovaTable(pd.DataFrame):
 
 def _caller_names(fits: Sequence[LmerFit], depth: int = 2) -> list[str] | None:
     """The caller's variable names for ``fits`` (R deparses the arguments), if unambiguous."""
-    frame = inspect.currentframe()
-    try:
-        for _ in range(depth):
-            frame = frame.f_back if frame is not None else None
-        if frame is None:
-            return None
-        names = []
-        for fit in fits:
-            found = None
-            for scope in (frame.f_locals, frame.f_globals):
-                for name, value in scope.items():
-                    if value is fit and not name.startswith("_"):
-                        found = name
-                        break
-                if found:
-                    break
-            if found is None:
-                return None
-            names.append(found)
-    finally:
-        del frame
-    return names if len(set(names)) == len(names) else None
+    names = caller_names(list(fits), depth)
+    if any(n is None for n in names) or len(set(names)) != len(names):
+        return None
+    return names  # type: ignore[return-value]
 
 
 def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None = None,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mixedlab._callers import caller_names
 from mixedlab._deviance import make_devfun
 from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab._fit import LmerFit
@@ -26,19 +26,7 @@ _CONVERGENCE_HELP = (
 
 def _guess_data_name(data: Any, depth: int = 2) -> str | None:
     """The caller's variable name for ``data``, for the summary's "Data:" line (R deparses it)."""
-    frame = inspect.currentframe()
-    try:
-        for _ in range(depth):
-            frame = frame.f_back if frame is not None else None
-        if frame is None:
-            return None
-        for scope in (frame.f_locals, frame.f_globals):
-            for name, value in scope.items():
-                if value is data and not name.startswith("_"):
-                    return name
-    finally:
-        del frame
-    return None
+    return caller_names([data], depth)[0]
 
 
 def _check_response_varies(model) -> None:
