@@ -182,3 +182,26 @@ def test_identities_without_r():
     np.testing.assert_allclose(pop, fit.fixef["(Intercept)"] + fit.fixef["Days"] * d["Days"].to_numpy())
     with pytest.raises(ValueError):
         fit.residuals(type="deviance-ish")
+
+
+def test_formula_offset_matches_lme4(r_session: ModuleType) -> None:
+    """``offset(expr)`` in the formula: fitted like offset=, and applied to new data as lme4 does."""
+    from mixedlab.parity._rbridge import to_r
+
+    d = datasets.sleepstudy()
+    d["o"] = np.log(d["Days"] + 2.0)
+    fit = mixedlab.lmer("Reaction ~ Days + offset(o) + (Days | Subject)", d)
+    same = mixedlab.lmer("Reaction ~ Days + (Days | Subject)", d, offset="o")
+    assert list(fit.fixef.index) == ["(Intercept)", "Days"]
+    assert fit.objective == pytest.approx(same.objective, abs=1e-9)
+    r_session.globalenv["d_off"] = to_r(d)
+    r_session.r("m_off <- lme4::lmer(Reaction ~ Days + offset(o) + (Days | Subject), d_off)")
+    assert fit.objective == pytest.approx(r_session.r("lme4::REMLcrit(m_off)")[0], abs=1e-6)
+    np.testing.assert_allclose(fit.fixef.to_numpy(), _num(r_session.r("lme4::fixef(m_off)")), rtol=1e-7)
+    nd = d.iloc[[0, 11, 57, 120]]
+    r_session.globalenv["nd_off"] = to_r(nd)
+    np.testing.assert_allclose(fit.predict(nd), _num(r_session.r("predict(m_off, newdata = nd_off)")), rtol=1e-7)
+    np.testing.assert_allclose(fit.predict(nd, re_form="~0"),
+                               _num(r_session.r("predict(m_off, newdata = nd_off, re.form = NA)")), rtol=1e-7)
+    only = mixedlab.lmer("Reaction ~ offset(o) + (1 | Subject)", d)
+    assert list(only.fixef.index) == ["(Intercept)"]

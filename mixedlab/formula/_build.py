@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import DataError, ModelSpecificationError, inform
+from mixedlab._errors import DataError, FormulaError, ModelSpecificationError, inform
 from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
 from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
-from mixedlab.formula._parser import BinOp, Formula, Node, Paren, deparse, parse_formula
+from mixedlab.formula._parser import BinOp, Call, Formula, Node, Num, Paren, deparse, parse_formula
 from mixedlab.formula._random import (
     BarSpec, ReTerm, check_terms, expand_bars, group_names, grouping_atoms, grouping_factor,
     sort_order,
@@ -83,6 +83,17 @@ class DesignSpec:
     state: dict = field(default_factory=dict)
     lhs: list[_SideSpec] = field(default_factory=list)
     groups: list[_GroupSpec] = field(default_factory=list)
+    offsets: tuple[Node, ...] = ()
+
+    def offset(self, newdata: pd.DataFrame) -> np.ndarray | None:
+        """The formula's ``offset()`` terms on ``newdata`` (``None`` without any).
+
+        As lme4's ``predict``, only offsets written in the formula are applied to new
+        data; an ``offset=`` argument belongs to the fitted rows.
+        """
+        if not self.offsets:
+            return None
+        return _offset_values(self._evaluator(newdata), self.offsets)
 
     def _evaluator(self, newdata: pd.DataFrame) -> Evaluator:
         check_data(newdata)
@@ -184,6 +195,8 @@ class _Plan:
     # per expanded bar: its display factor and its atoms (None: grouping_atoms raises)
     factors: tuple[str, ...]
     atoms: tuple[tuple[tuple[str, Node], ...] | None, ...]
+    # arguments of offset(...) terms of the fixed part (added to η, not to X)
+    offsets: tuple[Node, ...] = ()
 
 
 def _atoms_or_none(group: Node) -> tuple[tuple[str, Node], ...] | None:
@@ -202,13 +215,53 @@ def _plan(formula: str) -> _Plan:
     are not cached: they are raised again on the next call.
     """
     parsed = parse_formula(formula)
-    fixed_terms = expand_terms(parsed.fixed, formula)
+    fixed_node, offsets = _split_offsets(parsed.fixed)
+    fixed_terms = expand_terms(fixed_node, formula)
     bars = tuple(expand_bars(parsed.random, formula))
     lhs_terms = tuple(expand_terms(b.lhs, formula) for b in bars)
     leaves = tuple((deparse(node), node) for bar in parsed.random
                    for node in _group_leaves(bar.right))
     return _Plan(parsed, fixed_terms, bars, lhs_terms, deparse(parsed.response), leaves,
-                 tuple(b.factor for b in bars), tuple(_atoms_or_none(b.group) for b in bars))
+                 tuple(b.factor for b in bars), tuple(_atoms_or_none(b.group) for b in bars),
+                 offsets)
+
+
+def _offset_values(ev: Evaluator, nodes: tuple[Node, ...]) -> np.ndarray | None:
+    """Sum of the evaluated ``offset()`` expressions, or None when there are none."""
+    total = None
+    for node in nodes:
+        v = ev.variable(node)
+        if not isinstance(v, Numeric):
+            raise DataError(f"offset({deparse(node)}) must be numeric, but it is categorical")
+        vals = np.asarray(v.values, dtype=float)
+        total = vals.copy() if total is None else total + vals
+    return total
+
+
+def _split_offsets(node: Node) -> tuple[Node, tuple[Node, ...]]:
+    """Take ``offset(expr)`` summands out of the fixed part, as R's terms() does.
+
+    An offset is added to the linear predictor with coefficient 1 and is not a column
+    of X; the intercept stays implied when only offsets are left.
+    """
+    rest, offsets = _strip_offsets(node)
+    return (Num("1", pos=node.pos) if rest is None else rest), offsets
+
+
+def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
+    if isinstance(node, Call) and node.fn == "offset":
+        if len(node.args) != 1 or node.kwargs:
+            raise FormulaError("offset() takes one expression, e.g. offset(log(exposure))")
+        return None, (node.args[0],)
+    if isinstance(node, BinOp) and node.op == "+":
+        left, off_l = _strip_offsets(node.left)
+        right, off_r = _strip_offsets(node.right)
+        if not (off_l or off_r):
+            return node, ()
+        if left is None or right is None:
+            return (right if left is None else left), off_l + off_r
+        return BinOp("+", left, right, pos=node.pos), off_l + off_r
+    return node, ()
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
@@ -287,6 +340,9 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     named: dict[str, Any] = dict(values)
     w = extra_vector(weights, data, "weights")
     off = extra_vector(offset, data, "offset")
+    formula_offset = _offset_values(ev, plan.offsets)
+    if formula_offset is not None:
+        off = formula_offset if off is None else off + formula_offset
     if w is not None:
         named["(weights)"] = w
     if off is not None:
@@ -339,7 +395,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
 
     spec = DesignSpec(formula=formula, fixed=fixed_spec, keep=keep,
                       response_node=parsed.response, state=state,
-                      lhs=[r[1] for r in raw], groups=[r[2] for r in raw])
+                      lhs=[r[1] for r in raw], groups=[r[2] for r in raw],
+                      offsets=plan.offsets)
     return ModelFrame(
         formula=formula,
         response_name=resp_label,
