@@ -71,15 +71,12 @@ def test_frame_holds_evaluated_variables(model, mixed):
     assert list(model.frame["a"].cat.categories) == ["hi", "lo", "Mid"]
 
 
-def test_performance_million_rows():
-    import time
+def test_million_rows_build():
     rng = np.random.default_rng(0)
     n = 1_000_000
     d = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n),
                       "subj": rng.integers(0, 5000, n).astype(str),
                       "item": pd.Categorical(rng.integers(0, 300, n))})
-    t0 = time.perf_counter()
     mf = build_model("y ~ x + (1 + x | subj) + (1 | item)", d)
-    elapsed = time.perf_counter() - t0
     assert mf.n == n and [t.factor for t in mf.terms] == ["subj", "item"]
-    assert elapsed < 10.0, elapsed
+    assert [len(t.levels) for t in mf.terms] == [5000, 300] and mf.terms[0].X.shape == (n, 2)
