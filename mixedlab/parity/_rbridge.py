@@ -196,13 +196,18 @@ vc_rows <- function(grp, var1, var2, vcov, sdcor) {
        vcov = as.numeric(vcov), sdcor = as.numeric(sdcor))
 }
 
-fit_lmer <- function(formula, data, REML, weights, offset) {
-  cap <- capture(eval(build_call("lmer", formula, data, REML, weights, offset)))
+# fit with `fun` ("lmer" or "glmmTMB"), then `extract` the results; every R warning and
+# message of both steps is kept, and a failed fit is returned as its error text
+fit_and_extract <- function(fun, extract, formula, data, REML, weights, offset) {
+  cap <- capture(eval(build_call(fun, formula, data, REML, weights, offset)))
   m <- cap$value
   if (inherits(m, "mlerr")) return(list(error = m$msg, warnings = cap$warnings, messages = cap$messages))
-  ext <- capture(lmer_extract(m))
+  ext <- capture(extract(m))
   c(ext$value, list(warnings = c(cap$warnings, ext$warnings), messages = c(cap$messages, ext$messages)))
 }
+
+fit_lmer <- function(formula, data, REML, weights, offset)
+  fit_and_extract("lmer", lmer_extract, formula, data, REML, weights, offset)
 
 lmer_extract <- function(m) {
   vc <- as.data.frame(VarCorr(m))
@@ -243,13 +248,8 @@ tmb_varcorr <- function(m) {
   vc_rows(c(g, "Residual"), c(v1, NA), c(v2, NA), c(cv, s^2), c(sc, s))
 }
 
-fit_glmmtmb <- function(formula, data, REML, weights, offset) {
-  cap <- capture(eval(build_call("glmmTMB", formula, data, REML, weights, offset)))
-  m <- cap$value
-  if (inherits(m, "mlerr")) return(list(error = m$msg, warnings = cap$warnings, messages = cap$messages))
-  ext <- capture(tmb_extract(m))
-  c(ext$value, list(warnings = c(cap$warnings, ext$warnings), messages = c(cap$messages, ext$messages)))
-}
+fit_glmmtmb <- function(formula, data, REML, weights, offset)
+  fit_and_extract("glmmTMB", tmb_extract, formula, data, REML, weights, offset)
 
 tmb_extract <- function(m) {
   ll <- logLik(m)
