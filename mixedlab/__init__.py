@@ -3,7 +3,6 @@
 The public surface is what ``__all__`` lists; every other module is private.
 """
 
-from __future__ import annotations
 
 from mixedlab._errors import (
     ConvergenceWarning,
@@ -13,11 +12,10 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
-from mixedlab._anova import anova
-from mixedlab._fit import LmerFit
-from mixedlab._lmer import lmer
-from mixedlab._optimize import LmerControl
-from mixedlab._rrandom import RRandom
+from mixedlab.fitting import anova, lmer
+from mixedlab.linear import LmerControl
+from mixedlab.results import LmerFit
+from mixedlab.rng import RRandom
 from mixedlab import datasets
 
 __version__ = "0.1.0"

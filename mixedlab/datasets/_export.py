@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedlab._rrandom import RRandom
+from mixedlab.rng._rrandom import RRandom
 from mixedlab.datasets._lme4 import DATASET_NAMES
 
 __all__ = ["RNG_SEEDS", "RNG_PROGRAMS", "r_call", "r_program", "replay", "main"]

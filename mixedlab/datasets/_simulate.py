@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from mixedlab._rrandom import RRandom
+from mixedlab.rng._rrandom import RRandom
 
 __all__ = ["simulate_nested", "simulate_crossed"]
 

@@ -75,6 +75,6 @@ __all__ = [
 
 def varcorr_text(fit) -> str:
     """What ``print(VarCorr(m))`` shows in R: the random-effects table (standard deviations, correlations)."""
-    from mixedlab._summary import format_varcorr
+    from mixedlab.reporting import format_varcorr
 
     return format_varcorr(fit)

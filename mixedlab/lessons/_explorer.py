@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._errors import MixedLabError
-from mixedlab._lmer import lmer
-from mixedlab._rrandom import RRandom
+from mixedlab.fitting._lmer import lmer
+from mixedlab.rng._rrandom import RRandom
 
 __all__ = [
     "ExplorerSettings",

@@ -141,7 +141,7 @@ def caterpillar_plot(ranef_frame: pd.DataFrame, *, level: float = 0.95, title: s
         Coverage of the intervals, condval ± z·condsd with z the normal quantile
         (1.96 for 95 %), as lattice's dotplot method for ranef draws them.
     """
-    from mixedlab._rrandom import qnorm
+    from mixedlab.rng import qnorm
 
     plt = _pyplot()
     z = float(qnorm(np.array([1 - (1 - level) / 2]))[0])

@@ -2,7 +2,7 @@
 
 The lessons promise the R course's numbers character for character, so the tables
 they show are printed the way R's ``print.data.frame`` and ``print`` of a numeric
-vector print them, built on :mod:`mixedlab._rformat` (R's ``formatReal``):
+vector print them, built on :mod:`mixedlab.reporting.rformat` (R's ``formatReal``):
 
 * every numeric column is formatted as one vector with 7 significant digits
   (``format(x, digits = 7)``: one common number of decimals for the column),
@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from mixedlab._rformat import format_num, print_matrix
+from mixedlab.reporting.rformat import format_num, print_matrix
 
 __all__ = ["r_data_frame", "r_vector", "r_structure"]
 

@@ -9,7 +9,7 @@ is solved through the Cholesky factor of the scaled cross-product matrix
     Ã(θ) = Λᵀ [Z X y]ᵀ W [Z X y] Λ + diag(I_q, 0, 0) = L Lᵀ,       Λ = diag(Λ_θ, I_p, 1)
 
 whose last diagonal element of L is √r²(θ) (the "[X y] trick").  Everything that
-involves the n rows is computed once, in :class:`mixedlab._crossprod.CrossProducts`;
+involves the n rows is computed once, in :class:`mixedlab.linear._crossprod.CrossProducts`;
 each θ only rescales those blocks and re-factors (MixedModels.jl's design).
 
 Block structure.  The terms are in lme4's order, the first having the most levels.
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import blas, lapack
 
-from mixedlab._crossprod import CrossProducts, random_effects_matrix
+from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix
 
 __all__ = [
     "CrossProducts",

@@ -14,8 +14,8 @@ import pytest
 
 import mixedlab
 from mixedlab import datasets
-from mixedlab._deviance import make_devfun
-from mixedlab._optimize import LmerControl, check_convergence, deriv12, optimize_lmer
+from mixedlab.linear._deviance import make_devfun
+from mixedlab.linear._optimize import LmerControl, check_convergence, deriv12, optimize_lmer
 
 CASES = {
     "sleepstudy": ("Reaction ~ Days + (1 + Days | Subject)", datasets.sleepstudy, True),

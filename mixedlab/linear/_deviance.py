@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from mixedlab._pls import CrossProducts, PLSFactor, criterion, factorize
-from mixedlab._theta import TermShape
+from mixedlab.linear._pls import CrossProducts, PLSFactor, criterion, factorize
+from mixedlab.linear._theta import TermShape
 
 __all__ = ["LmerDevfun", "make_devfun"]
 

@@ -248,7 +248,7 @@ def _assert_same_fit(a, b, *, fixef=True):
 
 
 def _devfun(formula, data):
-    from mixedlab._deviance import make_devfun
+    from mixedlab.linear._deviance import make_devfun
     from mixedlab.formula import build_model
 
     return make_devfun(build_model(formula, data), REML=True)

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from mixedlab import datasets
-from mixedlab._deviance import make_devfun
-from mixedlab._pls import conditional_variances, solve
+from mixedlab.linear._deviance import make_devfun
+from mixedlab.linear._pls import conditional_variances, solve
 from mixedlab.formula import build_model
 
 
@@ -201,7 +201,7 @@ def test_schur_strategies_agree(monkeypatch, n):
     n = 6000 takes the large-design route (sparse cross-products, syrk returning a
     Fortran-ordered lower triangle); n = 600 the small dense one.
     """
-    from mixedlab._pls import CrossProducts
+    from mixedlab.linear._pls import CrossProducts
 
     model = build_model("y ~ x + (1 + x | g1) + (1 | g2)", _slope_crossed_design(n, 300, 200))
     thetas = [np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.05, 0.4, 0.7]), np.array([0.3, -0.2, 0.1, 0.0])]

@@ -11,7 +11,7 @@ import pytest
 
 import mixedlab
 from mixedlab import DataError, FitMessage, ModelSpecificationError, datasets
-from mixedlab._anova import refit_ml
+from mixedlab.fitting._anova import refit_ml
 
 _R_ANOVA = r"""
 function(formulas, names, data, REML, refit) {

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from mixedlab import RRandom
-from mixedlab._rrandom import qnorm
 from mixedlab.datasets._export import (
     RNG_PROGRAMS,
     RNG_SEEDS,
@@ -23,8 +22,9 @@ from mixedlab.datasets._export import (
     replay,
     run_in_r,
 )
+from mixedlab.rng._rrandom import qnorm
 
-RNG_DIR = Path(__file__).resolve().parents[1] / "reference_outputs" / "rng"
+RNG_DIR = Path(__file__).resolve().parents[2] / "reference_outputs" / "rng"
 STORED = sorted(RNG_DIR.glob("*.json"))
 
 

@@ -28,12 +28,13 @@ import pandas as pd
 from scipy.stats import chi2
 
 from mixedlab._callers import caller_names
-from mixedlab._deviance import make_devfun
 from mixedlab._errors import DataError, ModelSpecificationError, inform
-from mixedlab._fit import LmerFit
-from mixedlab._lmer import fit_devfun
-from mixedlab._optimize import LmerControl
-from mixedlab._rformat import format_num, print_matrix, r_round, zapsmall
+from mixedlab.fitting._lmer import fit_devfun
+from mixedlab.linear._deviance import make_devfun
+from mixedlab.linear._optimize import LmerControl
+from mixedlab.reporting._anova_table import AnovaTable
+from mixedlab.reporting.rformat import deparse_formula
+from mixedlab.results._lmer_fit import LmerFit
 
 __all__ = ["anova", "refit_ml", "AnovaTable", "REFIT_MESSAGE"]
 
@@ -67,33 +68,6 @@ def refit_ml(fit: LmerFit, control: LmerControl | None = None) -> LmerFit:
     base = control or LmerControl()
     ctrl = LmerControl(**{**base.__dict__, "start": tuple(float(t) for t in fit.theta)})
     return fit_devfun(model, devfun, ctrl, data_name=fit.data_name)
-
-
-class AnovaTable(pd.DataFrame):
-    """lme4's anova table: a DataFrame whose ``str()``/``repr()`` is R's printed table.
-
-    ``heading`` holds the lines R prints above the table ("Data: ...", "Models:",
-    "name: formula"); ``fits`` maps each row name to the (ML) fit compared.
-    """
-
-    _metadata = ["heading", "fits"]
-
-    @property
-    def _constructor(self):
-        # derived frames (slices, arithmetic) are plain DataFrames: the heading no longer applies
-        return pd.DataFrame
-
-    def to_r_text(self, digits: int = 5, signif_stars: bool = True) -> str:
-        """The table as R's ``print(anova(...))`` shows it (``digits = getOption("digits") - 2``)."""
-        lines = list(getattr(self, "heading", []) or [])
-        lines.extend(_print_anova(pd.DataFrame(self), digits=digits, signif_stars=signif_stars))
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_r_text()
-
-    def __repr__(self) -> str:
-        return self.to_r_text()
 
 
 def _caller_names(fits: Sequence[LmerFit], depth: int = 2) -> list[str] | None:
@@ -213,109 +187,4 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
 
 def _deparse1(formula: str) -> str:
     """R's ``deparse1`` of the formula lmer keeps in its call (one line)."""
-    from mixedlab._rformat import deparse_formula
-
     return " ".join(line.strip() for line in deparse_formula(formula))
-
-
-# ------------------------------------------------------------------------------ printing
-def _format_pval(pv: np.ndarray, digits: int) -> list[str]:
-    """R's ``format.pval(pv, digits, eps = .Machine$double.eps)`` for non-missing p-values."""
-    out = [""] * len(pv)
-    is0 = pv < _EPS
-    rest = np.flatnonzero(~is0)
-    if rest.size:
-        vals = pv[rest]
-        expo = np.floor(np.log10(np.where(vals > 0, vals, 1e-50)))
-        fixp = (expo >= -3) | ((expo == -4) & (digits > 1))
-        for mask in (fixp, ~fixp):
-            if mask.any():
-                for i, s in zip(rest[mask], format_num(vals[mask], digits=digits)):
-                    out[i] = s
-    if is0.any():
-        d = max(1, digits - 2)
-        if rest.size:
-            nc = max(len(out[i]) for i in rest)
-            if d > 1 and d + 6 > nc:
-                d = max(1, nc - 7)
-            sep = "" if (d == 1 and nc <= 6) else " "
-        else:
-            sep = "" if d == 1 else " "
-        eps_text = format_num([_EPS], digits=d)[0].strip()
-        for i in np.flatnonzero(is0):
-            out[i] = f"<{sep}{eps_text}"
-    return out
-
-
-def _format_na(x: np.ndarray, digits: int) -> list[str]:
-    """R's ``format(x, digits)`` where NaN stands for R's NA (printed width 2, not 3 as "NaN")."""
-    x = np.asarray(x, dtype=float)
-    ok = ~np.isnan(x)
-    body = format_num(x[ok], digits=digits) if ok.any() else []
-    w = max([len(b) for b in body] + ([2] if (~ok).any() else []))
-    it = iter(body)
-    return [next(it).rjust(w) if o else "NA".rjust(w) for o in ok]
-
-
-def _print_anova(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) -> list[str]:
-    """``print.anova`` → ``printCoefmat(zap.ind = npar..deviance, tst.ind = Chisq)``."""
-    cols = list(df.columns)
-    nc = len(cols)
-    xm = df.to_numpy(dtype=float).copy()
-    ina = np.isnan(xm)
-    tst = [cols.index("Chisq")]
-    zap = [j for j in range(nc - 1) if j not in tst and not cols[j].endswith("Df")]
-    for j in zap:
-        xm[:, j] = zapsmall(xm[:, j], digits)
-    cells = [[""] * nc for _ in range(len(df))]
-    dig_tst = max(1, min(5, digits - 1))
-    for j in tst:
-        for i, s in enumerate(_format_na(r_round(xm[:, j], dig_tst), digits)):
-            cells[i][j] = s
-    for j in range(nc - 1):
-        if j in tst:
-            continue
-        for i, s in enumerate(_format_na(xm[:, j], digits)):
-            cells[i][j] = s
-    # a non-zero shown as zero is reformatted with one digit fewer (printCoefmat)
-    for j in range(nc - 1):
-        if j in tst:
-            continue
-        for i in range(len(df)):
-            if ina[i, j]:
-                continue
-            try:
-                shown_zero = float(cells[i][j]) == 0.0
-            except ValueError:
-                continue
-            if (xm[i, j] == 0.0) != shown_zero:
-                cells[i][j] = format_num([xm[i, j]], digits=max(1, digits - 1))[0]
-    for i in range(len(df)):
-        for j in range(nc):
-            if ina[i, j]:
-                cells[i][j] = ""
-    pv = xm[:, nc - 1]
-    okp = ~np.isnan(pv)
-    colnames = list(cols)
-    show_stars = False
-    if okp.any():
-        for i, s in zip(np.flatnonzero(okp), _format_pval(pv[okp], dig_tst)):
-            cells[i][nc - 1] = s
-        show_stars = signif_stars and bool(np.any(pv[okp] < 0.1))
-        if show_stars:
-            stars = []
-            for v in pv:
-                if np.isnan(v):
-                    stars.append("")
-                else:
-                    stars.append("***" if v <= 0.001 else "**" if v <= 0.01 else "*" if v <= 0.05
-                                 else "." if v <= 0.1 else " ")
-            w = max(len(s) for s in stars)
-            for i, s in enumerate(stars):
-                cells[i].append(s.ljust(w))  # format() of the symnum codes pads on the right
-            colnames.append("")
-    lines = print_matrix(cells, [str(r) for r in df.index], colnames, right=True)
-    if show_stars:
-        lines.append("---")
-        lines.append("Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1")
-    return lines

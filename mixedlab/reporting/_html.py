@@ -1,7 +1,7 @@
 """Jupyter display of a fitted model: lme4's summary as HTML tables.
 
 The cells are the very strings of the text summary (R's number formatting
-from :mod:`mixedlab._rformat`), so notebook and console show the same digits;
+from :mod:`mixedlab.reporting.rformat`), so notebook and console show the same digits;
 only the layout differs: header lines, then one table per block (residual
 quantiles, random effects, fixed effects, their correlation), then messages.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Sequence
 
-__all__ = ["summary_html", "fit_html"]
+from mixedlab.reporting._messages import missingness_note
+
+__all__ = ["summary_html"]
 
 _STYLE = (
     "<style>"
@@ -51,7 +53,7 @@ def _table(
 
 
 def summary_html(summary: Any) -> str:
-    """Render an :class:`~mixedlab._summary.LmerSummary` as HTML.
+    """Render an :class:`~mixedlab.reporting._summary.LmerSummary` as HTML.
 
     Parameters
     ----------
@@ -80,8 +82,6 @@ def summary_html(summary: Any) -> str:
     grps = "; ".join(f"{escape(n)}, {k}" for n, k in p.ngrps)
     out.append(f"<p>Number of obs: {p.nobs}, groups: {grps}</p>")
     if p.n_dropped:
-        from mixedlab._summary import missingness_note
-
         out.append(f"<p>{missingness_note(p.n_dropped)}</p>")
     if p.coef_cells:
         out.append(_table("Fixed effects", p.coef_colnames, p.coef_cells, rownames=p.coef_rownames))
@@ -101,10 +101,3 @@ def summary_html(summary: Any) -> str:
         out.append("<p class='msg'>" + "<br>".join(escape(m) for m in msgs) + "</p>")
     out.append("</div>")
     return "".join(out)
-
-
-def fit_html(fit: Any) -> str:
-    """HTML for ``LmerFit._repr_html_``: the model's summary as tables."""
-    from mixedlab._summary import LmerSummary
-
-    return summary_html(LmerSummary(fit))

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 
 import mixedlab
-from mixedlab._summary import LmerSummary, format_varcorr
+from mixedlab.reporting import LmerSummary, format_varcorr
 from mixedlab.datasets import simulate_crossed, simulate_nested
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
 # The tutorial's printed output, transcribed from the seed tutorial (see the file's header)
-TUTORIAL_OUTPUT = Path(__file__).resolve().parent / "lessons" / "tutorial_output.txt"
+TUTORIAL_OUTPUT = Path(__file__).resolve().parents[1] / "lessons" / "tutorial_output.txt"
 
 NESTED_R = tutorial_r_code("nested")
 CROSSED_R = tutorial_r_code("crossed")

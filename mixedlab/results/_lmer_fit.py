@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
-from mixedlab._optimize import OptimResult
-from mixedlab._pls import (
+from mixedlab.linear._optimize import OptimResult
+from mixedlab.linear._pls import (
     CrossProducts,
     PLSFactor,
     PLSSolution,
@@ -19,6 +19,8 @@ from mixedlab._pls import (
     random_effects_matrix,
     solve_triangular,
 )
+from mixedlab.reporting import LmerSummary, format_varcorr, tidy
+from mixedlab.results._predict import predict
 
 __all__ = ["LmerFit", "ReTermInfo"]
 
@@ -149,8 +151,6 @@ class LmerFit:
 
     def format_varcorr(self, digits: int = 5, comp: tuple[str, ...] = ("Std.Dev.",)) -> str:
         """``print(VarCorr(m))`` as lme4 prints it; ``comp=("Variance", "Std.Dev.")`` adds variances."""
-        from mixedlab._summary import format_varcorr
-
         return format_varcorr(self, digits=digits, comp=comp)
 
     def varcorr_matrices(self) -> dict[str, pd.DataFrame]:
@@ -285,21 +285,15 @@ class LmerFit:
             Levels not seen in the fit get random effects of 0 when true; otherwise they
             are an error.
         """
-        from mixedlab._predict import predict
-
         return predict(self, newdata=newdata, re_form=re_form, allow_new_levels=allow_new_levels)
 
     # ------------------------------------------------------------------ displays
     def summary(self):
         """lme4's summary: ``print(fit.summary())`` shows lme4's layout digit for digit."""
-        from mixedlab._summary import LmerSummary
-
         return LmerSummary(self)
 
     def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
         """A broom.mixed-shaped table of the estimates."""
-        from mixedlab._tidy import tidy
-
         return tidy(self, effects=effects)
 
     def _repr_html_(self) -> str:

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mixedlab._errors import DataError
-
-if TYPE_CHECKING:
-    from mixedlab._fit import LmerFit
+from mixedlab.formula import deparse, parse_formula
 
 __all__ = ["predict"]
 
 _NO_RANDOM = {"~0", "~ 0", "NA", "na", "~-1"}
 
 
-def _wanted_terms(fit: "LmerFit", re_form: str | None) -> list[bool]:
+def _wanted_terms(fit: Any, re_form: str | None) -> list[bool]:
     """Which random terms the prediction conditions on."""
     if re_form is None:
         return [True] * len(fit.terms)
     text = str(re_form).strip()
     if text in _NO_RANDOM:
         return [False] * len(fit.terms)
-    from mixedlab.formula import deparse, parse_formula
-
     # a random-effects formula such as "~(1|Subject)": keep the terms of the grouping
     # factors it names (lme4 matches re.form's terms against the model's)
     probe = parse_formula(text if text.startswith("~") else "~" + text)
@@ -40,7 +36,7 @@ def _wanted_terms(fit: "LmerFit", re_form: str | None) -> list[bool]:
 
 
 def predict(
-    fit: "LmerFit", newdata: pd.DataFrame | None = None, re_form: str | None = None, allow_new_levels: bool = False
+    fit: Any, newdata: pd.DataFrame | None = None, re_form: str | None = None, allow_new_levels: bool = False
 ) -> np.ndarray:
     """Predictions Xβ̂ + Zb̂ (+ offset) for the fitted rows or for ``newdata``."""
     use = _wanted_terms(fit, re_form)

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from mixedlab._summary import _varcorr_groups
+from mixedlab.reporting._varcorr import varcorr_groups
 
 __all__ = ["tidy", "TIDY_COLUMNS"]
 
@@ -48,7 +48,7 @@ def _fixed_rows(fit: Any) -> list[dict]:
 
 
 def _ran_par_rows(fit: Any) -> list[dict]:
-    groups, sigma = _varcorr_groups(fit.varcorr)
+    groups, sigma = varcorr_groups(fit.varcorr)
     rows = []
 
     def add(group: str, term: str, value: float) -> None:

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._callers import caller_names
-from mixedlab._deviance import make_devfun
 from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
-from mixedlab._fit import LmerFit
-from mixedlab._optimize import LmerControl, optimize_lmer
-from mixedlab._pls import solve
+from mixedlab.formula import build_model
+from mixedlab.linear._deviance import make_devfun
+from mixedlab.linear._optimize import LmerControl, optimize_lmer
+from mixedlab.linear._pls import solve
+from mixedlab.results._lmer_fit import LmerFit
 
 __all__ = ["lmer"]
 
@@ -81,8 +82,6 @@ def lmer(
     >>> round(fit.objective, 1)
     1743.6
     """
-    from mixedlab.formula import build_model
-
     if data_name is None:
         data_name = _guess_data_name(data)
     ctrl = control or LmerControl()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import mixedlab
-from mixedlab._tidy import TIDY_COLUMNS, tidy
+from mixedlab.reporting._tidy import TIDY_COLUMNS, tidy
 from mixedlab.datasets import simulate_nested
 
 _R_EXPECTED = r"""

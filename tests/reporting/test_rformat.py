@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from mixedlab._rformat import (
+from mixedlab.reporting.rformat import (
     abbreviate,
     cat_fill,
     deparse_formula,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from mixedlab._theta import TermShape, ThetaLayout
+from mixedlab.linear._theta import TermShape, ThetaLayout
 
 __all__ = ["CrossProducts", "random_effects_matrix"]
 

@@ -1,0 +1,8 @@
+"""Fitted-model objects (lme4's ``mkMerMod``): the estimates at the optimum, predictions
+and the displays, assembled once from the engine's factor and solution."""
+
+from __future__ import annotations
+
+from mixedlab.results._lmer_fit import LmerFit, ReTermInfo
+
+__all__ = ["LmerFit", "ReTermInfo"]
