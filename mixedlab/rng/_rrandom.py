@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from mixedlab.rng import _libm as libm
+
 __all__ = ["RRandom", "qnorm"]
 
 # --- constants of R's RNG.c -------------------------------------------------------------
@@ -122,7 +124,8 @@ def _qnorm_tail(p: np.ndarray, q: np.ndarray, tail: np.ndarray, out: np.ndarray)
     pt, qt = p[tail], q[tail]
     # R_DT_CIv(p) is written 0.5 - p + 0.5 (R_D_Cval); exact for p >= 0.5 either way.
     rt = np.where(qt < 0, pt, (0.5 - pt) + 0.5)
-    rt = np.sqrt(-np.log(rt))
+    # log of the C library, as R's qnorm.c calls it (numpy's SIMD log differs by ulps)
+    rt = np.sqrt(-libm.log(rt))
     near = rt <= 5.0
     val = np.empty_like(rt)
     rn = rt[near] - 1.6
