@@ -12,7 +12,7 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
-from mixedlab.fitting import anova, lmer
+from mixedlab.fitting import anova, drop1, lmer, ranova
 from mixedlab.linear import LmerControl
 from mixedlab.results import LmerFit
 from mixedlab.rng import RRandom
@@ -24,6 +24,8 @@ __all__ = [
     "__version__",
     "lmer",
     "anova",
+    "ranova",
+    "drop1",
     "LmerFit",
     "LmerControl",
     "MixedLabError",
