@@ -88,7 +88,7 @@ def kind_names() -> list[str]:
 
 
 def _lmer_mixedlab(case, data: pd.DataFrame) -> dict:
-    from mixedlab.parity._harness import fit_mixedlab
+    from mixedlab.parity._fits import fit_mixedlab
 
     return fit_mixedlab(case, data)
 
@@ -101,7 +101,7 @@ def _lmer_reference(reference: str, case, data: pd.DataFrame) -> dict:
 
 
 def _glmer_mixedlab(case, data: pd.DataFrame) -> dict:
-    from mixedlab.parity._harness import fit_mixedlab_glmer
+    from mixedlab.parity._fits import fit_mixedlab_glmer
 
     return fit_mixedlab_glmer(case, data)
 
