@@ -49,7 +49,8 @@ class _SideSpec:
                 raise DataError(f"{what}: {label!r} has level(s) {', '.join(map(repr, new[:10]))} "
                                 f"not seen when fitting (known levels: "
                                 f"{', '.join(map(repr, kind.levels[:10]))})")
-            out.append(Factor(f.codes, kind.levels, kind.logical))
+            # coded as when fitting (R's predict passes the fit's contrasts)
+            out.append(Factor(f.codes, kind.levels, kind.logical, kind.ordered))
         return out
 
 

@@ -104,5 +104,6 @@ def frame_table(values: dict[str, Numeric | Factor], index: pd.Index) -> pd.Data
         elif v.logical:
             cols[label] = v.codes.astype(bool)
         else:
-            cols[label] = pd.Categorical.from_codes(v.codes, categories=pd.Index(v.levels, dtype=object))
+            cols[label] = pd.Categorical.from_codes(v.codes, categories=pd.Index(v.levels, dtype=object),
+                                                    ordered=v.ordered)
     return pd.DataFrame(cols, index=index)
