@@ -144,17 +144,13 @@ def _resid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return y - x @ coef
 
 
-def contrasts_type3(st: FixedStructure) -> dict[str, np.ndarray] | list[np.ndarray]:
-    """Type III hypotheses (``extract_contrasts_type3`` with treatment contrasts)."""
-    p = st.X.shape[1]
-    if p <= 1 or len(st.labels) <= 1:
-        return _type1_all(st)
-    X = st.X
+def _extract_type3(st: FixedStructure, X: np.ndarray, colnames: list[str], assign: np.ndarray) -> dict:
+    """lmerTest's ``extract_contrasts_type3(model, X)`` for a treatment-coded X."""
     rdX, rd_names = st.rdx()
     # L = zapsmall(t(ginv(X) %*% rdX)): rdX's columns in X's coordinates
     coef, *_ = np.linalg.lstsq(X, rdX, rcond=None)
     L = zapsmall(coef.T)  # rows: rdX columns; columns: X columns
-    cols = st.term_columns()
+    cols = st.term_columns(assign)
     cont = st.containment()
     order = sorted(range(len(st.labels)), key=lambda i: -st.order[i])  # stable, decreasing
     for i in order:
@@ -163,12 +159,31 @@ def contrasts_type3(st: FixedStructure) -> dict[str, np.ndarray] | list[np.ndarr
             xc = [j for t in cont[term] for j in cols[t]]
             L[:, cols[term]] = zapsmall(_resid(L[:, xc], L[:, cols[term]]))
     pos = {n: k for k, n in enumerate(rd_names)}
-    missing = [c for c in st.colnames if c not in pos]
+    missing = [c for c in colnames if c not in pos]
     if missing:
         raise ValueError(f"type III contrasts: columns {missing} of X have no dummy-coded counterpart")
-    Lsq = L[[pos[c] for c in st.colnames], :]  # p × p: rows = X columns
+    Lsq = L[[pos[c] for c in colnames], :]  # p × p: rows = X columns
     out = {}
     for term in st.labels:
         Lt = Lsq[:, cols[term]].T
         out[term] = Lt[np.sum(np.abs(Lt), axis=1) > 1e-8, :]
     return out
+
+
+def contrasts_type3(st: FixedStructure) -> dict[str, np.ndarray] | list[np.ndarray]:
+    """Type III hypotheses (lmerTest's ``get_contrasts_type3``).
+
+    With treatment contrasts only, ``extract_contrasts_type3`` on X itself; with ordered
+    factors (polynomial contrasts), on X remade with treatment contrasts, then mapped to
+    the model's coding by ``zapsmall(ginv(X_treatment) X)``.
+    """
+    p = st.X.shape[1]
+    if p <= 1 or len(st.labels) <= 1:
+        return _type1_all(st)
+    if st.treatment is None:
+        return _extract_type3(st, st.X, st.colnames, st.assign)
+    Xt, names_t, assign_t = st.treatment
+    ctr = _extract_type3(st, Xt, names_t, assign_t)
+    coef, *_ = np.linalg.lstsq(Xt, st.X, rcond=None)
+    mapping = zapsmall(coef)  # treatment columns × the model's columns
+    return {t: L @ mapping for t, L in ctr.items()}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mixedlab.formula._evaluate import Factor
-from mixedlab.formula._fixed import model_matrix
+from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._terms import Terms
 
 __all__ = ["FixedStructure", "fixed_structure"]
@@ -48,6 +48,11 @@ class FixedStructure:
         The fixed-effects model matrix.
     rdx_blocks
         Per term, ``model.matrix(~ 0 + term)`` and its column names.
+    treatment
+        ``(X, colnames, assign)`` of the model matrix remade with treatment contrasts for
+        every factor and made full rank (lmerTest's ``get_model_matrix(type = "remake",
+        contrasts = "contr.treatment")`` + ``ensure_full_rank``), or ``None`` when X is
+        already treatment-coded (no ordered factor).
     """
 
     labels: list[str]
@@ -60,10 +65,12 @@ class FixedStructure:
     colnames: list[str]
     X: np.ndarray
     rdx_blocks: list[tuple[np.ndarray, list[str]]]
+    treatment: tuple[np.ndarray, list[str], np.ndarray] | None = None
 
-    def term_columns(self) -> dict[str, list[int]]:
+    def term_columns(self, assign: np.ndarray | None = None) -> dict[str, list[int]]:
         """lmerTest's ``term2colX``: the X columns of every term (and "(Intercept)")."""
-        col_terms = [("(Intercept)" if a == 0 else self.labels[a - 1]) for a in self.assign]
+        assign = self.assign if assign is None else assign
+        col_terms = [("(Intercept)" if a == 0 else self.labels[a - 1]) for a in assign]
         out: dict[str, list[int]] = {}
         for name in list(dict.fromkeys(col_terms)) + self.labels:
             out.setdefault(name, [])
@@ -119,18 +126,17 @@ def fixed_structure(model: Any) -> FixedStructure:
     terms: Terms = model.spec.fixed.terms
     values = [model._frame_values[label] for label, _ in terms.variables]
     is_factor = [isinstance(v, Factor) for v in values]
-    codings = terms.codings(is_factor)
+    assign = _assign(terms, values, is_factor)
     labels = terms.labels
-    assign = [0] if terms.intercept else []
-    for j, (term, coding) in enumerate(zip(terms.terms, codings)):
-        ncol = 1
-        for v in term:
-            if is_factor[v]:
-                L = len(values[v].levels)
-                ncol *= (L - 1) if coding.get(v) == 1 else L
-        assign += [j + 1] * ncol
     keep = np.asarray(model.spec.keep, dtype=bool)
     assign_arr = np.asarray(assign, dtype=int)[keep] if keep.size == len(assign) else np.asarray(assign)
+    treatment = None
+    if any(f and getattr(v, "ordered", False) for v, f in zip(values, is_factor)):
+        plain = [Factor(v.codes, v.levels, v.logical, False) if f else v for v, f in zip(values, is_factor)]
+        Xt, names_t = model_matrix(terms, plain, model.X.shape[0])
+        kt = rank_keep(Xt)
+        treatment = (np.ascontiguousarray(Xt[:, kt]), [nm for nm, k in zip(names_t, kt) if k],
+                     np.asarray(_assign(terms, plain, is_factor), dtype=int)[kt])
     codes = _term_codes(terms)
     vlabel = [label for label, _ in terms.variables]
     n = model.X.shape[0]
@@ -149,4 +155,19 @@ def fixed_structure(model: Any) -> FixedStructure:
         colnames=list(model.fixed_names),
         X=np.asarray(model.X, dtype=float),
         rdx_blocks=rdx_blocks,
+        treatment=treatment,
     )
+
+
+def _assign(terms: Terms, values: list, is_factor: list[bool]) -> list[int]:
+    """R's ``assign`` attribute of the full model matrix: the term of each column."""
+    codings = terms.codings(is_factor)
+    out = [0] if terms.intercept else []
+    for j, (term, coding) in enumerate(zip(terms.terms, codings)):
+        ncol = 1
+        for v in term:
+            if is_factor[v]:
+                L = len(values[v].levels)
+                ncol *= (L - 1) if coding.get(v) == 1 else L
+        out += [j + 1] * ncol
+    return out

@@ -108,6 +108,10 @@ INFERENCE_CASES: tuple[InferenceCase, ...] = (
     InferenceCase("cake_factorial_unbalanced", "lme4:cake", "angle ~ recipe * temperature + (1 | recipe:replicate)",
                   "cake", unordered=("temperature",), drop_rows=(0, 7, 20, 33, 61, 100, 151, 200, 211, 250),
                   description="3 x 6 factorial with interaction, 10 rows dropped: types 1, 2, 3 differ"),
+    InferenceCase("cake_ordered_unbalanced", "lme4:cake", "angle ~ recipe * temperature + (1 | recipe:replicate)",
+                  "cake", drop_rows=(0, 7, 20, 33, 61, 100, 151, 200, 211, 250),
+                  description="the same with temperature ordered (contr.poly): type III through the "
+                              "treatment-coded remake"),
 )
 
 _BY_NAME = {c.name: c for c in INFERENCE_CASES}

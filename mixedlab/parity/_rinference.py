@@ -38,7 +38,9 @@ _STATE: dict[str, Any] = {}
 # the name the user gave it, so that R's printed "Data:" line and lmerTest's update()
 # (ranova refits) find it as they would in a user's session.
 _R_CODE = r"""
-suppressPackageStartupMessages({ library(lme4); library(lmerTest); library(pbkrtest); library(broom.mixed) })
+# The packages are loaded, not attached: attaching lmerTest would mask lme4's lmer for every
+# other user of this R session.
+suppressPackageStartupMessages({ for (p in c("lme4", "lmerTest", "pbkrtest", "broom.mixed")) loadNamespace(p) })
 
 inf_fit <- function(formula, data, dname, REML, weights, offset) {
   e <- new.env(parent = globalenv())
@@ -47,16 +49,16 @@ inf_fit <- function(formula, data, dname, REML, weights, offset) {
   if (!REML) args$REML <- FALSE
   if (!is.null(weights)) args$weights <- as.name(weights)
   if (!is.null(offset)) args$offset <- as.name(offset)
-  cl <- as.call(c(list(quote(lmer)), args))
+  cl <- as.call(c(list(quote(lmerTest::lmer)), args))
   m <- suppressMessages(eval(cl, e))
   assign(".model", m, envir = e)
   assign(".dname", dname, envir = e)
   e
 }
 
-# R's update() (ranova's refits) looks the data up from the formula's environment and the
-# global one; put this model's data there under its name just before refitting
-expose_data <- function(e) assign(e$.dname, get(e$.dname, envir = e), envir = globalenv())
+# R's update() (ranova's refits) looks the data up in the formula's environment, then in the
+# first frame of the call stack: inf_ranova's own frame, called from Python, where it puts the
+# model's data under its name (never in the global environment, which other callers share)
 
 mat_out <- function(x) {
   x <- as.data.frame(x, check.names = FALSE, stringsAsFactors = FALSE)
@@ -74,7 +76,7 @@ inf_hyp <- function(e, type) {
   lapply(h, function(L) list(v = as.numeric(L), nr = nrow(L), nc = ncol(L)))
 }
 inf_doolittle <- function(x) lmerTest:::doolittle(x)$L
-inf_ranova <- function(e) { expose_data(e); a <- ranova(e$.model); list(tab = mat_out(a), text = text_of(a)) }
+inf_ranova <- function(e) { assign(e$.dname, get(e$.dname, envir = e)); a <- lmerTest::ranova(e$.model); list(tab = mat_out(a), text = text_of(a)) }
 inf_drop1 <- function(e, ddf) { a <- drop1(e$.model, ddf = ddf); list(tab = mat_out(a), text = text_of(a)) }
 inf_satt <- function(e) list(vcov_varpar = as.numeric(e$.model@vcov_varpar),
                              jac = lapply(e$.model@Jac_list, as.numeric),

@@ -34,7 +34,7 @@ def test_doolittle_equals_lmertest(rbridge) -> None:
     assert L[2, 0] == 0.0 and np.allclose(np.diag(L), 1.0)
 
 
-@pytest.mark.parametrize("name", ["cake_factorial_unbalanced", "cake_numeric", "slope3"])
+@pytest.mark.parametrize("name", ["cake_factorial_unbalanced", "cake_ordered_unbalanced", "cake_numeric", "slope3"])
 @pytest.mark.parametrize("type", [1, 2, 3])
 def test_hypotheses_equal_lmertests(name: str, type: int, rbridge) -> None:
     from mixedlab.parity._rinference import RModel
