@@ -19,6 +19,7 @@ four digits, significance stars and their legend).
 
 from __future__ import annotations
 
+import builtins  # ``type`` is an argument of anova (lmerTest's name)
 import math
 import warnings
 from typing import Sequence
@@ -147,11 +148,11 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     for i, m in enumerate(mods):
         if not isinstance(m, LmerFit):
             raise ModelSpecificationError(
-                f"argument {i + 1} of anova is a {type(m).__name__}, not a fit from mixedlab.lmer")
+                f"argument {i + 1} of anova is a {builtins.type(m).__name__}, not a fit from mixedlab.lmer")
     if model_names is not None:
         if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
             raise ArgumentError(f"model_names must be a list of strings, one per model, not "
-                                f"{type(model_names).__name__} {model_names!r}")
+                                f"{builtins.type(model_names).__name__} {model_names!r}")
         names = list(model_names)
         if len(names) != len(mods):
             raise ModelSpecificationError(
