@@ -209,7 +209,8 @@ GLMER_CASES: tuple[Case, ...] = (
 )
 
 # the glmer cases join the corpus with the engine (mixedlab.glmer)
-ALL_CASES = CASES + GLMER_CASES
+CASES = CASES + GLMER_CASES
+ALL_CASES = CASES
 
 _BY_NAME = {c.name: c for c in ALL_CASES}
 
