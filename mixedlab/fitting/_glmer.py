@@ -115,8 +115,7 @@ def _fit(model, fam: Family, nAGQ: int, ctrl: dict, data_name: str | None, contr
     w0 = np.ones(n) if model.weights is None else np.asarray(model.weights, dtype=float)
     off = np.zeros(n) if model.offset is None else np.asarray(model.offset, dtype=float)
     two = None if model.y2 is None else np.column_stack([model.y, model.y2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow notes; the checks below speak
+    with np.errstate(all="ignore"):  # numpy's overflow notes; the checks below speak
         y, wt, ntr, mustart = fam.initialize(np.asarray(model.y, dtype=float), w0, two)
     if fam.name == "binomial":
         prop = np.where(wt > 0, y, np.nan)
