@@ -21,6 +21,7 @@ from mixedlab.glm._agq import AGQ_SCOPE_ERROR
 from mixedlab.glm._families import Family, resolve_family
 from mixedlab.glm._laplace import GlmerModel
 from mixedlab.glm._optimize import optimize_glmer
+from mixedlab.linear._threads import single_blas_thread
 from mixedlab.results._glmer_fit import GlmerFit
 
 __all__ = ["glmer", "glmer_nb"]
@@ -38,6 +39,10 @@ _SEPARATION_HELP = (
     "infinity. Check cross-tabulations of the response against the factors, merge sparse levels, or "
     "use a penalised (bias-reduced) fit."
 )
+
+
+#: models with at least this many random effects + fixed effects keep BLAS's threads
+_THREADED_SIZE = 2000
 
 
 def _control(control: Any) -> dict:
@@ -124,10 +129,14 @@ def _fit(model, fam: Family, nAGQ: int, ctrl: dict, data_name: str | None, contr
             raise ModelSpecificationError(
                 f"the response {model.response_name!r} is {val} for every observation, so there is nothing to "
                 "model (the fixed effects would run off to infinity); check the response coding")
-    gm = GlmerModel(model, fam, y, wt, ntr, mustart, off, tol=ctrl.get("tolPwrss", 1e-7),
-                    maxit=ctrl.get("maxit", 100))
-    opt = optimize_glmer(gm, nAGQ, calc_derivs=ctrl.get("calc_derivs", True),
-                         boundary_tol=ctrl.get("boundary_tol", 1e-5))
+    # thousands of small dense solves: one BLAS thread (mixedlab.linear._threads); a trailing
+    # block this large is worth the threads
+    q = sum(t.X.shape[1] * len(t.levels) for t in model.terms)
+    with single_blas_thread(q + model.X.shape[1] < _THREADED_SIZE):
+        gm = GlmerModel(model, fam, y, wt, ntr, mustart, off, tol=ctrl.get("tolPwrss", 1e-7),
+                        maxit=ctrl.get("maxit", 100))
+        opt = optimize_glmer(gm, nAGQ, calc_derivs=ctrl.get("calc_derivs", True),
+                             boundary_tol=ctrl.get("boundary_tol", 1e-5))
     theta_names = gm.layout.theta_names([t.factor for t in model.terms], [list(t.columns) for t in model.terms])
     fit = GlmerFit(model=model, gm=gm, opt=opt, data_name=data_name, theta_names=theta_names,
                    control_given=control_given)
