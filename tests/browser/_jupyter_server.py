@@ -131,7 +131,28 @@ def private_env(base: Path) -> dict[str, str]:
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("JUPYTER_PATH", None)  # only this environment's kernels and lab extensions
+    _drop_r_library_path(env)
     return env
+
+
+def _drop_r_library_path(env: dict[str, str]) -> None:
+    """Undo rpy2's change to LD_LIBRARY_PATH for the server's processes.
+
+    Embedding R (any earlier test that used rpy2) prepends R's library folders to this
+    process's LD_LIBRARY_PATH, among them ``/usr/lib/x86_64-linux-gnu``. A Python started
+    with that path may load the system's libpython instead of its own (a pyenv build then
+    fails at ``import ssl`` with "undefined symbol"), so the server gets the original value.
+    """
+    openrlib = sys.modules.get("rpy2.rinterface_lib.openrlib")
+    added = getattr(openrlib, "LD_LIBRARY_PATH", None)
+    value = env.get("LD_LIBRARY_PATH")
+    if not added or value is None or not value.startswith(added + ":"):
+        return
+    rest = value[len(added) + 1:]
+    if rest:
+        env["LD_LIBRARY_PATH"] = rest
+    else:
+        del env["LD_LIBRARY_PATH"]
 
 
 def _write_settings(env: dict[str, str]) -> None:
