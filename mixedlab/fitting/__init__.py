@@ -5,8 +5,9 @@ optimise → result — model comparison (``anova``), which refits, and lmerTest
 from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
+from mixedlab.fitting._glmer import glmer, glmer_nb
 from mixedlab.fitting._lmer import fit_devfun, lmer
 from mixedlab.fitting._lmertest import drop1
 from mixedlab.fitting._ranova import ranova
 
-__all__ = ["lmer", "fit_devfun", "anova", "drop1", "ranova"]
+__all__ = ["lmer", "glmer", "glmer_nb", "fit_devfun", "anova", "drop1", "ranova"]
