@@ -12,9 +12,9 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
-from mixedlab.fitting import anova, lmer
+from mixedlab.fitting import anova, glmmtmb, lmer
 from mixedlab.linear import LmerControl
-from mixedlab.results import LmerFit
+from mixedlab.results import LmerFit, TmbFit
 from mixedlab.rng import RRandom
 from mixedlab import datasets
 
@@ -23,6 +23,8 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "lmer",
+    "glmmtmb",
+    "TmbFit",
     "anova",
     "LmerFit",
     "LmerControl",

@@ -4,6 +4,7 @@ optimise → result — and model comparison (``anova``), which refits."""
 from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
+from mixedlab.fitting._glmmtmb import glmmtmb
 from mixedlab.fitting._lmer import fit_devfun, lmer
 
-__all__ = ["lmer", "fit_devfun", "anova"]
+__all__ = ["lmer", "fit_devfun", "anova", "glmmtmb"]

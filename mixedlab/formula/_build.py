@@ -265,7 +265,8 @@ def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
-                na_action: str = "omit") -> ModelFrame:
+                na_action: str = "omit", *, random_required: bool = True,
+                exclude: np.ndarray | None = None) -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
 
     Parameters
@@ -278,6 +279,12 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         A column name or one value per row of ``data``.
     na_action : {"omit", "fail"}
         ``"omit"`` drops incomplete rows (R's ``na.omit``); ``"fail"`` raises.
+    random_required : bool
+        lmer's rule that the formula has a random term; glmmTMB's formulas (its
+        conditional, zero-inflation and dispersion parts) may have none.
+    exclude : boolean array of ``len(data)``, optional
+        Rows to drop as well, e.g. rows where another part of a model is missing (glmmTMB's
+        one model frame for all its formulas); variables are still evaluated on all rows.
 
     Returns
     -------
@@ -293,7 +300,7 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     if parsed.response is None:
         raise ModelSpecificationError(
             f"formula {formula!r} has no response; write it as 'y ~ ...'")
-    if not parsed.random:
+    if not parsed.random and random_required:
         raise ModelSpecificationError(
             "No random effects terms specified in formula: add a term such as '(1 | group)', "
             "or, for a model without random effects, use ordinary regression "
@@ -347,6 +354,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         named["(weights)"] = w
     if off is not None:
         named["(offset)"] = off
+    if exclude is not None:
+        named["(excluded)"] = np.where(np.asarray(exclude, dtype=bool), np.nan, 0.0)
     rows, n_dropped = rows_to_use(named, n_all)
     if n_dropped and na_action == "fail":
         raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")

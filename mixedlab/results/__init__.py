@@ -4,5 +4,6 @@ and the displays, assembled once from the engine's factor and solution."""
 from __future__ import annotations
 
 from mixedlab.results._lmer_fit import LmerFit, ReTermInfo
+from mixedlab.results._tmb_fit import TmbFit
 
-__all__ = ["LmerFit", "ReTermInfo"]
+__all__ = ["LmerFit", "ReTermInfo", "TmbFit"]
