@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mixedlab.rng._rrandom import RRandom
-from mixedlab.datasets._lme4 import DATASET_NAMES
+from mixedlab.datasets._lme4 import DATASET_NAMES, DATASET_PACKAGES
 
 __all__ = ["RNG_SEEDS", "RNG_PROGRAMS", "r_call", "r_program", "replay", "main"]
 
@@ -181,8 +181,9 @@ def export_datasets(ro: Any, out_dir: Path = DATA_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {**_r_versions(ro), "datasets": {}}
     written = []
+    ro.r("suppressPackageStartupMessages(library(glmmTMB))")
     for name in DATASET_NAMES:
-        frame = f"lme4::{name}"
+        frame = f"{DATASET_PACKAGES.get(name, 'lme4')}::{name}"
         cols = [str(c) for c in ro.r(f"names({frame})")]
         specs, data = [], {}
         for col in cols:

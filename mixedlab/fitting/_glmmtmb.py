@@ -23,7 +23,7 @@ from mixedlab.results._tmb_fit import TmbFit
 __all__ = ["glmmtmb", "start_values"]
 
 
-def start_values(objective: LaplaceObjective, start: dict | None = None) -> np.ndarray:
+def start_values(objective: LaplaceObjective, start: Any = None) -> np.ndarray:
     """glmmTMB 1.1.5's starting values (``mkTMBStruc``), overridden by ``start``.
 
     β = 0 (1 for the identity, inverse and sqrt links, "safer initialization"), zero-
@@ -35,6 +35,13 @@ def start_values(objective: LaplaceObjective, start: dict | None = None) -> np.n
     x = np.zeros(pl.size)
     if fam.link.name in ("identity", "inverse", "sqrt"):
         x[pl.beta] = 1.0
+    if start is not None and not isinstance(start, dict):
+        v = np.asarray(start, dtype=float).ravel()
+        if v.size != pl.size:
+            raise ModelSpecificationError(
+                f"start has {v.size} values but the model has {pl.size} parameters (glmmTMB's "
+                "order: beta, betazi, betad, theta, thetazi, psi)")
+        return v.copy()
     if start:
         for name, sl in (("beta", pl.beta), ("betazi", pl.betazi), ("betad", pl.betad),
                          ("theta", pl.theta), ("psi", pl.psi)):

@@ -191,7 +191,7 @@ class TmbSummary:
         cells = format_num(t4, na="NA")
         cells[4] = format_num(t4[4:], na="NA")[0]
         parts = _TmbParts(
-            family_line=f" Family: {fit.family_name}  ( {fit.link} ) ",
+            family_line=f" Family: {fit.family_name}  ( {fit.link} )",
             call_lines=_call_lines(fit),
             aic_names=["AIC", "BIC", "logLik", "deviance", "df.resid"],
             aic_cells=cells,
@@ -201,6 +201,10 @@ class TmbSummary:
             if vc is None or len(vc) == 0 or not ng:
                 continue
             cols, vcells = varcorr_table(vc, digits, ("Variance", "Std.Dev."))
+            if "Corr" in cols:
+                # glmmTMB's formatCor keeps maxlen correlation columns, the last one empty
+                cols = cols + [""]
+                vcells = [row + [""] for row in vcells]
             grps = "; ".join(f"{n}, {format_cat_number(float(k), 15)}" for n, k in ng.items())
             parts.random.append((COMPONENT_NAMES[comp], cols, vcells, grps))
         if fit.uses_dispersion and fit.trivial_dispersion:

@@ -209,8 +209,9 @@ class TmbFamily:
 
 
 def _formatc3(x: float) -> str:
-    """R's ``formatC(x, digits = 3)``: C's ``%.3g``."""
-    return f"{x:.3g}"
+    """R's ``formatC(x, digits = 3)``: C's ``%4.3g`` (R pads to digits + 1 characters:
+    ``formatC(655, digits = 3)`` is " 655", ``formatC(0.1, digits = 3)`` " 0.1")."""
+    return f"{x:4.3g}"
 
 
 # ------------------------------------------------------------------------ log-densities

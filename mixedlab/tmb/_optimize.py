@@ -61,9 +61,13 @@ class TmbControl:
         Newton steps with the finite-difference Hessian after the quasi-Newton phase.
     hess_step : float
         Step of the central differences of the gradient (``optimHess``'s ``ndeps`` 1e-3).
-    start : dict or None
-        Starting values by glmmTMB's names: ``beta``, ``betazi``, ``betad``, ``theta``,
-        ``psi``.
+    start : dict, array or None
+        Starting values by glmmTMB's names — ``beta``, ``betazi``, ``betad``, ``theta``,
+        ``psi`` — or one vector in glmmTMB's order of ``m$fit$par``.
+    optimize : bool
+        ``False`` evaluates the model at ``start`` (all parameters given) without optimising:
+        the estimates, Hessian and standard errors there (glmmTMB's ``fitTMB`` on a fixed
+        ``par``).
     eigval_check : bool
         glmmTMB's eigenvalue check of the covariance matrix.
     """
@@ -73,8 +77,9 @@ class TmbControl:
     newton_steps: int = 4
     qn_gtol: float = 1.0
     hess_step: float = 1e-3
-    start: dict | None = None
+    start: dict | np.ndarray | None = None
     eigval_check: bool = True
+    optimize: bool = True
 
 
 @dataclass
@@ -231,6 +236,15 @@ def optimize_tmb(obj: LaplaceObjective, start: np.ndarray, control: TmbControl |
     if not np.all(np.isfinite(g0)):
         raise FloatingPointError("some elements of the gradient are not finite at the "
                                  "starting values")
+    if not ctl.optimize:
+        H = optim_hess(obj, x, ctl.hess_step)
+        f = obj.fn(x)
+        g = obj.grad(x)
+        pd_hess = _is_pd(H)
+        cov = np.linalg.inv(H) if pd_hess else None
+        return TmbOptResult(x, f, g, H, None if cov is None else 0.5 * (cov + cov.T), pd_hess,
+                            True, "evaluated at the given parameters", 0, obj.n_fn, obj.n_gr,
+                            [] if pd_hess else ["non-positive-definite Hessian matrix"])
 
     # 1. quasi-Newton from the start until the gradient is moderate
     x, f, g, iterations, qn_msg = _bfgs(obj, x, f0, g0, ctl, ctl.qn_gtol)
