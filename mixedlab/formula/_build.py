@@ -266,7 +266,7 @@ def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
                 na_action: str = "omit", *, random_required: bool = True,
-                exclude: np.ndarray | None = None) -> ModelFrame:
+                lme4_checks: bool = True, exclude: np.ndarray | None = None) -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
 
     Parameters
@@ -282,6 +282,9 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     random_required : bool
         lmer's rule that the formula has a random term; glmmTMB's formulas (its
         conditional, zero-inflation and dispersion parts) may have none.
+    lme4_checks : bool
+        lme4's ``checkNlevels``/``checkZdims`` on the random terms; glmmTMB applies none
+        (an observation-level random effect is a common glmmTMB model).
     exclude : boolean array of ``len(data)``, optional
         Rows to drop as well, e.g. rows where another part of a model is missing (glmmTMB's
         one model frame for all its formulas); variables are still evaluated on all rows.
@@ -400,7 +403,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     for t in terms:
         if t.k == 0:
             raise ModelSpecificationError(f"random-effect term ({t.text}) has no columns")
-    check_terms(terms, n)
+    if lme4_checks:
+        check_terms(terms, n)
 
     spec = DesignSpec(formula=formula, fixed=fixed_spec, keep=keep,
                       response_node=parsed.response, state=state,

@@ -11,7 +11,8 @@ Fits run in the R session of :mod:`mixedlab.parity._rbridge` (its helpers ``capt
   model's as ``"zi~<group>"``; a ``Residual`` row for the gaussian family only (as
   glmmTMB's ``VarCorr`` prints it);
 
-plus ``aic``, ``bic``, ``df_resid``, ``par`` (``m$fit$par`` with glmmTMB's names),
+plus ``aic``, ``bic``, ``df_resid``, ``par`` (``m$fit$par``, names in ``par_names``), ``fn``
+and ``gr`` (``m$obj$fn``/``m$obj$gr`` there), ``se_par`` (all parameters' standard errors),
 ``pd_hess``, ``nlminb`` (convergence code, message, iterations, evaluations), ``elapsed``
 (the fit's ``system.time``) and ``summary``: ``print(summary(m))`` at ``options(width = 80)``,
 with the data given to R under the case's data name so the ``Data:`` line reads as a
@@ -85,7 +86,8 @@ tmbf_extract <- function(m, elapsed) {
     ranef = rl, nobs = nobs(m), ngroups = as.list(ng), is_singular = FALSE,
     theta = as.numeric(m$fit$par[names(m$fit$par) %in% c("theta", "thetazi")]),
     par = as.list(unname(m$fit$par)), par_names = names(m$fit$par), se_par = as.list(unname(sep)),
-    fn = m$fit$objective, pd_hess = isTRUE(m$sdr$pdHess),
+    fn = m$fit$objective, gr = as.list(as.numeric(m$obj$gr(m$fit$par))),
+    pd_hess = isTRUE(m$sdr$pdHess),
     nlminb = list(convergence = m$fit$convergence, message = m$fit$message,
                   iterations = m$fit$iterations, evaluations = as.list(m$fit$evaluations)),
     n_evals = as.integer(m$fit$evaluations[["function"]]),
@@ -137,6 +139,8 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         return out
     out["par"] = [float(v) for v in _rbridge._as_list(raw.get("par"))]
     out["par_names"] = [str(v) for v in _rbridge._as_list(raw.get("par_names"))]
+    out["gr"] = [float(v) for v in _rbridge._as_list(raw.get("gr"))]
+    out["se_par"] = [float(v) for v in _rbridge._as_list(raw.get("se_par"))]
     return out
 
 

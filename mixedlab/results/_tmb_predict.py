@@ -73,7 +73,8 @@ def linear_predictors(fit: Any, newdata: pd.DataFrame | None, re_form: Any,
         if use_re and var in (C, Z):
             mats = spec.term_matrices(newdata)
             comp_terms = [(t, b) for t, b in zip(obj.layout.terms, bs) if t.component == var]
-            for (Xt, codes), (t, b) in zip(mats, comp_terms):
+            for t, b in comp_terms:
+                Xt, codes = mats[t.spec_index]
                 codes = np.asarray(codes)
                 new = codes < 0
                 if new.any() and not allow_new_levels:

@@ -29,6 +29,8 @@ import pandas as pd
 from mixedlab._errors import DataError, FormulaError, ModelSpecificationError
 from mixedlab.formula import ModelFrame, build_model, deparse, parse_formula
 from mixedlab.formula._parser import Call
+from mixedlab.formula._random import expand_bars
+from mixedlab.formula._rtext import make_unique
 from mixedlab.tmb._families import TmbFamily, get_family
 from mixedlab.tmb._laplace import TmbData
 from mixedlab.tmb._random import TmbTerm
@@ -93,7 +95,7 @@ _GLM_RESPONSE = "response" in inspect.signature(build_model).parameters
 
 
 def _build(formula: str, data, weights, offset, binomial: bool, exclude) -> ModelFrame:
-    kw: dict[str, Any] = {"random_required": False}
+    kw: dict[str, Any] = {"random_required": False, "lme4_checks": False}
     if exclude is not None:
         kw["exclude"] = exclude
     if binomial and _GLM_RESPONSE:
@@ -113,8 +115,20 @@ def _cbind_args(parsed) -> tuple[str, str] | None:
 
 
 def _terms(mf: ModelFrame, component: int) -> list[TmbTerm]:
-    return [TmbTerm(component, t.group, t.factor, list(t.columns), list(t.levels), t.X, t.codes)
-            for t in mf.terms]
+    """The random terms in glmmTMB's order: as written (``mkReTrms(reorder.terms = FALSE)``),
+    not lme4's decreasing number of levels; group names made unique in that order."""
+    written = [b.text for b in expand_bars(mf.parsed.random, mf.formula)]
+    pos: dict[str, list[int]] = {}
+    for i, text in enumerate(written):
+        pos.setdefault(text, []).append(i)
+    order = []
+    for t in mf.terms:
+        order.append(pos[t.text].pop(0) if pos.get(t.text) else len(written) + len(order))
+    ranked = sorted(zip(order, range(len(mf.terms))), key=lambda z: z[0])
+    terms = [(k, mf.terms[k]) for _, k in ranked]
+    groups = make_unique([t.factor for _, t in terms])
+    return [TmbTerm(component, g, t.factor, list(t.columns), list(t.levels), t.X, t.codes, k)
+            for g, (k, t) in zip(groups, terms)]
 
 
 def build_tmb_model(formula: str, data: pd.DataFrame, family: Any = "gaussian",

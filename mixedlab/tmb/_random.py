@@ -39,6 +39,7 @@ class TmbTerm:
     levels: list[str]
     X: np.ndarray  # (n, k)
     codes: np.ndarray  # (n,) level of each observation
+    spec_index: int = -1  # position in the model frame's (lme4-sorted) terms, for new data
     cov: TermCov = field(init=False)
 
     def __post_init__(self) -> None:
