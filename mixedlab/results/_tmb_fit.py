@@ -243,6 +243,32 @@ class TmbFit:
         lams = lay.lambdas(self.theta)
         return [u @ lam.T for u, lam in zip(U, lams)]
 
+    @cached_property
+    def _b_zi_given_no_cond(self) -> list[np.ndarray]:
+        """b̂ with the conditional random effects fixed at 0 and the zero-inflation modes
+        re-solved given them (glmmTMB's population-level prediction); conditional terms 0."""
+        lay = self._obj.layout
+        if not any(t.component == Z for t in lay.terms):
+            return [np.zeros((t.n_levels, t.k)) for t in lay.terms]
+        if not any(t.component == C for t in lay.terms):
+            return self._b
+        from dataclasses import replace as _replace
+
+        zi_terms = [t for t in lay.terms if t.component == Z]
+        data = _replace(self._model.data, terms=zi_terms)
+        sub = LaplaceObjective(data)
+        keep = np.ones(self.par.size, dtype=bool)
+        pl = self._obj.params
+        for t, sl in zip(lay.terms, lay.theta_slices):
+            if t.component == C:
+                keep[pl.theta.start + sl.start:pl.theta.start + sl.stop] = False
+        par = self.par[keep]
+        res = sub.inner(par)
+        U = sub.layout.term_values(res.u)
+        lams = sub.layout.lambdas(par[sub.params.theta])
+        zi_b = iter([u @ lam.T for u, lam in zip(U, lams)])
+        return [next(zi_b) if t.component == Z else np.zeros((t.n_levels, t.k)) for t in lay.terms]
+
     def _ranef(self, comp: str) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
         for b, info in zip(self._b, self.terms):

@@ -1,10 +1,12 @@
 """Linear predictors of a glmmTMB fit for its own rows or for new data (``predict.glmmTMB``).
 
 glmmTMB 1.1.5 accepts ``re.form = NULL`` (condition on every random effect) or
-``re.form = NA`` / ``~0`` (population level: all random effects 0), in both the
-conditional and the zero-inflation model; with ``allow.new.levels = TRUE`` an unseen level
-gets a random effect of 0. As in lme4's ``predict``, only the offsets written in a formula
-are applied to new data.
+``re.form = NA`` / ``~0``. The latter sets the *conditional* model's random effects to 0
+(``parameters$b[] <- 0`` with ``map``) and re-solves the inner problem for the
+zero-inflation random effects given those zeros, which are then kept: its population-level
+zero-inflation probabilities still vary by group. With ``allow.new.levels = TRUE`` an
+unseen level gets a random effect of 0. As in lme4's ``predict``, only the offsets
+written in a formula are applied to new data.
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ def linear_predictors(fit: Any, newdata: pd.DataFrame | None, re_form: Any,
         parts.append((D, model.disp, data.Xd, beta_d, data.doffset))
     if newdata is not None and not isinstance(newdata, pd.DataFrame):
         raise DataError("newdata must be a pandas DataFrame with the model's predictor columns")
-    bs = fit._b if use_re and fit.terms else []
+    bs = fit._b if use_re else fit._b_zi_given_no_cond
     for var, mf, X, beta, off in parts:
+        with_re = var in (C, Z) and bool(fit.terms) and (use_re or var == Z)
         if newdata is None:
             eta = X @ beta + off
-            if use_re and var in (C, Z) and fit.terms:
+            if with_re:
                 lay = obj.layout
                 for t, b in zip(lay.terms, bs):
                     if t.component != var:
@@ -70,7 +73,7 @@ def linear_predictors(fit: Any, newdata: pd.DataFrame | None, re_form: Any,
         o = spec.offset(newdata)
         if o is not None:
             eta = eta + o
-        if use_re and var in (C, Z):
+        if with_re:
             mats = spec.term_matrices(newdata)
             comp_terms = [(t, b) for t, b in zip(obj.layout.terms, bs) if t.component == var]
             for t, b in comp_terms:
