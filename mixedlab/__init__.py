@@ -5,12 +5,14 @@ The public surface is what ``__all__`` lists; every other module is private.
 
 
 from mixedlab._errors import (
+    ArgumentError,
     ConvergenceWarning,
     DataError,
     FitMessage,
     FormulaError,
     MixedLabError,
     ModelSpecificationError,
+    ScaleWarning,
 )
 from mixedlab.fitting import anova, glmmtmb, lmer
 from mixedlab.linear import LmerControl
@@ -32,7 +34,9 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ArgumentError",
     "FitMessage",
+    "ScaleWarning",
     "ConvergenceWarning",
     "RRandom",
     "datasets",
