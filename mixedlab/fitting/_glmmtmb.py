@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixedlab._arguments import check_flag, check_optional_str
 from mixedlab._callers import caller_names
 from mixedlab._errors import ConvergenceWarning, ModelSpecificationError
 from mixedlab.tmb._laplace import LaplaceObjective
@@ -125,6 +126,11 @@ def glmmtmb(
     >>> round(m.loglik, 1)  # doctest: +SKIP
     -817.1
     """
+    REML = check_flag(REML, "REML")
+    check_optional_str(data_name, "data_name")
+    if control is not None and not isinstance(control, TmbControl):
+        raise ModelSpecificationError(
+            f"control must be a mixedlab.tmb.TmbControl, not {type(control).__name__}")
     if data_name is None:
         data_name = caller_names([data], 1)[0]
     if REML:

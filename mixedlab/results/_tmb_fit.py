@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from mixedlab._arguments import check_choice, check_flag
 from mixedlab._errors import DataError, ModelSpecificationError
 from mixedlab.reporting._tmb_summary import TmbSummary
 from mixedlab.reporting._tmb_tidy import TMB_TIDY_COLUMNS, tidy_tmb
@@ -316,9 +317,8 @@ class TmbFit:
             Levels not seen in the fit get random effects of 0 when true; otherwise error.
         """
         types = ("link", "response", "conditional", "zprob", "zlink", "disp")
-        if type not in types:
-            raise ModelSpecificationError(f"type must be one of {', '.join(map(repr, types))}, "
-                                          f"not {type!r}")
+        check_choice(type, "type", types)
+        allow_new_levels = check_flag(allow_new_levels, "allow_new_levels")
         eta = self._etas(newdata, re_form, allow_new_levels)
         fam = self.family
         n = eta[C].shape[0]

@@ -373,6 +373,17 @@ def _closed_poisson_log(k, c, d):
             (C, C): lambda: -mu, (C, C, C): lambda: -mu}
 
 
+def _dcached(k: dict, name: str, d: np.ndarray, make):
+    """A quantity of η_disp alone, kept while the same η_disp array is passed (the inner
+    Newton steps change only η_cond)."""
+    hit = k.get(name)
+    if hit is not None and hit[0] is d:
+        return hit[1]
+    val = make()
+    k[name] = (d, val)
+    return val
+
+
 def _closed_nbinom2_log(k, c, d):
     y = k["y"]
     th = np.exp(d)
@@ -384,8 +395,9 @@ def _closed_nbinom2_log(k, c, d):
 
     def value():
         # lgamma(y+θ) − lgamma(θ) − lgamma(y+1) − θ log(1 + μ/θ) − y log(1 + θ/μ)
-        return (special.gammaln(yth) - special.gammaln(th) - k["lgy1"] - th * sp
-                - y * (sp - x))
+        lg = _dcached(k, "_nb2_lgamma", d,
+                      lambda: special.gammaln(yth) - special.gammaln(th) - k["lgy1"])
+        return lg - th * sp - y * (sp - x)
 
     return {(): value, (C,): lambda: y - yth * q, (C, C): lambda: -yth * q1,
             (C, C, C): lambda: -yth * q1 * (1.0 - 2.0 * q),
@@ -456,6 +468,46 @@ def _closed_gamma_log(k, c, d):
             (C, D): lambda: t - a, (C, C, D): lambda: -t}
 
 
+def _closed_beta_logit(k, c, d):
+    # μ = plogis(c), q = μ(1 − μ), φ = e^d, a = μφ, b = (1 − μ)φ, T = ψ(b) − ψ(a) + logit y
+    from mixedlab.tmb._jet import tetragamma, trigamma
+
+    Ly, L1y = k["logy"], k["log1my"]
+    mu = special.expit(c)
+    q = mu * (1.0 - mu)
+    phi = np.exp(d)
+    a = mu * phi
+    b = (1.0 - mu) * phi
+    m = 1.0 - 2.0 * mu
+    fq = phi * q
+    cache: dict = {}
+
+    def get(name, fn):
+        if name not in cache:
+            cache[name] = fn()
+        return cache[name]
+
+    pa = lambda: get("pa", lambda: special.psi(a))  # noqa: E731
+    pb = lambda: get("pb", lambda: special.psi(b))  # noqa: E731
+    t1a = lambda: get("t1a", lambda: trigamma(a))  # noqa: E731
+    t1b = lambda: get("t1b", lambda: trigamma(b))  # noqa: E731
+    T = lambda: get("T", lambda: pb() - pa() + Ly - L1y)  # noqa: E731
+    S1 = lambda: get("S1", lambda: t1a() + t1b())  # noqa: E731
+    dT = lambda: get("dT", lambda: b * t1b() - a * t1a())  # noqa: E731
+    return {
+        (): lambda: (special.gammaln(phi) - special.gammaln(a) - special.gammaln(b)
+                     + (a - 1.0) * Ly + (b - 1.0) * L1y),
+        (C,): lambda: fq * T(),
+        (D,): lambda: phi * special.psi(phi) - a * pa() - b * pb() + a * Ly + b * L1y,
+        (C, C): lambda: fq * m * T() - fq * fq * S1(),
+        (C, D): lambda: fq * (T() + dT()),
+        (C, C, C): lambda: (fq * (m * m - 2.0 * q) * T() - 3.0 * fq * fq * m * S1()
+                            - fq ** 3 * (tetragamma(a) - tetragamma(b))),
+        (C, C, D): lambda: (fq * m * (T() + dT()) - 2.0 * fq * fq * S1()
+                            - fq * fq * (tetragamma(a) * a + tetragamma(b) * b)),
+    }
+
+
 _CLOSED = {
     ("poisson", "log"): _closed_poisson_log,
     ("truncated_poisson", "log"): _closed_poisson_log,
@@ -466,6 +518,7 @@ _CLOSED = {
     ("binomial", "logit"): _closed_binomial_logit,
     ("gaussian", "identity"): _closed_gaussian_identity,
     ("Gamma", "log"): _closed_gamma_log,
+    ("beta", "logit"): _closed_beta_logit,
 }
 
 
@@ -576,3 +629,35 @@ def get_family(family: Any, link: str | None = None) -> TmbFamily:
     lk = get_link(link or spec.default_link)
     return TmbFamily(spec.name, key, lk, spec.code, spec.uses_dispersion, spec.n_psi,
                      spec.truncated, spec.binomial_type)
+
+
+# ------------------------------------------------------------------------ inner fast path
+# The inner Newton steps need only ℓ, ∂ℓ/∂η_cond and ∂²ℓ/∂η_cond² (random effects in the
+# conditional model only). For the closed-form families (and beta with the logit link) these
+# are built directly, zero inflation composed in closed form: at a zero
+# ℓ = log p + softplus(ℓ₀ − η_zi), so with s = plogis(ℓ₀ − η_zi), ℓ' = s ℓ₀',
+# ℓ'' = s ℓ₀'' + s(1 − s) ℓ₀'²; elsewhere ℓ = ℓ₀ + log(1 − p).
+
+
+def inner_derivatives(fam: TmbFamily, k: dict, c: np.ndarray, z: np.ndarray | None,
+                      d: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(ℓ, ∂ℓ/∂η_cond, ∂²ℓ/∂η_cond²) by closed forms, or None when there is none."""
+    if fam.truncated or fam.positive_support() and z is not None:
+        return None
+    table = _CLOSED.get((fam.name, fam.link.name))
+    if table is None:
+        return None
+    t = table(k, c, d)
+    v, lc, lcc = t[()](), t[(C,)](), t[(C, C)]()
+    if z is None:
+        return v, lc, lcc
+    zero = k["zero"]
+    x = v - z
+    sp_neg = np.maximum(-z, 0.0) + np.log1p(np.exp(-np.abs(z)))  # softplus(−z) = −log p
+    sp_pos = sp_neg + z  # softplus(z) = −log(1 − p)
+    spx = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    s = special.expit(x)
+    v = np.where(zero, -sp_neg + spx, v - sp_pos)
+    lcc = np.where(zero, s * lcc + s * (1.0 - s) * lc * lc, lcc)
+    lc = np.where(zero, s * lc, lc)
+    return v, lc, lcc

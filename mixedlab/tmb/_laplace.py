@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mixedlab.tmb._families import C, D, P, Z, TmbFamily, observation_loglik
+from mixedlab.tmb._families import C, D, P, Z, TmbFamily, inner_derivatives, observation_loglik
+from mixedlab.tmb._jet import Jet
 from mixedlab.tmb._hessian import HessianStructure, HFactor, NotPositiveDefinite
 from mixedlab.tmb._jet import JetSpace
 from mixedlab.tmb._random import ReLayout, TmbTerm
@@ -120,6 +121,8 @@ class LaplaceObjective:
         self.space3 = JetSpace.build(self.S, vt, 3) if self.S else JetSpace.build([], vt, 3)
         self.space1 = JetSpace([(t,) for t in vt])
         self.k = fam.prepare(data.y, data.size)
+        # closed-form inner derivatives: random effects in the conditional model only
+        self._fast_inner = self.S == [C]
         self.w = data.weights
         self.inner_tol = inner_tol
         self.inner_maxit = inner_maxit
@@ -178,6 +181,12 @@ class LaplaceObjective:
         eta = dict(eta_fix)
         for s in self.S:
             eta[s] = eta_fix[s] + lay.times(vals, u, s)
+        if self._fast_inner and space is self.space2:
+            with np.errstate(all="ignore"):
+                got = inner_derivatives(self.fam, self.k, eta[C], eta.get(Z), eta.get(D))
+            if got is not None:
+                v, lc, lcc = got
+                return eta, Jet(space, {(): v, (C,): lc, (C, C): lcc})
         J = self.loglik_jet(space, eta, psi)
         return eta, J
 

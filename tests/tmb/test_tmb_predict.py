@@ -80,8 +80,10 @@ def test_new_level_needs_allow_new_levels(salamanders) -> None:
 
 def test_bad_type_and_re_form(salamanders) -> None:
     fit = mixedlab.glmmtmb("count ~ mined + (1 | site)", salamanders, family="poisson")
-    with pytest.raises(ModelSpecificationError, match="type must be one of"):
+    with pytest.raises(mixedlab.ArgumentError, match="type must be one of"):
         fit.predict(type="mean")
+    with pytest.raises(mixedlab.ArgumentError, match="allow_new_levels must be True or False"):
+        fit.predict(allow_new_levels="TRUE")
     with pytest.raises(ModelSpecificationError, match="zlink.*ziformula"):
         fit.predict(type="zlink")
     with pytest.raises(ModelSpecificationError, match="all random effects"):
