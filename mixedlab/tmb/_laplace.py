@@ -127,6 +127,7 @@ class LaplaceObjective:
         self.inner_tol = inner_tol
         self.inner_maxit = inner_maxit
         self.u_best = np.zeros(self.layout.q)
+        self._tangent: dict | None = None
         self.f_best = math.inf
         self._cache_key: bytes | None = None
         self._cache: InnerResult | None = None
@@ -218,9 +219,13 @@ class LaplaceObjective:
             return res
         vals = lay.entry_values(lams)
         prods = self.hstruct.pair_products(vals)
-        u = self.u_best.copy()
+        u = self._predicted_start(par, pp, vals)
         eta, J = self._eval_u(eta_fix, vals, u, psi, self.space2)
         fj = self._jnll(J, u)
+        if not np.isfinite(fj) and self._tangent is not None:
+            u = self.u_best.copy()
+            eta, J = self._eval_u(eta_fix, vals, u, psi, self.space2)
+            fj = self._jnll(J, u)
         if not np.isfinite(fj):
             u = np.zeros(lay.q)
             eta, J = self._eval_u(eta_fix, vals, u, psi, self.space2)
@@ -293,6 +298,56 @@ class LaplaceObjective:
     def _store(self, key, res):
         self._cache_key, self._cache = key, res
 
+    def _predicted_start(self, par: np.ndarray, pp: dict, vals: dict) -> np.ndarray:
+        """The inner problem's start: û at the last gradient's point moved along the implicit
+        derivative, û + (dû/dφ)Δφ with dû/dφ = −H⁻¹ ∂(∂jnll/∂u)/∂φ (first order, so a Newton
+        step or two from there reaches the mode); the last mode when there is none."""
+        tg = self._tangent
+        if tg is None or tg["u"].size == 0 or tg["u"].shape != self.u_best.shape:
+            return self.u_best.copy()
+        dpar = par - tg["par"]
+        if not np.any(dpar):
+            return tg["u"].copy()
+        lay = self.layout
+        pl = self.params
+        d = self.data
+        deta = {C: d.X @ dpar[pl.beta]}
+        if pl.pz:
+            deta[Z] = d.Xzi @ dpar[pl.betazi]
+        if pl.pd:
+            deta[D] = d.Xd @ dpar[pl.betad]
+        dth = dpar[pl.theta]
+        dvals = None
+        if np.any(dth):
+            th = tg["theta"]
+            dl = []
+            for t, sl in zip(lay.terms, lay.theta_slices):
+                dL = np.zeros((t.k, t.k))
+                for j, m in enumerate(t.cov.dlambda(th[sl])):
+                    dL += dth[sl.start + j] * m
+                dl.append(dL)
+            dvals = lay.entry_values(dl)
+            for s_ in self.S:
+                deta[s_] = deta.get(s_, 0.0) + lay.times(dvals, tg["u"], s_)
+        wl = tg["wl"]  # per s: w ℓ_s;  tg["wlst"][(s, t)]: w ℓ_st
+        v = {}
+        for s_ in self.S:
+            acc = 0.0
+            for t, de in deta.items():
+                lst = tg["wlst"].get((s_, t))
+                if lst is not None:
+                    acc = acc + lst * de
+            if pl.npsi and (s_, P) in tg["wlst"]:
+                acc = acc + tg["wlst"][(s_, P)] * dpar[pl.psi][0]
+            v[s_] = acc
+        dg = -lay.times_t(tg["vals"], v)
+        if dvals is not None:
+            dg -= lay.times_t(dvals, {s_: wl[s_] for s_ in self.S})
+        step = -tg["factor"].solve(dg)
+        if not np.all(np.isfinite(step)):
+            return self.u_best.copy()
+        return tg["u"] + step
+
     # ------------------------------------------------------------------ outer
     def fn(self, par: np.ndarray) -> float:
         """f(φ) = −log L by the Laplace approximation (+inf where undefined)."""
@@ -310,6 +365,14 @@ class LaplaceObjective:
         pp = self.split(par)
         lay = self.layout
         J = self.loglik_jet(self.space3, res.eta, pp["psi"])
+        if self.layout.terms:
+            # what the next inner problem needs to predict its mode (_predicted_start)
+            self._tangent = {
+                "par": par.copy(), "u": res.u, "vals": res.vals, "factor": res.factor,
+                "theta": pp["theta"].copy(),
+                "wl": {s: self._wt(J[(s,)]) for s in self.S},
+                "wlst": {(s, t): self._wt(J[(s, t)]) for s in self.S for t in self.vars_t},
+            }
         S = self.S
         w = self.w
         e: dict[int, np.ndarray] = {}

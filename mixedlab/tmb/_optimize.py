@@ -107,24 +107,23 @@ class TmbOptResult:
 def optim_hess(obj: LaplaceObjective, par: np.ndarray, step: float = 1e-3) -> np.ndarray:
     """R's ``optimHess(par, fn, gr)``: central differences of the gradient, symmetrised.
 
-    Each inner problem starts from a prediction of its mode: û(par) for ``par + h e_i``,
-    then the linear extrapolation 2û(par) − û(par + h e_i) for ``par − h e_i``, so that one
-    Newton step reaches it (the answers do not depend on the start).
+    Each inner problem starts from the first-order prediction of its mode made at ``par``
+    (the implicit derivative of û), so one Newton step reaches it; the answers do not
+    depend on the start.
     """
     n = par.size
     H = np.empty((n, n))
-    obj.inner(par)
-    u0 = obj.u_best.copy()
+    obj.grad(par)  # the modes at ±h e_i are predicted from here (LaplaceObjective._tangent)
+    tangent = obj._tangent
     for i in range(n):
         e = np.zeros(n)
         e[i] = step
-        obj.u_best = u0.copy()
+        obj._tangent = tangent
         gp = obj.grad(par + e)
-        if obj.u_best.size:
-            obj.u_best = 2.0 * u0 - obj.u_best
+        obj._tangent = tangent
         gm = obj.grad(par - e)
         H[i] = (gp - gm) / (2.0 * step)
-    obj.u_best = u0
+    obj._tangent = tangent
     return 0.5 * (H + H.T)
 
 
