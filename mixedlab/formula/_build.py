@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import ArgumentError, DataError, FormulaError, ModelSpecificationError, inform
+from mixedlab._errors import (
+    ArgumentError, DataError, FormulaError, ModelSpecificationError, ScaleWarning, inform,
+)
 from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
 from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
@@ -18,6 +21,7 @@ from mixedlab.formula._random import (
     BarSpec, ReTerm, check_terms, expand_bars, group_names, grouping_atoms, grouping_factor,
     sort_order,
 )
+from mixedlab.formula._scale import SCALE_MESSAGE, scale_problem
 from mixedlab.formula._terms import Terms, expand_terms
 
 __all__ = ["build_model", "ModelFrame", "DesignSpec"]
@@ -189,6 +193,8 @@ class ModelFrame:
     rows: np.ndarray
     spec: DesignSpec
     parsed: Formula
+    # lme4's messages about X (rank drop, scales), shown under "fit warnings:" by summary
+    messages: list[str] = field(default_factory=list)
     # what ``frame`` is built from, on first access (the engine never needs it)
     _frame_values: dict = field(default_factory=dict, repr=False, compare=False)
     _frame_index: pd.Index | None = field(default=None, repr=False, compare=False)
@@ -409,11 +415,20 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     X_full, names_full = model_matrix(fixed_terms, fvals, n)
     keep = rank_keep(X_full)
     dropped = [nm for nm, k in zip(names_full, keep) if not k]
+    messages: list[str] = []  # lme4's X attributes msgRankdrop, msgScaleX ("fit warnings:")
     if dropped:
         d = len(dropped)
-        inform(f"fixed-effect model matrix is rank deficient so dropping {d} "
-               f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
+        messages.append(f"fixed-effect model matrix is rank deficient so dropping {d} "
+                        f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
+        inform(messages[-1])
     X = X_full if keep.all() else np.ascontiguousarray(X_full[:, keep])
+    fixed_names = [nm for nm, k in zip(names_full, keep) if k]
+    off_scale = scale_problem(X, fixed_names)
+    if off_scale is not None:
+        messages.append(SCALE_MESSAGE)
+        warnings.warn(f"{SCALE_MESSAGE} (lme4's check.scaleX; {off_scale}): e.g. divide the "
+                      "column by a power of ten or write scale(x) in the formula",
+                      ScaleWarning, stacklevel=3)
     fixed_spec = _SideSpec(fixed_terms, [v if isinstance(v, Factor) else None for v in fvals])
 
     # Random effects, in formula order, then sorted as mkReTrms does.
@@ -444,7 +459,7 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         response_name=resp_label,
         y=np.ascontiguousarray(sub[resp_label].values, dtype=np.float64),  # type: ignore[union-attr]
         X=X,
-        fixed_names=[nm for nm, k in zip(names_full, keep) if k],
+        fixed_names=fixed_names,
         dropped_fixed=dropped,
         terms=terms,
         weights=None if w is None else w[rows],
@@ -453,6 +468,7 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         rows=rows,
         spec=spec,
         parsed=parsed,
+        messages=messages,
         _frame_values=sub,
         _frame_index=data.index,
     )
