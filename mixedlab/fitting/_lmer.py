@@ -72,7 +72,8 @@ def _check_random_scale(model) -> None:
             raise ModelSpecificationError(
                 "Downdated VtV is not positive definite (lme4 1.1-31 stops with this error "
                 f"here): the random-effect column {col!r} of term ({t.text}) has a sum of "
-                f"squares of {worst:.3g} within one level of {t.factor!r}, beyond the "
+                f"squares{' (times the weights)' if w is not None else ''} of {worst:.3g} within "
+                f"one level of {t.factor!r}, beyond the "
                 f"{1 / _EPS:.2g} (1/machine epsilon) that double precision can combine with "
                 f"the unit prior of lme4's start (θ = 1); {fix}")
 
@@ -82,13 +83,19 @@ def _check_finite_fit(fit: LmerFit) -> None:
     bad = [nm for nm, v in fit.fixef.items() if not np.isfinite(v)]
     if np.isfinite(fit.objective) and np.isfinite(fit.sigma) and not bad:
         return
+    y = fit._model.y
+    sd = float(np.std(y)) if y.size > 1 else float("nan")
+    cause = (f"the response's SD is {sd:.3g}, too extreme to square in double precision; "
+             "rescale the response" if not 1e-100 < sd < 1e100 else
+             "usually because predictors or weights are on extreme scales (lme4 stops with "
+             "'Downdated VtV is not positive definite' in such cases, or reports an infinite "
+             "criterion); rescale them (e.g. scale(x) in the formula) or simplify the random "
+             "effects")
     raise ModelSpecificationError(
         "the fit did not produce finite estimates (criterion "
         f"{fit.objective}, residual SD {fit.sigma}"
         + (f", fixed effects {', '.join(bad)}" if bad else "") + "): the model cannot be "
-        "evaluated in double precision, usually because predictors are on extreme scales "
-        "(lme4 stops with 'Downdated VtV is not positive definite' in such cases); rescale "
-        "the predictors (e.g. scale(x) in the formula) or simplify the random effects")
+        f"evaluated in double precision: {cause}")
 
 
 def lmer(
