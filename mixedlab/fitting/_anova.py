@@ -19,9 +19,10 @@ four digits, significance stars and their legend).
 
 from __future__ import annotations
 
+import builtins  # ``type`` is an argument of anova (lmerTest's name)
 import math
 import warnings
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from mixedlab._callers import caller_names
 from mixedlab._arguments import check_flag
 from mixedlab._errors import ArgumentError, DataError, ModelSpecificationError, inform
 from mixedlab.fitting._lmer import fit_devfun
+from mixedlab.fitting._lmertest import single_anova
 from mixedlab.linear._deviance import make_devfun
 from mixedlab.linear._optimize import LmerControl
 from mixedlab.reporting._anova_table import AnovaTable
@@ -86,19 +88,29 @@ def _caller_names(fits: Sequence[LmerFit], depth: int = 2) -> list[str] | None:
 
 
 def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None = None,
-          **named_fits: LmerFit) -> AnovaTable:
-    """Compare nested linear mixed models by likelihood-ratio tests (lme4's ``anova``).
+          type: int | str = 3, ddf: str = "Satterthwaite", **named_fits: LmerFit) -> AnovaTable:
+    """Compare nested linear mixed models by likelihood-ratio tests (lme4's ``anova``), or
+    test the terms of one model by F tests (lmerTest's ``anova``).
+
+    With a single fit, ``anova(fit, type=3, ddf="Satterthwaite")`` is lmerTest's
+    single-model table (:func:`mixedlab.fitting._lmertest.single_anova`): one F test per
+    fixed-effect term, factors tested as a whole.
 
     Parameters
     ----------
     *fits
-        Two or more fits from :func:`mixedlab.lmer` on the same observations.
+        Two or more fits from :func:`mixedlab.lmer` on the same observations (or one fit
+        for the F table).
     refit
         Refit REML fits by maximum likelihood first (lme4's default and the right thing
         for comparing models that differ in their fixed effects).
     model_names
         Row names; by default the keyword names, else the caller's variable names,
         else ``"m1"``, ``"m2"``, ...
+    type
+        Single fit only: the type of the hypotheses, 1, 2 or 3 (or "I", "II", "III").
+    ddf
+        Single fit only: ``"Satterthwaite"`` or ``"Kenward-Roger"`` denominator df.
     **named_fits
         Fits passed by keyword, e.g. ``anova(null=m0, days=m1)``; the keyword is the name.
 
@@ -133,18 +145,20 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
         if model_names is None and not named_fits:
             names = _caller_names(list(fits)) if fits else None
         return _anova_tmb(list(fits), dict(named_fits), model_names, names)
+    if len(mods) == 1 and isinstance(mods[0], LmerFit):
+        return single_anova(mods[0], type=type, ddf=ddf)
     if len(mods) < 2:
         raise ModelSpecificationError(
-            "anova compares two or more nested fits, e.g. anova(m0, m1); the single-model "
-            "table (lme4's sequential F table) is not available")
+            "anova needs a fit: anova(m) for the F table of its terms, or anova(m0, m1) to "
+            "compare nested fits")
     for i, m in enumerate(mods):
         if not isinstance(m, LmerFit):
             raise ModelSpecificationError(
-                f"argument {i + 1} of anova is a {type(m).__name__}, not a fit from mixedlab.lmer")
+                f"argument {i + 1} of anova is a {builtins.type(m).__name__}, not a fit from mixedlab.lmer")
     if model_names is not None:
         if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
             raise ArgumentError(f"model_names must be a list of strings, one per model, not "
-                                f"{type(model_names).__name__} {model_names!r}")
+                                f"{builtins.type(model_names).__name__} {model_names!r}")
         names = list(model_names)
         if len(names) != len(mods):
             raise ModelSpecificationError(
@@ -166,6 +180,8 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
             f"(numbers of observations: {', '.join(f'{n}: {k}' for n, k in zip(names, nobs))}); "
             "a likelihood-ratio test needs the same rows in every model: drop the rows with "
             "missing values in any model's variables before fitting them all")
+
+    _check_same_data(mods, names)
 
     reml = [m.REML for m in mods]
     if refit:
@@ -199,6 +215,49 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     table.heading = heading
     table.fits = dict(zip(names, mods))
     return table
+
+
+def _same_values(a: Any, b: Any) -> bool:
+    """Whether two evaluated model-frame variables hold the same values row by row."""
+    if hasattr(a, "codes") != hasattr(b, "codes"):
+        return False
+    if hasattr(a, "codes"):
+        la = np.asarray(list(a.levels) + [None], dtype=object)[a.codes]
+        lb = np.asarray(list(b.levels) + [None], dtype=object)[b.codes]
+        return bool(np.array_equal(la, lb))
+    va, vb = np.asarray(a.values), np.asarray(b.values)
+    return va.shape == vb.shape and bool(np.array_equal(va, vb, equal_nan=True))
+
+
+def _check_same_data(mods: list[LmerFit], names: list[str]) -> None:
+    """lme4's "all models must be fit to the same data object", checked on the values.
+
+    lme4 compares the data argument of the calls; here each model is compared with the
+    first on what both used: the response, the weights, and every model-frame variable
+    they share (same label), row by row. Models fitted to different data with the same
+    number of rows used to give a table; now they are an error that names the difference.
+    """
+    first = mods[0]._model
+    for name, m in zip(names[1:], mods[1:]):
+        model = m._model
+        diff = None
+        if not np.array_equal(first.y, model.y):
+            diff = "the response values"
+        elif (first.weights is None) != (model.weights is None) or (
+                first.weights is not None and not np.array_equal(first.weights, model.weights)):
+            diff = "the weights"
+        else:
+            a, b = first._frame_values, model._frame_values
+            for label in a:
+                if label in b and not _same_values(a[label], b[label]):
+                    diff = f"the values of {label!r}"
+                    break
+        if diff is not None:
+            raise DataError(
+                "all models must be fit to the same data object (lme4's error): "
+                f"{names[0]} and {name} differ in {diff} of the rows used; a likelihood-ratio "
+                "test compares models of the same observations: fit every model to the same "
+                "DataFrame (with the same response)")
 
 
 def _deparse1(formula: str) -> str:

@@ -250,8 +250,15 @@ TMB_CASES: tuple[Case, ...] = (
          description="sleepstudy by ML: glmmTMB's gaussian model equals lmer's ML fit"),
 )
 
-# the glmer and glmmTMB cases join the corpus with their engines
-ALL_CASES = CASES + GLMER_CASES + TMB_CASES
+# the glmer cases join the corpus with the engine (mixedlab.glmer)
+#: glmer cases whose mixedlab fit is still too slow for every test run (three scalar terms with an
+#: observation-level term; glmer.nb's repeated refits): stored references exist, run them with
+#: ``mixedlab parity grouseticks_poisson grouseticks_nb``
+SLOW_GLMER = ("grouseticks_poisson", "grouseticks_nb")
+CASES = CASES + tuple(c for c in GLMER_CASES if c.name not in SLOW_GLMER)
+# glmmTMB cases have glmmTMB, not lme4, as their primary reference: tests/tmb runs them
+# (and ``mixedlab parity tmb_...``)
+ALL_CASES = CASES + tuple(c for c in GLMER_CASES if c.name in SLOW_GLMER) + TMB_CASES
 
 _BY_NAME = {c.name: c for c in ALL_CASES}
 

@@ -115,3 +115,19 @@ def test_convergence_problem_is_a_warning_in_plain_words(sal) -> None:
     assert not fit.pd_hess
     assert "non-positive-definite Hessian matrix" in fit.optinfo["conv_warnings"]
     assert "Model convergence problem; non-positive-definite Hessian matrix." in str(fit.summary())
+
+
+def test_family_objects_with_links(sal) -> None:
+    from mixedlab import families
+
+    a = mixedlab.glmmtmb(SAL, sal, family=families.nbinom2(link="log"))
+    b = mixedlab.glmmtmb(SAL, sal, family="nbinom2")
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+    cbpp = mixedlab.datasets.cbpp()
+    f = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+    probit = mixedlab.glmmtmb(f, cbpp, family=families.binomial(link="probit"))
+    assert probit.link == "probit" and probit.family_name == "binomial"
+    # glmmTMB 1.1.5 on this model: logLik -92.583338 (GLMM.md, GLMM_R_OUTPUTS.txt)
+    assert probit.loglik == pytest.approx(-92.583338, abs=2e-6)
+    with pytest.raises(ModelSpecificationError, match="unknown link"):
+        mixedlab.glmmtmb(SAL, sal, family=families.nbinom2(link="logit2"))
