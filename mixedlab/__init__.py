@@ -12,7 +12,7 @@ from mixedlab._errors import (
     MixedLabError,
     ModelSpecificationError,
 )
-from mixedlab.fitting import anova, lmer
+from mixedlab.fitting import anova, isSingular, lmer
 from mixedlab.linear import LmerControl
 from mixedlab.results import LmerFit
 from mixedlab.rng import RRandom
@@ -24,6 +24,7 @@ __all__ = [
     "__version__",
     "lmer",
     "anova",
+    "isSingular",
     "LmerFit",
     "LmerControl",
     "MixedLabError",

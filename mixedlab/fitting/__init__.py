@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
 from mixedlab.fitting._lmer import fit_devfun, lmer
+from mixedlab.fitting._singular import isSingular
 
-__all__ = ["lmer", "fit_devfun", "anova"]
+__all__ = ["lmer", "fit_devfun", "anova", "isSingular"]
