@@ -5,6 +5,7 @@
   :func:`insteval`, :func:`cbpp`, :func:`verbagg`, :func:`grouseticks`) return lme4's data with R's factor level order.
 * :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
   simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
+* :func:`simulate_pooling` draws lesson 4's grouped data (correlated intercepts and slopes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mixedlab.datasets._lme4 import (
     sleepstudy,
     verbagg,
 )
+from mixedlab.datasets._pooling import simulate_pooling
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
 __all__ = [
@@ -40,4 +42,5 @@ __all__ = [
     "grouseticks",
     "simulate_nested",
     "simulate_crossed",
+    "simulate_pooling",
 ]

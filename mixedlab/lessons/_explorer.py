@@ -34,7 +34,7 @@ import pandas as pd
 
 from mixedlab._errors import MixedLabError
 from mixedlab.fitting._lmer import lmer
-from mixedlab.rng._rrandom import RRandom
+from mixedlab.datasets._pooling import POOLING_BETA, simulate_pooling
 
 __all__ = [
     "ExplorerSettings",
@@ -55,8 +55,7 @@ FORMULA = "y ~ x + (1 + x | group)"
 
 # Population intercept and slope of the simulation (β0, β1); fixed so that the
 # sliders only move the variance components, which is what pooling is about.
-BETA0 = 10.0
-BETA1 = 2.0
+BETA0, BETA1 = POOLING_BETA
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,8 @@ class Estimates:
 def simulate(settings: ExplorerSettings) -> Simulation:
     """Draw one data set for the explorer, from R's random stream.
 
-    The draws follow this R code, so R reproduces the data exactly::
+    The draws follow this R code (:func:`mixedlab.datasets.simulate_pooling`), so R
+    reproduces the data exactly::
 
         set.seed(seed)
         sizes <- if (unbalanced) sample(2 * n_per_group - 1, n_groups, replace = TRUE)
@@ -146,29 +146,10 @@ def simulate(settings: ExplorerSettings) -> Simulation:
         ``x`` and ``y``; ``truth`` with each group's true intercept and slope.
     """
     s = settings
-    if s.n_groups < 1 or s.n_per_group < 1:
-        raise ValueError("n_groups and n_per_group must be at least 1")
-    if not -1.0 <= s.corr <= 1.0:
-        raise ValueError(f"corr must lie in [-1, 1], got {s.corr}")
-    rng = RRandom(int(s.seed))
-    if s.unbalanced and s.n_per_group > 1:
-        sizes = rng.sample(2 * s.n_per_group - 1, s.n_groups, replace=True).astype(np.int64)
-    else:
-        sizes = np.full(s.n_groups, s.n_per_group, dtype=np.int64)
-    z0 = rng.rnorm(s.n_groups)
-    z1 = rng.rnorm(s.n_groups)
-    u0 = s.intercept_sd * z0
-    u1 = s.slope_sd * (s.corr * z0 + math.sqrt(max(0.0, 1.0 - s.corr**2)) * z1)
-    g = np.repeat(np.arange(s.n_groups), sizes)
-    n = int(sizes.sum())
-    x = rng.rnorm(n)
-    y = (BETA0 + u0[g]) + (BETA1 + u1[g]) * x
-    y = y + rng.rnorm(n, 0.0, s.residual_sd)
-    width = len(str(s.n_groups))
-    levels = [f"g{i + 1:0{width}d}" for i in range(s.n_groups)]
-    data = pd.DataFrame({"group": pd.Categorical.from_codes(g, categories=levels), "x": x, "y": y})
-    truth = pd.DataFrame({"intercept": BETA0 + u0, "slope": BETA1 + u1, "n": sizes},
-                         index=pd.Index(levels, name="group"))
+    data, truth = simulate_pooling(
+        n_groups=s.n_groups, n_per_group=s.n_per_group, unbalanced=s.unbalanced,
+        intercept_sd=s.intercept_sd, slope_sd=s.slope_sd, corr=s.corr, residual_sd=s.residual_sd,
+        seed=int(s.seed))
     return Simulation(data=data, truth=truth, settings=s)
 
 
