@@ -50,8 +50,14 @@ def installed(tmp_path_factory) -> dict:
     python = str(venv_dir / "bin" / "python")
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
-    _run([python, "-m", "pip", "install", "--quiet", f"{ROOT}[lessons,r]"], elsewhere, env, timeout=1500)
-    return {"python": python, "env": env, "cwd": elsewhere, "bin": venv_dir / "bin"}
+    proc = _run([python, "-m", "pip", "install", "--quiet", f"{ROOT}[lessons,r]"], elsewhere, env, timeout=1500)
+    return {"python": python, "env": env, "cwd": elsewhere, "bin": venv_dir / "bin", "pip": proc}
+
+
+def test_the_build_warns_about_nothing_of_the_project(installed):
+    """The license is an SPDX string: no setuptools deprecation box while building mixedlab."""
+    out = installed["pip"].stdout + installed["pip"].stderr
+    assert "BuildBackendWarning" not in out and "project.license" not in out, out[-3000:]
 
 
 def test_installed_package_carries_references_and_lessons(installed):

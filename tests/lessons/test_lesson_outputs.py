@@ -209,3 +209,12 @@ def test_html_pages_are_written(executed):
         assert "On your own" in page
     assert "REML criterion at convergence: 704.8" in executed["01_nested_schools"].result.html.read_text()
     assert "<svg" in executed["04_partial_pooling_explorer"].result.html.read_text()
+
+
+def test_lesson_2_formula_table_renders_as_a_table(executed):
+    page = executed["02_crossed_raters"].result.html.read_text(encoding="utf-8")
+    for cell in ("(1 | rater)", "(1 + treatment | rater) + (1 | student)", "(1 | school/class)"):
+        assert f"<code>{cell}</code></td>" in page or f"<td><code>{cell}</code>" in page, cell
+    table = page[page.index("<table>", page.index("Nested-or-crossed")):]
+    table = table[:table.index("</table>")]
+    assert "\\|" not in table and "`" not in table and table.count("<tr>") == 5
