@@ -5,12 +5,14 @@ The public surface is what ``__all__`` lists; every other module is private.
 
 
 from mixedlab._errors import (
+    ArgumentError,
     ConvergenceWarning,
     DataError,
     FitMessage,
     FormulaError,
     MixedLabError,
     ModelSpecificationError,
+    ScaleWarning,
 )
 from mixedlab.fitting import anova, isSingular, lmer
 from mixedlab.linear import LmerControl
@@ -31,7 +33,9 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ArgumentError",
     "FitMessage",
+    "ScaleWarning",
     "ConvergenceWarning",
     "RRandom",
     "datasets",

@@ -15,7 +15,9 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ArgumentError",
     "FitMessage",
+    "ScaleWarning",
     "ConvergenceWarning",
     "inform",
     "with_python_help",
@@ -39,8 +41,17 @@ class ModelSpecificationError(MixedLabError):
     """The model is well formed but cannot be fitted (no random term, unidentifiable term)."""
 
 
+class ArgumentError(MixedLabError, TypeError):
+    """An argument has the wrong type or an unknown value (``REML="FALSE"``); the message names
+    the argument. Also a :class:`TypeError`, so ``except TypeError`` catches it too."""
+
+
 class FitMessage(UserWarning):
     """An informational message of the kind lme4 prints with ``message()``."""
+
+
+class ScaleWarning(UserWarning):
+    """lme4's ``check.scaleX`` warning: predictors on very different scales."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -20,6 +20,7 @@ RANKS = {
     "_errors": 0,
     "_callers": 0,
     "_resources": 0,  # where the shipped reference outputs and lessons are
+    "_arguments": 1,  # argument checks of the public API (imports _errors)
     "rng": 1,
     "formula": 1,
     "linear": 2,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbclient", reason="the lessons extra is needed to execute the lessons")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the browser extra")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -49,7 +49,10 @@ def pages(tmp_path_factory) -> dict[str, Path]:
 def browser():
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         message = f"Chromium and chromedriver are needed at {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
-        if os.environ.get("MIXEDLAB_REQUIRE_R") == "1":  # CI: a missing browser is a failure, not a skip
+        # the same rule as the other browser tests: required when asked, and in CI unless told not
+        required = os.environ.get("MIXEDLAB_REQUIRE_BROWSER")
+        if required == "1" or (required != "0" and (os.environ.get("MIXEDLAB_REQUIRE_R") == "1"
+                                                     or os.environ.get("CI") == "true")):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     from selenium.webdriver.chrome.options import Options
