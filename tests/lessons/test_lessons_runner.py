@@ -120,3 +120,15 @@ def test_parity_summary_counts_cases_and_sources():
     results = [LessonResult("01", True, 1.0, parity=[ok]), LessonResult("02", True, 1.0, parity=[bad])]
     assert parity_summary(results) == "parity: 1/2 cases within tolerance (live R); outside tolerance: b"
     assert parity_summary([LessonResult("04", True, 1.0)]).startswith("parity: not computed")
+
+
+def test_lab_works_on_a_writable_copy_and_keeps_the_users_edits(tmp_path):
+    from mixedlab.lessons.cli import _writable_copy
+
+    paths = lesson_paths(LESSONS_DIR)
+    out = tmp_path / "mine"
+    assert [p.name for p in _writable_copy(paths, out)] == [p.name for p in paths]
+    edited = out / paths[0].name
+    edited.write_text("my edits")
+    assert _writable_copy(paths, out) == []          # nothing overwritten
+    assert edited.read_text() == "my edits"
