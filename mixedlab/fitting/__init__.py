@@ -4,7 +4,8 @@ optimise → result — and model comparison (``anova``), which refits."""
 from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
+from mixedlab.fitting._glmer import glmer, glmer_nb
 from mixedlab.fitting._lmer import fit_devfun, lmer
 from mixedlab.fitting._singular import isSingular
 
-__all__ = ["lmer", "fit_devfun", "anova", "isSingular"]
+__all__ = ["lmer", "glmer", "glmer_nb", "fit_devfun", "anova", "isSingular"]

@@ -43,3 +43,10 @@ def test_convergence_warning_has_single_full_stops():
     assert any("maxeval was reached. The optimiser" in t for t in texts), texts
     for t in texts:
         assert not re.search(r"\.\.(\s|$)", t), t
+
+
+def test_is_singular_reads_glmer_fits_too():
+    fit = mixedlab.glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", mixedlab.datasets.cbpp(),
+                         family=mixedlab.families.binomial())
+    assert mixedlab.isSingular(fit) is fit.is_singular is False
+    assert list(fit.lower) == [0.0]
