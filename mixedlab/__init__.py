@@ -14,7 +14,7 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
-from mixedlab.fitting import anova, glmer, glmer_nb, isSingular, lmer
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, isSingular, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
 from mixedlab.results import GlmerFit, LmerFit
@@ -30,6 +30,8 @@ __all__ = [
     "glmer_nb",
     "anova",
     "isSingular",
+    "ranova",
+    "drop1",
     "LmerFit",
     "GlmerFit",
     "families",
