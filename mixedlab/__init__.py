@@ -14,7 +14,7 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
-from mixedlab.fitting import anova, drop1, glmer, glmer_nb, glmmtmb, lmer, ranova
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, glmmtmb, isSingular, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
 from mixedlab.results import GlmerFit, LmerFit, TmbFit
@@ -31,6 +31,7 @@ __all__ = [
     "glmmtmb",
     "TmbFit",
     "anova",
+    "isSingular",
     "ranova",
     "drop1",
     "LmerFit",

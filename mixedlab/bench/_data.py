@@ -25,7 +25,8 @@ import pandas as pd
 
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
-__all__ = ["load_corpus_dataset", "LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "simulate_large", "LARGE_SEED"]
+__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data",
+           "load_corpus_dataset", "simulate_large", "LARGE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
 LARGE_SEED = 20240611
@@ -114,6 +115,14 @@ def load_tutorial_simulation(which: str) -> LoadedData:
         return LoadedData(df, f"mixedlab.datasets.simulate_{which}()")
     code = f"local({{\n{tutorial_r_code(which)}df_{which}\n}})"
     return LoadedData(_r_to_pandas(code), f"tutorial R code, set.seed(123), via rpy2 ({which})")
+
+
+def load_explorer_data() -> LoadedData:
+    """Lesson 4's explorer data at its starting settings (20 groups x 10, seed 123)."""
+    from mixedlab.datasets import simulate_pooling
+
+    data, _truth = simulate_pooling()
+    return LoadedData(data, "mixedlab.datasets.simulate_pooling() (lesson 4's explorer, default sliders)")
 
 
 def simulate_large(

@@ -13,6 +13,7 @@ from typing import Callable, Literal
 from mixedlab.bench._data import (
     LoadedData,
     load_corpus_dataset,
+    load_explorer_data,
     load_lme4_dataset,
     load_tutorial_simulation,
     simulate_large,
@@ -181,6 +182,20 @@ CASES: tuple[BenchCase, ...] = (
         statsmodels=StatsmodelsSpec(
             "strength ~ 1", groups="batch", re_formula="1", vc_formula={"cask": "0 + C(cask)"}
         ),
+    ),
+    BenchCase(
+        # every slider move of lesson 4 simulates, refits this model and redraws; the refit is
+        # nearly all of it (drawing the SVG takes about a millisecond), and the lesson's budget
+        # for the whole move is 100 ms
+        name="explorer",
+        title="lesson 4 explorer refit: y ~ x + (1 + x | group), 20 groups x 10 (REML); 100 ms per slider move",
+        formula="y ~ x + (1 + x | group)",
+        reml=True,
+        load=load_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec("y ~ x", groups="group", re_formula="~x"),
+        targets=(Target("seconds", 0.1),),
     ),
     BenchCase(
         name="insteval",

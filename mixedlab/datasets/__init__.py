@@ -6,6 +6,7 @@
   :func:`salamanders` is glmmTMB's ``Salamanders``.
 * :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
   simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
+* :func:`simulate_pooling` draws lesson 4's grouped data (correlated intercepts and slopes).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mixedlab.datasets._lme4 import (
     sleepstudy,
     verbagg,
 )
+from mixedlab.datasets._pooling import simulate_pooling
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
 __all__ = [
@@ -45,4 +47,5 @@ __all__ = [
     "salamanders",
     "simulate_nested",
     "simulate_crossed",
+    "simulate_pooling",
 ]

@@ -10,5 +10,7 @@ from mixedlab.fitting._glmmtmb import glmmtmb
 from mixedlab.fitting._lmer import fit_devfun, lmer
 from mixedlab.fitting._lmertest import drop1
 from mixedlab.fitting._ranova import ranova
+from mixedlab.fitting._singular import isSingular
 
-__all__ = ["lmer", "glmer", "glmer_nb", "glmmtmb", "fit_devfun", "anova", "drop1", "ranova"]
+__all__ = ["lmer", "glmer", "glmer_nb", "glmmtmb", "fit_devfun", "anova", "drop1", "ranova",
+           "isSingular"]

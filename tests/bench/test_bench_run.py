@@ -105,6 +105,20 @@ def test_a_disagreeing_objective_is_shown_and_fails_the_run(bench_r, tmp_path, c
     assert exit_status(result) == 1
 
 
+def test_without_a_reference_engine_nothing_is_claimed(tmp_path, capsys):
+    """As without R: only mixedlab runs, so no answer is compared, and the run says so."""
+    from mixedlab.bench.cli import EXIT_UNCHECKED
+
+    out = tmp_path / "bench.json"
+    status = main(["bench", "--quick", "--models", "sleepstudy", "--repeats", "1", "--engines", "mixedlab",
+                   "--no-memory", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert status == EXIT_UNCHECKED != 0
+    assert "all answers agree" not in text
+    assert "NOTHING COMPARED: no reference engine (lme4 or glmmTMB) ran" in text
+    assert json.loads(out.read_text())["cases"][0]["agreement"]["status"] == "unchecked"
+
+
 def test_glmmtmb_case_is_timed_against_glmmtmb(bench_r, tmp_path, capsys):
     out = tmp_path / "bench_tmb.json"
     status = main(["bench", "--models", "tmb_grouseticks", "--repeats", "2", "--engines",
