@@ -5,7 +5,7 @@ One row per parameter with broom.mixed's columns, in its order (``reorder_cols``
 conf.high`` — those the request produces:
 
 * ``effect == "fixed"``: the coefficients with their standard errors and test statistics;
-  ``group`` is missing. With ``ddf`` ("Satterthwaite" or "Kenward-Roger", broom.mixed's
+  ``group`` is missing (NaN, as R's NA). With ``ddf`` ("Satterthwaite" or "Kenward-Roger", broom.mixed's
   ``ddf.method`` for an lmerTest fit) also ``df`` and ``p.value``, and t-based intervals;
 * ``effect == "ran_pars"``: the random-effect standard deviations and correlations, named as
   broom.mixed names them (``sd__(Intercept)``, ``cor__(Intercept).Days``, ``sd__Observation``
@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.stats import t as t_dist
 
+from mixedlab._errors import ArgumentError
 from mixedlab.reporting._varcorr import varcorr_groups
 
 __all__ = ["tidy", "TIDY_COLUMNS", "ALL_TIDY_COLUMNS"]
@@ -46,7 +47,7 @@ def _fixed_rows(fit: Any, ddf: str | None) -> list[dict]:
         tab = fit.coef_table(ddf=ddf)
         rows = []
         for name, r in tab.iterrows():
-            row = {"effect": "fixed", "group": None, "term": str(name), "estimate": float(r["Estimate"]),
+            row = {"effect": "fixed", "group": np.nan, "term": str(name), "estimate": float(r["Estimate"]),
                    "std.error": float(r["Std. Error"]), "statistic": float(r["t value"])}
             if ddf is not None:
                 row["df"] = float(r["df"])
@@ -58,7 +59,7 @@ def _fixed_rows(fit: Any, ddf: str | None) -> list[dict]:
     rows = []
     for name in fixef.index:
         est, s = float(fixef[name]), float(se[name])
-        rows.append({"effect": "fixed", "group": None, "term": str(name), "estimate": est, "std.error": s,
+        rows.append({"effect": "fixed", "group": np.nan, "term": str(name), "estimate": est, "std.error": s,
                      "statistic": est / s if s != 0 else np.nan})
     return rows
 
@@ -112,14 +113,15 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
     if isinstance(effects, str):
         effects = (effects,)
     if not isinstance(effects, (list, tuple)) or not all(isinstance(e, str) for e in effects):
-        raise ValueError(f"effects must be a sequence of names from {list(_EFFECTS)}, not {effects!r}")
+        raise ArgumentError(f"effects must be a string or a list of strings from "
+                            f"{list(_EFFECTS)}, not {type(effects).__name__} {effects!r}")
     unknown = [e for e in effects if e not in _EFFECTS]
     if unknown:
-        raise ValueError(f"unknown effects {unknown}: choose from {list(_EFFECTS)}")
+        raise ArgumentError(f"unknown effects {unknown}: choose from {list(_EFFECTS)}")
     if not isinstance(conf_int, bool):
-        raise ValueError(f"conf_int must be True or False, not {conf_int!r}")
+        raise ArgumentError(f"conf_int must be True or False, not {conf_int!r}")
     if conf_int and "ran_vals" in effects and conf_method != "Wald":
-        raise ValueError("only Wald intervals are available for conditional modes (ran_vals); "
+        raise ArgumentError("only Wald intervals are available for conditional modes (ran_vals); "
                          "use conf_method=\"Wald\" or leave ran_vals out")
     blocks: list[list[dict]] = []
     if "fixed" in effects:
@@ -154,7 +156,7 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
     if "ran_vals" in effects:
         present.add("level")
     cols = [c for c in ALL_TIDY_COLUMNS if c in present or c in TIDY_COLUMNS]
-    # column by column, so that missing text stays None (pandas would infer NaN)
-    data = {c: pd.Series([r.get(c) if c in _TEXT else r.get(c, np.nan) for r in rows],
-                         dtype=object if c in _TEXT else float) for c in cols}
+    # column by column with fixed dtypes: text columns are object columns whose missing
+    # entries are NaN (R's NA), whatever pandas version infers for mixed lists
+    data = {c: pd.Series([r.get(c, np.nan) for r in rows], dtype=object if c in _TEXT else float) for c in cols}
     return pd.DataFrame(data, columns=cols)
