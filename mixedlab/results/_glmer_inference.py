@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from mixedlab._errors import ModelSpecificationError, inform
+from mixedlab._errors import ArgumentError, ModelSpecificationError, inform
 from mixedlab.inference._profile import profile_glmm, profile_names
 
 __all__ = ["GlmerInference"]
@@ -55,7 +55,7 @@ class GlmerInference:
                 "bootstrap intervals (method=\"boot\") are available for lmer fits; for a glmer fit "
                 "use method=\"profile\" or \"Wald\"")
         if method not in ("profile", "Wald"):
-            raise ValueError(f"method must be one of ['profile', 'Wald', 'boot'], not {method!r}")
+            raise ArgumentError(f"method must be one of ['profile', 'Wald', 'boot'], not {method!r}")
         vn = self._profile_names()
         fixed = [str(n) for n in self.fixef.index]
         names = vn + fixed

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from mixedlab._errors import inform
+from mixedlab._errors import ArgumentError, inform
 from mixedlab.inference._bootstrap import (
     BootModel,
     bootstrap_intervals,
@@ -45,9 +45,9 @@ def _check_level(level: float) -> float:
     try:
         level = float(level)
     except (TypeError, ValueError):
-        raise ValueError(f"level must be a number between 0 and 1, not {level!r}") from None
+        raise ArgumentError(f"level must be a number between 0 and 1, not {level!r}") from None
     if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), not {level}")
+        raise ArgumentError(f"level must be between 0 and 1 (e.g. 0.95), not {level}")
     return level
 
 
@@ -105,12 +105,12 @@ def _parm_rows(names: list[str], nvp: int, parm: Any) -> list[str]:
     for p in parm:
         if isinstance(p, (int, np.integer)) and not isinstance(p, bool):
             if not 1 <= p <= len(names):
-                raise ValueError(f"parm position {p} is out of range 1..{len(names)} (R's positions are 1-based)")
+                raise ArgumentError(f"parm position {p} is out of range 1..{len(names)} (R's positions are 1-based)")
             out.append(names[p - 1])
         elif p in names:
             out.append(p)
         else:
-            raise ValueError(f"unknown parameter {p!r}; parameters are {names}")
+            raise ArgumentError(f"unknown parameter {p!r}; parameters are {names}")
     return out
 
 
@@ -120,7 +120,7 @@ def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95, method: str = 
     """lme4's ``confint.merMod`` for :meth:`mixedlab.LmerFit.confint` (see its docstring)."""
     level = _check_level(level)
     if method not in CONFINT_METHODS:
-        raise ValueError(f"method must be one of {list(CONFINT_METHODS)}, not {method!r}")
+        raise ArgumentError(f"method must be one of {list(CONFINT_METHODS)}, not {method!r}")
     ks = [t.k for t in fit.terms]
     vn = profile_names(ks)
     fixed = [str(n) for n in fit.fixef.index]
@@ -162,9 +162,9 @@ def bootstrap_fit(fit: Any, nsim: int = 500, seed: Any = None, n_jobs: int = 1,
     try:
         nsim = int(nsim)
     except (TypeError, ValueError):
-        raise ValueError(f"nsim must be a positive whole number, not {nsim!r}") from None
+        raise ArgumentError(f"nsim must be a positive whole number, not {nsim!r}") from None
     if nsim < 1:
-        raise ValueError(f"nsim must be a positive whole number, not {nsim}")
+        raise ArgumentError(f"nsim must be a positive whole number, not {nsim}")
     bm = BootModel.from_fit(fit._model, fit._cp, fit.theta, fit.REML)
     sim = getattr(fit, "simulate", None)
     if callable(sim):

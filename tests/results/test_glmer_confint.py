@@ -55,5 +55,5 @@ def test_profile_equals_lme4(cbpp_fit, r_session) -> None:
 def test_unsupported_requests_say_so(cbpp_fit) -> None:
     with pytest.raises(ModelSpecificationError, match="lmer fits"):
         cbpp_fit.confint(method="boot")
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(mixedlab.ArgumentError, match="method must be one of"):
         cbpp_fit.confint(method="wald")

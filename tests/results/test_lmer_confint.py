@@ -44,13 +44,13 @@ def test_wald_equals_lme4(sleep_fit, rbridge) -> None:
 
 
 def test_bad_arguments_are_clear(sleep_fit) -> None:
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(mixedlab.ArgumentError, match="method must be one of"):
         sleep_fit.confint(method="wald")
-    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+    with pytest.raises(mixedlab.ArgumentError, match="level must be between 0 and 1"):
         sleep_fit.confint(level=95)
-    with pytest.raises(ValueError, match="unknown parameter"):
+    with pytest.raises(mixedlab.ArgumentError, match="unknown parameter"):
         sleep_fit.confint(parm=["Dayz"], method="Wald")
-    with pytest.raises(ValueError, match="nsim must be a positive"):
+    with pytest.raises(mixedlab.ArgumentError, match="nsim must be a positive"):
         sleep_fit.confint(method="boot", nsim=0, quiet=True)
 
 
