@@ -122,26 +122,42 @@ class CrossProducts:
                 A11[:, b, a] = v
         self.A11 = A11
 
-        # the trailing columns: terms 2..T, then X, then y
+        # Term 1 in an orthonormal basis per level: W½Z₁_g = Q_g R_g (R_g k₁×k₁ upper).
+        # The trailing columns (terms 2..T, X, y) enter only through F_g = Q_gᵀ W½[Z₂ X y]_g
+        # and E, the cross-product of their residuals after projecting out each level's Q_g:
+        #     A₂₂ − A₂₁ W A₁₂ = E + Σ_g F_gᵀ (I + B_g B_gᵀ)⁻¹ F_g,      B_g = R_g T₁,
+        # a sum of positive semi-definite terms.  The classical form on the left subtracts two
+        # large cross-products whenever a trailing column lies close to the span of term 1's
+        # columns (a slope on a large scale, an uncentred predictor): digits lost there were
+        # the criterion's largest error (issue 9, §3)
+        sw = np.sqrt(w)
+        Q1, self.R1 = _level_orthonormal(X1 * sw[:, None], codes1, L1)
         self.q2 = sum(sh.q for sh in self.shapes[1:])
         self.m = m = self.q2 + p + 1
+        Xy = np.hstack([X, y.reshape(-1, 1)]) * sw[:, None]
         if n * (first.q + m) <= 2_000_000:
             # small designs: dense products beat building sparse matrices
-            Z1 = _dense_re_matrix([X1], [codes1], [first], n)
-            R = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n),
-                           X, y.reshape(-1, 1)])
-            Rw = R * w[:, None] if weights is not None else R
-            A21 = Rw.T @ Z1
-            self.A22 = Rw.T @ R
+            Rsw = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n) * sw[:, None], Xy])
+            A21 = Rsw.T @ _dense_re_matrix([Q1], [codes1], [first], n)  # F, as m × q₁
+            Ft = np.ascontiguousarray(A21.T).reshape(L1, k1, m)
+            perp = Rsw - _level_projection(Q1, codes1, Ft)
+            self.E = perp.T @ perp
             col_nnz = None  # counted below only if the choice is not obvious
         else:
-            Z1 = random_effects_matrix([X1], [codes1], [first], n)
             Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
-            R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
-            Rw = sp.csr_matrix(R.multiply(w[:, None]))
-            A21 = (Rw.T @ Z1).tocsc()
+            Zrest = sp.csr_matrix(Zrest.multiply(sw[:, None]))
+            Rsw = sp.hstack([Zrest, sp.csr_matrix(Xy)], format="csr")
+            A21 = (Rsw.T @ random_effects_matrix([Q1], [codes1], [first], n)).tocsc()
             A21.sort_indices()  # the pair operator relies on ascending rows per column
-            self.A22 = (Rw.T @ R).toarray()
+            # Z₂'s block by cross-products (indicator columns rarely lie near term 1's span);
+            # the X and y columns, where scaling matters, from their residual rows
+            self.E = (Rsw.T @ Rsw).toarray() - (A21 @ A21.T).toarray()
+            FXy = A21[self.q2 :].toarray().T.reshape(L1, k1, p + 1)
+            perp = Xy - _level_projection(Q1, codes1, FXy)
+            EZX = np.asarray(Zrest.T @ perp)
+            self.E[: self.q2, self.q2 :] = EZX
+            self.E[self.q2 :, : self.q2] = EZX.T
+            self.E[self.q2 :, self.q2 :] = perp.T @ perp
             col_nnz = np.diff(A21.indptr).reshape(L1, k1).max(axis=1).astype(float)
 
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
@@ -156,18 +172,18 @@ class CrossProducts:
             pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
             self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
         if self.mode == "dense":
-            # stored level-major (L₁, k₁, m): (A₂₁D)ᵀ is then one batched matmul
+            # F stored level-major (L₁, k₁, m): the Schur rows are then one batched matmul
             A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
-            self.A21t = np.ascontiguousarray(A21t).reshape(L1, k1, m)
+            self.Ft = np.ascontiguousarray(A21t).reshape(L1, k1, m)
             nab = k1 * (k1 + 1) // 2
             if m * m * nab * L1 <= 2_000_000:
                 # small designs: the pair operator as a dense matrix, so that the Schur
                 # term is one matrix-vector product with the W_g entries
-                self.P_dense = _dense_pair_operator(self.A21t)
+                self.P_dense = _dense_pair_operator(self.Ft)
         else:
             A21 = sp.csc_matrix(A21)
             A21.sort_indices()
-            self.A21_sparse = A21  # CSC, m × q₁
+            self.F_sparse = A21  # F, CSC, m × q₁
             self._D = _block_diagonal_pattern(L1, k1)
             self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
             self._ab = np.triu_indices(k1)
@@ -199,6 +215,9 @@ class CrossProducts:
         # terms the θ index scaling each trailing column
         self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
         self.A11_stack = np.vstack(self.A11_flat)
+        if k1 == 2:
+            r00, r01, r11 = self.R1[:, 0, 0], self.R1[:, 0, 1], self.R1[:, 1, 1]
+            self.R11 = (r00, r01, r11, (r00 * r11) ** 2)
         self.ones_m = np.ones(self.m)
         # the θ₁-dependent Schur term of the last evaluation, for steps that move only
         # later terms' θ: one for the factor route, one for the criterion's pair route
@@ -208,6 +227,43 @@ class CrossProducts:
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
             self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
+
+
+def _level_orthonormal(Zw: np.ndarray, codes: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per level g, W½Z_g = Q_g R_g: rows of Q (n × k) and R (L, k, k), from the rows.
+
+    Modified Gram–Schmidt within each level, applied twice ("twice is enough":
+    Giraud et al. 2005), so Q_g's columns are orthonormal to rounding even for nearly
+    collinear columns.  Unlike a Cholesky factor of the cross-product Z_gᵀWZ_g, R_g
+    keeps the precision of the rows (the Gram matrix squares the columns' condition
+    number).  A column that lies in the span of the previous ones within a level (a
+    slope over a single observation) gets a zero pivot and a zero column of Q.
+    """
+    n, k = Zw.shape
+    Q = np.zeros((n, k))
+    R = np.zeros((L, k, k))
+    for j in range(k):
+        v = Zw[:, j].copy()
+        for _ in range(2):
+            for i in range(j):
+                c = np.bincount(codes, weights=Q[:, i] * v, minlength=L)
+                R[:, i, j] += c
+                v -= c[codes] * Q[:, i]
+        nrm = np.sqrt(np.bincount(codes, weights=v * v, minlength=L))
+        scale = np.sqrt(np.bincount(codes, weights=Zw[:, j] ** 2, minlength=L))
+        keep = nrm > 1e-14 * scale
+        R[:, j, j] = np.where(keep, nrm, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Q[:, j] = np.where(keep[codes], v / nrm[codes], 0.0)
+    return Q, R
+
+
+def _level_projection(Q: np.ndarray, codes: np.ndarray, Ft: np.ndarray) -> np.ndarray:
+    """Rows of Σ_j Q[:, j] F_g[j, :]: the part of each row in its level's span of Q."""
+    out = Q[:, 0, None] * Ft[codes, 0, :]
+    for j in range(1, Q.shape[1]):
+        out += Q[:, j, None] * Ft[codes, j, :]
+    return out
 
 
 def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
