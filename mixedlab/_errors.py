@@ -15,6 +15,7 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ControlError",
     "FitMessage",
     "ConvergenceWarning",
     "inform",
@@ -35,6 +36,10 @@ class DataError(MixedLabError):
 
 class ModelSpecificationError(MixedLabError):
     """The model is well formed but cannot be fitted (no random term, unidentifiable term)."""
+
+
+class ControlError(MixedLabError):
+    """An optimiser setting or starting value (``LmerControl``, ``control=``) cannot be used."""
 
 
 class FitMessage(UserWarning):

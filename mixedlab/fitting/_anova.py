@@ -31,7 +31,7 @@ from mixedlab._callers import caller_names
 from mixedlab._errors import DataError, ModelSpecificationError, inform
 from mixedlab.fitting._lmer import fit_devfun
 from mixedlab.linear._deviance import make_devfun
-from mixedlab.linear._optimize import LmerControl
+from mixedlab.linear._optimize import LmerControl, as_control
 from mixedlab.reporting._anova_table import AnovaTable
 from mixedlab.reporting.rformat import deparse_formula
 from mixedlab.results._lmer_fit import LmerFit
@@ -65,7 +65,7 @@ def refit_ml(fit: LmerFit, control: LmerControl | None = None) -> LmerFit:
         return fit
     model = fit._model
     devfun = make_devfun(model, REML=False)
-    base = control or LmerControl()
+    base = as_control(control)
     ctrl = LmerControl(**{**base.__dict__, "start": tuple(float(t) for t in fit.theta)})
     return fit_devfun(model, devfun, ctrl, data_name=fit.data_name)
 

@@ -12,7 +12,7 @@ from mixedlab._callers import caller_names
 from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab.formula import build_model
 from mixedlab.linear._deviance import make_devfun
-from mixedlab.linear._optimize import LmerControl, optimize_lmer
+from mixedlab.linear._optimize import LmerControl, as_control, check_start, optimize_lmer
 from mixedlab.linear._pls import solve
 from mixedlab.results._lmer_fit import LmerFit
 
@@ -84,12 +84,14 @@ def lmer(
     """
     if data_name is None:
         data_name = _guess_data_name(data)
-    ctrl = control or LmerControl()
+    ctrl = as_control(control)  # before any work: a bad setting must not reach NLopt
     # 1. parse (lFormula)
     model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
     _check_response_varies(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
+    if ctrl.start is not None:
+        check_start(np.asarray(ctrl.start), devfun.lower)
     return fit_devfun(model, devfun, ctrl, data_name=data_name)
 
 
