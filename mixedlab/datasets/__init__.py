@@ -2,7 +2,7 @@
 
 * :func:`load_dataset` and one function per data set (:func:`sleepstudy`,
   :func:`penicillin`, :func:`pastes`, :func:`dyestuff`, :func:`dyestuff2`, :func:`cake`,
-  :func:`insteval`) return lme4's data with R's factor level order.
+  :func:`insteval`, :func:`cbpp`, :func:`verbagg`, :func:`grouseticks`) return lme4's data with R's factor level order.
 * :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
   simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
 """
@@ -12,13 +12,16 @@ from __future__ import annotations
 from mixedlab.datasets._lme4 import (
     DATASET_NAMES,
     cake,
+    cbpp,
     dyestuff,
     dyestuff2,
+    grouseticks,
     insteval,
     load_dataset,
     pastes,
     penicillin,
     sleepstudy,
+    verbagg,
 )
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
@@ -32,6 +35,9 @@ __all__ = [
     "dyestuff2",
     "cake",
     "insteval",
+    "cbpp",
+    "verbagg",
+    "grouseticks",
     "simulate_nested",
     "simulate_crossed",
 ]

@@ -28,11 +28,15 @@ __all__ = [
     "dyestuff2",
     "cake",
     "insteval",
+    "cbpp",
+    "verbagg",
+    "grouseticks",
 ]
 
 #: lme4's names of the shipped data sets, in R's spelling.
 DATASET_NAMES: tuple[str, ...] = (
     "sleepstudy", "Penicillin", "Pastes", "Dyestuff", "Dyestuff2", "cake", "InstEval",
+    "cbpp", "VerbAgg", "grouseticks",
 )
 _BY_LOWER = {name.lower(): name for name in DATASET_NAMES}
 
@@ -141,3 +145,27 @@ def insteval() -> pd.DataFrame:
     ("15", "5", "10", ...), which is not sorted.
     """
     return load_dataset("InstEval")
+
+
+def cbpp() -> pd.DataFrame:
+    """lme4's ``cbpp``: contagious bovine pleuropneumonia ``incidence`` out of ``size`` cattle.
+
+    56 rows: ``herd`` (15 levels), ``incidence`` and ``size`` (integers), ``period`` (4 levels),
+    the binomial GLMM example ``cbind(incidence, size - incidence) ~ period + (1 | herd)``.
+    """
+    return load_dataset("cbpp")
+
+
+def verbagg() -> pd.DataFrame:
+    """lme4's ``VerbAgg``: 7,584 verbal-aggression item responses of 316 people (``id``) on 24 ``item`` s.
+
+    ``r2`` is the binary response (levels "N", "Y"); ``resp`` an ordered factor (no < perhaps < yes);
+    ``Anger`` an integer trait score; ``Gender``, ``btype``, ``situ``, ``mode`` factors.
+    """
+    return load_dataset("VerbAgg")
+
+
+def grouseticks() -> pd.DataFrame:
+    """lme4's ``grouseticks``: ``TICKS`` counted on 403 red grouse chicks (``INDEX``) in ``BROOD`` s
+    at ``LOCATION`` s over three ``YEAR`` s, with ``HEIGHT`` above sea level (and centred ``cHEIGHT``)."""
+    return load_dataset("grouseticks")

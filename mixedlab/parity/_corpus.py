@@ -48,6 +48,13 @@ class Case:
 
     Attributes
     ----------
+    kind : str
+        Engine kind (:mod:`mixedlab.parity._kinds`): ``"lmer"`` (default) or ``"glmer"``.
+    family : str or None
+        For GLMM kinds, the R family expression (``'binomial(link = "probit")'``);
+        ``"negative.binomial"`` is lme4's ``glmer.nb``.
+    nAGQ : int
+        glmer's ``nAGQ``.
     name : str
         Identifier, also the reference file name ``reference_outputs/<name>.json``.
     dataset : str
@@ -73,15 +80,27 @@ class Case:
     offset: str | None = None
     description: str = ""
     glmmtmb: bool = field(default=True)
+    kind: str = "lmer"
+    family: str | None = None
+    nAGQ: int = 1
+    #: why glmmTMB's optimum is not the reference's by design (its values are then reported only)
+    glmmtmb_differs: str | None = None
 
     @property
     def method(self) -> str:
-        """``"REML"`` or ``"ML"``."""
+        """``"REML"``/``"ML"`` (lmer), or the GLMM approximation (``"Laplace"``, ``"nAGQ=9"``)."""
+        if self.kind == "glmer":
+            return {0: "nAGQ=0", 1: "Laplace"}.get(self.nAGQ, f"nAGQ={self.nAGQ}")
         return "REML" if self.REML else "ML"
+
+    @property
+    def data_name(self) -> str:
+        """The data set's name as an R user would call it (the summary's ``Data:`` line)."""
+        return self.dataset.partition(":")[2]
 
     def spec(self) -> dict:
         """The case as plain data (stored in its reference file)."""
-        return {
+        out = {
             "name": self.name,
             "dataset": self.dataset,
             "formula": self.formula,
@@ -89,6 +108,9 @@ class Case:
             "weights": self.weights,
             "offset": self.offset,
         }
+        if self.kind != "lmer":  # lmer cases keep the layout of their existing files
+            out.update(kind=self.kind, family=self.family, nAGQ=self.nAGQ)
+        return out
 
 
 _NESTED = "y ~ treatment + (1 + treatment | school)"
@@ -142,7 +164,54 @@ CASES: tuple[Case, ...] = (
          description="no between-group variation: group SD on the boundary at 0"),
 )
 
-_BY_NAME = {c.name: c for c in CASES}
+_CBPP = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+_NONCANONICAL = ("glmmTMB's Laplace approximation uses the observed Hessian, glmer's the Fisher "
+                 "(expected) weights, which differ for a non-canonical link")
+
+#: glmer cases (kind "glmer"): lme4::glmer / glmer.nb as the reference, glmmTMB beside it.
+GLMER_CASES: tuple[Case, ...] = (
+    Case("cbpp_laplace", "lme4:cbpp", _CBPP, False, ("GLMM", "binomial", "cbind response", "Laplace"),
+         kind="glmer", family="binomial", nAGQ=1,
+         description="cbpp: binomial GLMM with a cbind(successes, failures) response, Laplace"),
+    Case("cbpp_nagq0", "lme4:cbpp", _CBPP, False, ("GLMM", "binomial", "nAGQ=0"), kind="glmer",
+         family="binomial", nAGQ=0, description="cbpp with nAGQ = 0: β estimated inside PIRLS (stage 1 only)",
+         glmmtmb_differs="nAGQ = 0 optimises an approximation of the Laplace deviance (β profiled in PIRLS)"),
+    Case("cbpp_nagq9", "lme4:cbpp", _CBPP, False, ("GLMM", "binomial", "AGQ"), kind="glmer", family="binomial",
+         nAGQ=9, description="cbpp with 9-point adaptive Gauss-Hermite quadrature",
+         glmmtmb_differs="lme4 1.1-31's nAGQ > 1 deviance omits the saturated-model constants (another scale) "
+                         "and glmmTMB has no quadrature"),
+    Case("cbpp_proportion", "lme4:cbpp", "incidence / size ~ period + (1 | herd)", False,
+         ("GLMM", "binomial", "proportion response", "weights"), kind="glmer", family="binomial",
+         weights="size", description="cbpp written as a proportion with weights = number of trials"),
+    Case("cbpp_probit", "lme4:cbpp", _CBPP, False, ("GLMM", "binomial", "probit"), kind="glmer",
+         family='binomial(link = "probit")', description="cbpp with a probit link (non-canonical)",
+         glmmtmb_differs=_NONCANONICAL),
+    Case("cbpp_cloglog", "lme4:cbpp", _CBPP, False, ("GLMM", "binomial", "cloglog"), kind="glmer",
+         family='binomial(link = "cloglog")', description="cbpp with a complementary log-log link",
+         glmmtmb_differs=_NONCANONICAL),
+    Case("verbagg", "lme4:VerbAgg", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", False,
+         ("GLMM", "binomial", "factor response", "two-way crossed"), kind="glmer", family="binomial",
+         description="VerbAgg: 7,584 binary responses, 316 people crossed with 24 items"),
+    Case("grouseticks_poisson", "lme4:grouseticks",
+         "TICKS ~ YEAR + scale(HEIGHT) + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)", False,
+         ("GLMM", "poisson", "three scalar terms", "observation-level term"), kind="glmer", family="poisson",
+         description="grouseticks: Poisson counts with brood, chick (observation-level) and location terms"),
+    Case("gamma_log", "corpus:gamma", "y ~ x + (1 | g)", False, ("GLMM", "Gamma", "scale parameter"),
+         kind="glmer", family='Gamma(link = "log")',
+         description="simulated Gamma(log) GLMM: a family with a scale parameter (t value, Residual row)",
+         glmmtmb_differs="glmer plugs the deviance-based dispersion Σdev/Σw into the family's aic() instead "
+                         "of maximising the likelihood over it"),
+    Case("grouseticks_nb", "lme4:grouseticks", "TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION)", False,
+         ("GLMM", "negative binomial", "glmer.nb"), kind="glmer", family="negative.binomial",
+         description="glmer.nb: negative binomial GLMM with θ found by glmer.nb's one-dimensional search",
+         glmmtmb_differs="glmer.nb's search over θ stops short of the joint optimum (GLMM.md §2.7); "
+                         "glmmTMB's nbinom2 maximises over θ with the other parameters"),
+)
+
+# the glmer cases join the corpus with the engine (mixedlab.glmer)
+ALL_CASES = CASES + GLMER_CASES
+
+_BY_NAME = {c.name: c for c in ALL_CASES}
 
 
 def case_names() -> list[str]:

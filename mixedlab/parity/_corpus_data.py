@@ -121,6 +121,21 @@ def _singular() -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g": _cat(np.array(groups)[gi], groups)})
 
 
+# A Gamma(log) GLMM simulated in R (GLMM.md §2.9: glmer logLik -797.27, glmmTMB -802.38).
+_R_GAMMA = """local({
+  set.seed(1); n <- 400; g <- factor(rep(1:40, each = 10)); x <- rnorm(n); b <- rnorm(40, sd = 0.5)
+  y <- rgamma(n, shape = 2, rate = 2 / exp(1 + 0.5 * x + b[g])); data.frame(y, x, g)
+})"""
+
+
+def _r_designs() -> dict[str, pd.DataFrame]:
+    """Corpus designs simulated by R's own generators (rgamma has no mixedlab port)."""
+    from mixedlab.parity import _rbridge
+
+    ro, _ = _rbridge._session()
+    return {"gamma": _rbridge.from_r(ro.r(_R_GAMMA))}
+
+
 def _tutorial() -> dict[str, pd.DataFrame]:
     from mixedlab.parity import _rbridge
 
@@ -193,6 +208,9 @@ def generate() -> list[Path]:
         written.append(CORPUS_DIR / f"{name}.csv")
     for name, df in _tutorial().items():
         _write(name, df, "seed tutorial R code, set.seed(123), run in R through rpy2")
+        written.append(CORPUS_DIR / f"{name}.csv")
+    for name, df in _r_designs().items():
+        _write(name, df, "R code in mixedlab.parity._corpus_data (set.seed(1), rnorm, rgamma), run through rpy2")
         written.append(CORPUS_DIR / f"{name}.csv")
     return written
 

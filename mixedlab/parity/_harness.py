@@ -14,6 +14,7 @@ which stored file (with its R/lme4/glmmTMB versions and date) was used.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -34,80 +35,7 @@ TABLE_COLUMNS = ["case", "quantity", "mixedlab", "lme4", "glmmTMB", "|Δ|", "tol
                  "|Δ| glmmTMB", "tolerance glmmTMB", "glmmTMB ok", "note", "source"]
 
 
-# --------------------------------------------------------------------------------------
-# mixedlab side
-# --------------------------------------------------------------------------------------
-
-
-def _none_if_missing(v: Any) -> Any:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
-
-
-def results_from_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -> dict[str, Any]:
-    """Convert a fitted :class:`mixedlab.LmerFit` to the bridge's result layout.
-
-    Reads only the attributes of the contract in ``docs/ARCHITECTURE.md``.
-    """
-    vc = fit.varcorr
-    varcorr = [
-        {
-            "grp": str(r.grp),
-            "var1": _none_if_missing(r.var1),
-            "var2": _none_if_missing(r.var2),
-            "vcov": float(r.vcov) if _none_if_missing(r.vcov) is not None else None,
-            "sdcor": float(r.sdcor) if _none_if_missing(r.sdcor) is not None else None,
-        }
-        for r in vc.itertuples(index=False)
-    ]
-    ranef = {
-        str(g): {
-            "levels": [str(i) for i in frame.index],
-            "columns": [str(c) for c in frame.columns],
-            "values": frame.to_numpy(dtype=float).tolist(),
-        }
-        for g, frame in fit.ranef.items()
-    }
-    optinfo = getattr(fit, "optinfo", {}) or {}
-    return {
-        "objective": float(fit.objective),
-        "loglik": float(fit.loglik),
-        "deviance": float(getattr(fit, "deviance", float("nan"))),
-        "fixef": {str(k): float(v) for k, v in fit.fixef.items()},
-        "se": {str(k): float(v) for k, v in fit.se.items()},
-        "sigma": float(fit.sigma),
-        "theta": [float(t) for t in np.asarray(fit.theta, dtype=float)],
-        "varcorr": varcorr,
-        "ranef": ranef,
-        "nobs": int(fit.nobs),
-        "ngroups": {str(k): int(v) for k, v in fit.ngroups.items()},
-        "is_singular": bool(fit.is_singular),
-        "n_evals": optinfo.get("n_evals"),
-        "conv_warnings": [str(w) for w in optinfo.get("conv_warnings", []) or []],
-        "messages": [str(m) for m in getattr(fit, "messages", []) or []],
-        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
-    }
-
-
-def fit_mixedlab(case: Case, data: pd.DataFrame) -> dict[str, Any]:
-    """Fit ``case`` with :func:`mixedlab.lmer`; warnings are recorded, not shown."""
-    from mixedlab import lmer  # the engine; imported here so the harness loads without it
-
-    kwargs: dict[str, Any] = {}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
-    if case.offset is not None:
-        kwargs["offset"] = case.offset
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = lmer(case.formula, data, REML=case.REML, **kwargs)
-    return results_from_fit(fit, caught)
+from mixedlab.parity._fits import fit_mixedlab, fit_mixedlab_glmer, results_from_fit  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------------------
@@ -150,12 +78,13 @@ class _Side:
         self.checks[check.label] = check
 
 
-def _numeric_check(side: str, quantity: str, label: str, ours: Any, ref: Any, scales: dict) -> _Check:
+def _numeric_check(side: str, quantity: str, label: str, ours: Any, ref: Any, scales: dict,
+                   kind: str = "lmer") -> _Check:
     if ref is None or (isinstance(ref, float) and math.isnan(ref)):
         return _Check(label, ours, ref, None, None, None, "no reference value")
     if ours is None or (isinstance(ours, float) and math.isnan(ours)):
         return _Check(label, ours, ref, None, None, False, "mixedlab gave no value")
-    delta, bound, ok = tol.within(side, quantity, float(ours), float(ref), scales)
+    delta, bound, ok = tol.within(side, quantity, float(ours), float(ref), scales, kind=kind)
     return _Check(label, ours, ref, delta, bound, ok)
 
 
@@ -185,43 +114,51 @@ def _ranef_lookup(ranef: dict, grp: str, column: str, base: bool) -> dict[str, f
     return None
 
 
-def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: str | None) -> _Side:
-    """Compare mixedlab's results with ``ref`` (lme4's or glmmTMB's), row by row.
+def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: str | None,
+             kind: str = "lmer", primary: str = "lme4") -> _Side:
+    """Compare mixedlab's results with ``ref`` (the primary reference's or the secondary's), row by row.
 
-    ``template`` is lme4's result: it fixes the labels, order and scales of the rows so the
-    lme4 and glmmTMB comparisons line up in one table.
+    ``template`` is the primary reference's result (lme4's for the lmer and glmer kinds): it
+    fixes the labels, order and scales of the rows so both comparisons line up in one table.
+    Tolerances are the rows of ``kind`` in :mod:`mixedlab.parity._tolerances`.
     """
+    return _compare_rows(side, ours, ref, template, objective_only, kind, primary)
+
+
+def _compare_rows(side: str, ours: dict, ref: dict, template: dict, objective_only: str | None,
+                  kind: str, primary: str) -> _Side:
     out = _Side(side)
-    base = side == "glmmTMB"
+    check = functools.partial(_numeric_check, kind=kind)
+    base = side != primary
     # objective and logLik: one-sided
-    out.add(_numeric_check(side, "objective", "objective", ours["objective"], ref["objective"], {}))
+    out.add(check(side, "objective", "objective", ours["objective"], ref["objective"], {}))
     obj = out.checks["objective"]
-    bound = tol.allowed(side, "objective", ref["objective"])
+    bound = tol.allowed(side, "objective", ref["objective"], kind=kind)
     if objective_only is None and ours["objective"] < ref["objective"] - bound:
         objective_only = tol.OBJECTIVE_ONLY["mixedlab_lower"].format(
             ref=side, delta=ref["objective"] - ours["objective"])
     if ours["objective"] < ref["objective"] - bound:
         obj.note = f"mixedlab lower by {ref['objective'] - ours['objective']:.3g} (better optimum)"
-    out.add(_numeric_check(side, "loglik", "logLik", ours["loglik"], ref["loglik"], {}))
+    out.add(check(side, "loglik", "logLik", ours["loglik"], ref["loglik"], {}))
     out.add(_exact_check("nobs", ours["nobs"], ref["nobs"], "rows used differ"))
 
     sigma_t = template["sigma"]
     se_t = template["se"]
     # fixed effects
-    if side == "lme4":
+    if not base:
         out.add(_exact_check("fixef names", list(ours["fixef"]), list(ref["fixef"]), "names or order differ"))
     for name in template["fixef"]:
-        out.add(_numeric_check(side, "fixef", f"fixef {name}", ours["fixef"].get(name), ref["fixef"].get(name),
+        out.add(check(side, "fixef", f"fixef {name}", ours["fixef"].get(name), ref["fixef"].get(name),
                                {"se": se_t[name]}))
     for name in template["fixef"]:
-        out.add(_numeric_check(side, "se", f"se {name}", ours["se"].get(name), ref["se"].get(name), {}))
-    out.add(_numeric_check(side, "sigma", "sigma", ours["sigma"], ref["sigma"], {}))
+        out.add(check(side, "se", f"se {name}", ours["se"].get(name), ref["se"].get(name), {}))
+    out.add(check(side, "sigma", "sigma", ours["sigma"], ref["sigma"], {}))
 
     # VarCorr rows
     key = (lambda r: (_base(r["grp"]), r["var1"], r["var2"])) if base else (lambda r: (r["grp"], r["var1"], r["var2"]))
     ours_rows = {key(r): r for r in ours["varcorr"]}
     ref_rows = {key(r): r for r in ref["varcorr"]}
-    if side == "lme4":
+    if not base:
         layout = lambda rows: [(r["grp"], r["var1"], r["var2"]) for r in rows]  # noqa: E731
         out.add(_exact_check("VarCorr names and order", layout(ours["varcorr"]), layout(ref["varcorr"]),
                              "VarCorr rows differ in names or order"))
@@ -235,8 +172,8 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
         if row["var2"] is None:
             sd = row["sdcor"] or 0.0
             scales = {"sigma": sigma_t, "sd": sd}
-            out.add(_numeric_check(side, "sd", f"{label} sd", mv("sdcor"), theirs["sdcor"], scales))
-            out.add(_numeric_check(side, "var", f"{label} var", mv("vcov"), theirs["vcov"], scales))
+            out.add(check(side, "sd", f"{label} sd", mv("sdcor"), theirs["sdcor"], scales))
+            out.add(check(side, "var", f"{label} var", mv("vcov"), theirs["vcov"], scales))
         else:
             s1, s2 = sds.get((row["grp"], row["var1"])) or 0.0, sds.get((row["grp"], row["var2"])) or 0.0
             scales = {"sigma": sigma_t, "sd1": s1, "sd2": s2, "corr": _num(row["sdcor"]) if row["sdcor"] is not None else 0.0}
@@ -246,8 +183,8 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
                                    theirs["sdcor" if what == "corr" else "vcov"], None, None, None,
                                    "undefined: an SD is 0"))
                 continue
-            out.add(_numeric_check(side, "corr", f"{label} corr", mv("sdcor"), theirs["sdcor"], scales))
-            out.add(_numeric_check(side, "cov", f"{label} cov", mv("vcov"), theirs["vcov"], scales))
+            out.add(check(side, "corr", f"{label} corr", mv("sdcor"), theirs["sdcor"], scales))
+            out.add(check(side, "cov", f"{label} cov", mv("vcov"), theirs["vcov"], scales))
 
     # conditional modes: one summary row per group (the worst element), all elements checked
     for grp, block in template["ranef"].items():
@@ -256,10 +193,10 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
         all_ok: bool | None = True
         problems = []
         detail: dict[str, _Check] = {}
-        if side == "lme4":
+        if not base:
             mine_b, ref_b = ours["ranef"].get(grp), ref["ranef"].get(grp)
             if mine_b is None or ref_b is None or mine_b["levels"] != ref_b["levels"] or mine_b["columns"] != ref_b["columns"]:
-                problems.append("levels or columns differ from lme4's")
+                problems.append(f"levels or columns differ from {primary}'s")
         for col in block["columns"]:
             mine_c = _ranef_lookup(ours["ranef"], grp, col, base=False)
             ref_c = _ranef_lookup(ref["ranef"], grp, col, base=base)
@@ -270,7 +207,7 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
                 continue
             scales = {"sigma": sigma_t, "sd": sds.get((grp, col)) or 0.0}
             for lvl, rv in ref_c.items():
-                c = _numeric_check(side, "ranef", f"{lvl}/{col}", mine_c.get(lvl), rv, scales)
+                c = check(side, "ranef", f"{lvl}/{col}", mine_c.get(lvl), rv, scales)
                 detail[c.label] = c
                 if c.ok is False:
                     all_ok = False
@@ -286,7 +223,7 @@ def _compare(side: str, ours: dict, ref: dict, template: dict, objective_only: s
                            f"worst at {worst.label}", detail))
 
     # group counts
-    if side == "lme4":
+    if not base:
         out.add(_exact_check("ngroups", ours["ngroups"], ref["ngroups"], "group sizes differ"))
         out.add(_exact_check("isSingular", ours["is_singular"], ref["is_singular"]))
     else:
@@ -321,7 +258,10 @@ class CaseResult:
     table : pandas.DataFrame
         The side-by-side table (:data:`TABLE_COLUMNS`).
     mixedlab, lme4, glmmtmb : dict
-        The three result dicts (``glmmtmb`` may hold only ``error``).
+        The three result dicts: mixedlab's, the kind's primary reference's and its secondary's
+        (lme4 and glmmTMB for the lmer and glmer kinds; the secondary may hold only ``error``).
+    references : dict
+        Every reference's result by package name.
     notes : list of str
         Why some quantities are reported but not compared, better optima, glmmTMB errors.
     """
@@ -334,12 +274,15 @@ class CaseResult:
     lme4: dict
     glmmtmb: dict
     notes: list[str]
+    references: dict = field(default_factory=dict)
 
     @property
     def failures(self) -> pd.DataFrame:
-        """Rows outside tolerance against lme4 or glmmTMB."""
+        """Rows outside tolerance against either reference."""
         t = self.table
-        return t[(t["within tolerance"] == False) | (t["glmmTMB ok"] == False)]  # noqa: E712
+        bad = t["within tolerance"] == False  # noqa: E712
+        sec = t.columns[10]  # "<secondary> ok"
+        return t[bad | (t[sec] == False)]  # noqa: E712
 
     @property
     def ok(self) -> bool:
@@ -366,27 +309,37 @@ def _kind(label: str) -> str:
     return label.split(" ", 1)[0]
 
 
-def _table(case: Case, lme: _Side, tmb: _Side | None, source: str) -> pd.DataFrame:
+def table_columns(primary: str = "lme4", secondary: str | None = "glmmTMB") -> list[str]:
+    """The table's columns for a kind with these references (:data:`TABLE_COLUMNS` for lmer/glmer)."""
+    sec = secondary or "second reference"
+    return ["case", "quantity", "mixedlab", primary, sec, "|Δ|", "tolerance", "within tolerance",
+            f"|Δ| {sec}", f"tolerance {sec}", f"{sec} ok", "note", "source"]
+
+
+def _table(case: Case, lme: _Side, tmb: _Side | None, source: str, primary: str = "lme4",
+           secondary: str | None = "glmmTMB") -> pd.DataFrame:
+    cols = table_columns(primary, secondary)
+    sec = cols[4]
     rows = []
     for label, c in lme.checks.items():
         t = tmb.checks.get(label) if tmb else None
         tmb_value = None if t is None else t.ref
         if t is not None and c.detail is not None and t.detail is not None and c.note.startswith("worst at "):
-            # show glmmTMB's value for the same element as lme4's worst; ok/|Δ| stay over all
+            # show the secondary's value for the same element as the primary's worst; ok/|Δ| stay over all
             same = t.detail.get(c.note[len("worst at "):])
             tmb_value = None if same is None else same.ref
         tnote = t.note if t is not None else ""
-        notes = [n for n in (c.note, f"glmmTMB: {tnote}" if tnote and not tnote.startswith("worst at") else "") if n]
+        notes = [n for n in (c.note, f"{sec}: {tnote}" if tnote and not tnote.startswith("worst at") else "") if n]
         rows.append({
-            "case": case.name, "quantity": label, "mixedlab": c.ours, "lme4": c.ref,
-            "glmmTMB": tmb_value,
+            "case": case.name, "quantity": label, "mixedlab": c.ours, primary: c.ref,
+            sec: tmb_value,
             "|Δ|": c.delta, "tolerance": c.bound, "within tolerance": c.ok,
-            "|Δ| glmmTMB": None if t is None else t.delta,
-            "tolerance glmmTMB": None if t is None else t.bound,
-            "glmmTMB ok": None if t is None else t.ok,
+            f"|Δ| {sec}": None if t is None else t.delta,
+            f"tolerance {sec}": None if t is None else t.bound,
+            f"{sec} ok": None if t is None else t.ok,
             "note": "; ".join(notes), "source": source,
         })
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(object)
+    table = pd.DataFrame(rows, columns=cols).astype(object)
     table.attrs["source"] = source
     table.attrs["case"] = case.name
     return table
@@ -407,28 +360,27 @@ def _resolve_live(live: bool | None) -> bool:
 
 
 def run_case(case: Case | str, live: bool | None = None) -> CaseResult:
-    """Fit ``case`` with mixedlab and compare with lme4 and glmmTMB.
+    """Fit ``case`` with mixedlab and compare with its kind's references (lme4 and glmmTMB).
 
     Parameters
     ----------
     case : Case or str
     live : bool or None
-        ``True``: fit lme4/glmmTMB now in R (error with install instructions if R is
+        ``True``: fit the references now in R (error with install instructions if R is
         missing). ``False``: use the stored reference file. ``None``: live when R is
         available, else stored.
     """
     from mixedlab.parity import _rbridge
+    from mixedlab.parity._kinds import get_kind
 
     case = get_case(case) if isinstance(case, str) else case
+    kind = get_kind(case.kind)
+    primary, secondary = kind.primary, kind.secondary
     live = _resolve_live(live)
     data, data_source = load_case_data(case)
     notes: list[str] = []
     if live:
-        lme4 = _rbridge.fit_lmer(case.formula, data, case.REML, case.weights, case.offset)
-        try:
-            tmb = _rbridge.fit_glmmtmb(case.formula, data, case.REML, case.weights, case.offset)
-        except _rbridge.RFitError as exc:
-            tmb = {"error": str(exc)}
+        refs = _fit_references(kind, case, data)
         source = f"live R ({_versions_text(_rbridge.versions())})"
     else:
         ref = read_reference(case.name, case)
@@ -439,30 +391,58 @@ def run_case(case: Case | str, live: bool | None = None) -> CaseResult:
                 f"reference was generated with ({ref['data']['source']}); regenerate with "
                 f"`mixedlab parity --regenerate {case.name}` or fix the dataset"
             )
-        lme4, tmb = ref["lme4"], ref["glmmTMB"]
+        refs = {name: ref[name] for name in kind.references if name in ref}
         gen = ref["generated"]
         source = f"stored reference_outputs/parity/{case.name}.json ({_versions_text(gen['versions'])}; {gen['date']})"
-    ours = fit_mixedlab(case, data)
+    ours = kind.fit_mixedlab(case, data)
+    lme4 = refs[primary]
+    tmb = refs.get(secondary, {"error": "no secondary reference"}) if secondary else {"error": "none"}
 
     lme_only = tol.OBJECTIVE_ONLY["lme4_convergence"] if lme4.get("conv_warnings") else None
     if lme_only:
         notes.append(lme_only + ": " + " | ".join(lme4["conv_warnings"]))
-    lme_side = _compare("lme4", ours, lme4, lme4, lme_only)
+    lme_side = _compare(primary, ours, lme4, lme4, lme_only, kind=kind.name, primary=primary)
     tmb_side = None
-    if "error" in tmb:
-        notes.append(f"glmmTMB failed: {tmb['error']}")
+    if secondary is None:
+        pass
+    elif "error" in tmb:
+        notes.append(f"{secondary} failed: {tmb['error']}")
     else:
         tmb_only = None
-        if lme4.get("is_singular"):
+        if case.glmmtmb_differs:
+            tmb_only = tol.OBJECTIVE_ONLY["glmmtmb_differs"].format(why=case.glmmtmb_differs)
+        elif lme4.get("is_singular"):
             tmb_only = tol.OBJECTIVE_ONLY["glmmtmb_singular"]
         elif tmb.get("conv_warnings"):
             tmb_only = tol.OBJECTIVE_ONLY["glmmtmb_convergence"] + ": " + " | ".join(tmb["conv_warnings"])
-        tmb_side = _compare("glmmTMB", ours, tmb, lme4, tmb_only)
-        notes.extend(f"glmmTMB: {n}" for n in tmb_side.notes)
+        tmb_side = _compare(secondary, ours, tmb, lme4, tmb_only, kind=kind.name, primary=primary)
+        if case.glmmtmb_differs:
+            for c in tmb_side.checks.values():
+                if c.ok is not None:
+                    c.ok = None
+                    c.note = (c.note + "; " if c.note else "") + "reported, not compared"
+        notes.extend(f"{secondary}: {n}" for n in tmb_side.notes)
     notes[:0] = lme_side.notes if not lme_only else []
-    table = _table(case, lme_side, tmb_side, source)
+    table = _table(case, lme_side, tmb_side, source, primary, secondary)
     table.attrs["notes"] = notes
-    return CaseResult(case, source, live, table, ours, lme4, tmb, notes)
+    result = CaseResult(case, source, live, table, ours, lme4, tmb, notes)
+    result.references = refs
+    return result
+
+
+def _fit_references(kind, case: Case, data: pd.DataFrame) -> dict[str, dict]:
+    """Fit every reference of ``kind`` live; optional ones record their R error instead."""
+    from mixedlab.parity import _rbridge
+
+    out = {}
+    for name in kind.references:
+        try:
+            out[name] = kind.fit_reference(name, case, data)
+        except _rbridge.RFitError as exc:
+            if name not in kind.optional:
+                raise
+            out[name] = {"error": str(exc)}
+    return out
 
 
 def parity_table(case_name: str, live: bool | None = None) -> pd.DataFrame:
@@ -478,6 +458,7 @@ def regenerate(case_names: Iterable[str] | None = None) -> list:
     """Fit the cases in R and (re)write their reference files; return the paths written."""
     from mixedlab.parity import _rbridge
     from mixedlab.parity._corpus import CASES
+    from mixedlab.parity._kinds import get_kind
     from mixedlab.parity._reference import write_reference
 
     _rbridge.require()
@@ -486,10 +467,6 @@ def regenerate(case_names: Iterable[str] | None = None) -> list:
     paths = []
     for case in cases:
         data, source = load_case_data(case)
-        lme4 = _rbridge.fit_lmer(case.formula, data, case.REML, case.weights, case.offset)
-        try:
-            tmb = _rbridge.fit_glmmtmb(case.formula, data, case.REML, case.weights, case.offset)
-        except _rbridge.RFitError as exc:
-            tmb = {"error": str(exc)}
-        paths.append(write_reference(case, source, fingerprint(data), lme4, tmb, versions))
+        refs = _fit_references(get_kind(case.kind), case, data)
+        paths.append(write_reference(case, source, fingerprint(data), refs, versions))
     return paths

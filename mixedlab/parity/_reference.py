@@ -88,9 +88,13 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def write_reference(case, data_source: str, data_fingerprint: dict, lme4: dict, glmmtmb: dict,
+def write_reference(case, data_source: str, data_fingerprint: dict, results: dict[str, dict],
                     versions: dict) -> Path:
-    """Write the reference file of ``case`` (a :class:`~mixedlab.parity._corpus.Case`)."""
+    """Write the reference file of ``case`` (a :class:`~mixedlab.parity._corpus.Case`).
+
+    ``results`` maps each reference package of the case's kind (``"lme4"``, ``"glmmTMB"``)
+    to its result dict; each becomes a top-level section of the file.
+    """
     payload = {
         "schema": SCHEMA,
         "case": case.spec(),
@@ -103,8 +107,7 @@ def write_reference(case, data_source: str, data_fingerprint: dict, lme4: dict, 
             "platform": platform.platform(),
         },
         "data": {"source": data_source, "fingerprint": data_fingerprint},
-        "lme4": lme4,
-        "glmmTMB": glmmtmb,
+        **results,
     }
     path = reference_path(case.name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,9 @@ class Tolerance:
         ``bound(ref_value, scales) -> float``, the largest acceptable |Δ| (``0`` = exact).
     one_sided : bool
         Only an excess in the "worse" direction counts (objective higher, logLik lower).
+    kind : str
+        The engine kind the row applies to (:mod:`mixedlab.parity._kinds`): ``"lmer"``,
+        ``"glmer"``, ...
     """
 
     reference: str
@@ -64,6 +67,7 @@ class Tolerance:
     reason: str
     bound: Callable[[float, Mapping[str, float]], float]
     one_sided: bool = False
+    kind: str = "lmer"
 
 
 def _sd_bound(rel: float, floor: float) -> Callable[[float, Mapping[str, float]], float]:
@@ -177,7 +181,94 @@ TOLERANCES: tuple[Tolerance, ...] = (
               lambda ref, s: 0.0),
 )
 
-_BY_KEY = {(t.reference, t.quantity): t for t in TOLERANCES}
+_GLMER_OPT = (
+    "glmer stops loosely: Nelder-Mead ends when every simplex vertex is within xt = 1e-5 (θ) "
+    "or 1e-4·SE (β) of the centroid, and each PIRLS stops at a relative change of 1e-7 in the "
+    "penalized deviance. mixedlab runs the same two stages with the same optimisers and "
+    "stopping rules (minqa's BOBYQA, lme4's Nelder_Mead), so it stops where glmer stops, up "
+    "to the rounding of a different linear algebra"
+)
+
+_GLMER_ROWS: tuple[Tolerance, ...] = (
+    # ------------------------------------------------------------- mixedlab vs lme4::glmer
+    Tolerance("lme4", "objective", "Δ ≤ 1e-5 (mixedlab lower: accepted, reported)",
+              "the Laplace (or AGQ) deviance at glmer's stopping point; " + _GLMER_OPT + ". 1e-5 is "
+              "glmer's own FtolAbs. A lower mixedlab value is a better optimum, never a failure",
+              lambda ref, s: 1e-5, one_sided=True, kind="glmer"),
+    Tolerance("lme4", "loglik", "Δ ≤ 5e-6 (mixedlab higher: accepted)",
+              "logLik = -objective/2, so half the objective tolerance", lambda ref, s: 5e-6, one_sided=True,
+              kind="glmer"),
+    Tolerance("lme4", "fixef", "|Δ| ≤ max(1e-5·|β|, 1e-3·SE)",
+              "β is a Nelder-Mead parameter in stage 2; " + _GLMER_OPT, lambda ref, s: max(1e-5 * abs(ref),
+              1e-3 * s["se"]), kind="glmer"),
+    Tolerance("lme4", "se", "|Δ| ≤ 2e-3·SE",
+              "glmer's SEs come from the central-difference Hessian (deriv12, δ = 1e-4) of a deviance "
+              "evaluated by PIRLS stopped at 1e-7: each evaluation carries ~1e-10 of PIRLS error, "
+              "magnified by 1/δ² in the Hessian; mixedlab evaluates the same points the same way",
+              lambda ref, s: 2e-3 * abs(ref), kind="glmer"),
+    Tolerance("lme4", "sigma", "|Δ| ≤ 1e-3·σ (σ = 1 without a scale parameter)",
+              "σ = sqrt(pwrss/n) at the optimum (Gamma, inverse.gaussian, gaussian); a function of θ, β",
+              lambda ref, s: 1e-3 * abs(ref), kind="glmer"),
+    Tolerance("lme4", "sd", "|Δ| ≤ max(1e-3·sd, 1e-4·σ)",
+              "θ is a Nelder-Mead parameter; " + _GLMER_OPT + "; near zero an absolute floor",
+              _sd_bound(1e-3, 1e-4), kind="glmer"),
+    Tolerance("lme4", "var", "|Δ| ≤ t·(2·sd + t), t = max(1e-3·sd, 1e-4·σ)",
+              "variance = sd²: the SD rule carried through the square", _var_bound(1e-3, 1e-4), kind="glmer"),
+    Tolerance("lme4", "corr", "|Δ| ≤ 2e-3 (not compared when an sd ≤ 1e-4·σ)",
+              "correlations are ratios of θ elements", lambda ref, s: 2e-3, kind="glmer"),
+    Tolerance("lme4", "cov", "|Δ| ≤ 2e-3·s1·s2 + |ρ|(t1·s2 + t2·s1 + t1·t2)",
+              "covariance = ρ·s1·s2: the correlation and SD rules carried through the product",
+              _cov_bound(1e-3, 1e-4, 2e-3), kind="glmer"),
+    Tolerance("lme4", "ranef", "|Δ| ≤ max(1e-3·|b|, 1e-3·sd, 1e-4·σ)",
+              "b̂ = Λ(θ)û(θ, β): the conditional modes follow θ and β", lambda ref, s: max(
+                  1e-3 * abs(ref), 1e-3 * s["sd"], 1e-4 * s["sigma"]), kind="glmer"),
+    Tolerance("lme4", "nobs", _EXACT, "a count: rows used after NA removal", lambda ref, s: 0.0, kind="glmer"),
+    Tolerance("lme4", "ngroups", _EXACT, "a count: levels present after NA removal", lambda ref, s: 0.0,
+              kind="glmer"),
+    Tolerance("lme4", "names", _EXACT, "users compare names and order with R's output", lambda ref, s: 0.0,
+              kind="glmer"),
+    Tolerance("lme4", "is_singular", _EXACT, "isSingular(m): θ on the boundary (< 1e-4)", lambda ref, s: 0.0,
+              kind="glmer"),
+    # ------------------------------------------------------------- mixedlab vs glmmTMB (GLMM)
+    Tolerance("glmmTMB", "objective", "Δ ≤ 2e-3 (mixedlab lower: accepted, reported)",
+              "for canonical links glmmTMB's exact Laplace (observed Hessian) and glmer's (Fisher "
+              "weights) coincide; glmmTMB stops by nlminb's rules and glmer loosely, so the optima "
+              "differ by up to ~1e-3 (cbpp: 2.9e-4 higher in logLik for glmmTMB)",
+              lambda ref, s: 2e-3, one_sided=True, kind="glmer"),
+    Tolerance("glmmTMB", "loglik", "Δ ≤ 1e-3 (mixedlab higher: accepted)",
+              "logLik = -objective/2, so half the objective tolerance", lambda ref, s: 1e-3, one_sided=True,
+              kind="glmer"),
+    Tolerance("glmmTMB", "fixef", "|Δ| ≤ max(1e-3·|β|, 2e-2·SE)",
+              "two optimisers stopping at different points of a flat optimum (cbpp: 2e-4 of |β|, "
+              "1e-3 of SE)", lambda ref, s: max(1e-3 * abs(ref), 2e-2 * s["se"]), kind="glmer"),
+    Tolerance("glmmTMB", "se", "|Δ| ≤ 3e-2·SE",
+              "glmmTMB inverts the Hessian of all parameters from its AD gradient (optimHess), glmer a "
+              "finite-difference Hessian of the Laplace deviance: they differ at O(1/n) (cbpp: 1.3e-2)",
+              lambda ref, s: 3e-2 * abs(ref), kind="glmer"),
+    Tolerance("glmmTMB", "sigma", "|Δ| ≤ 1e-2·σ", "an SD: same rule as the SDs", lambda ref, s: 1e-2 * abs(ref),
+              kind="glmer"),
+    Tolerance("glmmTMB", "sd", "|Δ| ≤ max(1e-2·sd, 1e-3·σ)",
+              "glmmTMB's log-SD parameter stops at its own point of a flat optimum (cbpp: 3e-4)",
+              _sd_bound(1e-2, 1e-3), kind="glmer"),
+    Tolerance("glmmTMB", "var", "|Δ| ≤ t·(2·sd + t), t = max(1e-2·sd, 1e-3·σ)",
+              "variance = sd²: the glmmTMB SD rule carried through the square", _var_bound(1e-2, 1e-3),
+              kind="glmer"),
+    Tolerance("glmmTMB", "corr", "|Δ| ≤ 1e-2 (not compared when an sd ≤ 1e-4·σ)",
+              "correlations are the least well determined parameters", lambda ref, s: 1e-2, kind="glmer"),
+    Tolerance("glmmTMB", "cov", "|Δ| ≤ 1e-2·s1·s2 + |ρ|(t1·s2 + t2·s1 + t1·t2)",
+              "covariance = ρ·s1·s2: the glmmTMB correlation and SD rules carried through the product",
+              _cov_bound(1e-2, 1e-3, 1e-2), kind="glmer"),
+    Tolerance("glmmTMB", "ranef", "|Δ| ≤ max(1e-2·|b|, 1e-2·sd, 1e-3·σ)",
+              "the SD rule applied to the conditional modes",
+              lambda ref, s: max(1e-2 * abs(ref), 1e-2 * s["sd"], 1e-3 * s["sigma"]), kind="glmer"),
+    Tolerance("glmmTMB", "nobs", _EXACT, "a count: rows used after NA removal", lambda ref, s: 0.0, kind="glmer"),
+    Tolerance("glmmTMB", "ngroups", _EXACT, "a count: levels present after NA removal", lambda ref, s: 0.0,
+              kind="glmer"),
+)
+
+TOLERANCES = TOLERANCES + _GLMER_ROWS
+
+_BY_KEY = {(t.kind, t.reference, t.quantity): t for t in TOLERANCES}
 
 #: Situations in which only the objective is compared, with the reason shown in reports.
 OBJECTIVE_ONLY = {
@@ -187,30 +278,33 @@ OBJECTIVE_ONLY = {
     "glmmtmb_singular": "lme4's fit is singular and glmmTMB's log-SD parameterisation cannot reach 0, "
                         "so only the objective is compared with glmmTMB",
     "glmmtmb_convergence": "glmmTMB reported a convergence problem, so only the objective is compared",
+    "glmmtmb_differs": "glmmTMB optimises a different criterion here ({why}), so its values are reported, "
+                       "not compared",
 }
 
 
-def rule(reference: str, quantity: str) -> Tolerance:
-    """Return the table row for ``(reference, quantity)``."""
+def rule(reference: str, quantity: str, kind: str = "lmer") -> Tolerance:
+    """Return the table row for ``(kind, reference, quantity)``."""
     try:
-        return _BY_KEY[(reference, quantity)]
+        return _BY_KEY[(kind, reference, quantity)]
     except KeyError:
-        raise KeyError(f"no tolerance for {quantity!r} against {reference!r}") from None
+        raise KeyError(f"no tolerance for {quantity!r} against {reference!r} ({kind} kind)") from None
 
 
-def allowed(reference: str, quantity: str, ref_value: float, scales: Mapping[str, float] | None = None) -> float:
+def allowed(reference: str, quantity: str, ref_value: float, scales: Mapping[str, float] | None = None,
+            kind: str = "lmer") -> float:
     """Largest acceptable |Δ| for ``quantity`` against ``reference`` at ``ref_value``."""
-    return float(rule(reference, quantity).bound(ref_value, scales or {}))
+    return float(rule(reference, quantity, kind).bound(ref_value, scales or {}))
 
 
 def within(reference: str, quantity: str, ours: float, ref_value: float,
-           scales: Mapping[str, float] | None = None) -> tuple[float, float, bool]:
+           scales: Mapping[str, float] | None = None, kind: str = "lmer") -> tuple[float, float, bool]:
     """Compare ``ours`` with ``ref_value``; return ``(|Δ|, bound, ok)``.
 
     For one-sided quantities (objective, loglik) only the "worse" direction counts: a lower
     objective or a higher logLik for mixedlab is always ``ok``.
     """
-    row = rule(reference, quantity)
+    row = rule(reference, quantity, kind)
     bound = float(row.bound(ref_value, scales or {}))
     delta = ours - ref_value
     if row.one_sided:
@@ -221,9 +315,17 @@ def within(reference: str, quantity: str, ours: float, ref_value: float,
     return abs(delta), bound, bool(ok)
 
 
-def tolerance_table():
-    """The table as a DataFrame (reference, quantity, rule, reason), for reports and lessons."""
+def tolerance_table(kind: str | None = None):
+    """The table as a DataFrame (reference, quantity, rule, reason), for reports and lessons.
+
+    ``kind`` (e.g. ``"glmer"``) keeps that kind's rows only; the default ``None`` shows the
+    lmer rows, as before kinds existed (``"all"`` shows every row with a ``kind`` column).
+    """
     import pandas as pd
 
-    return pd.DataFrame([(t.reference, t.quantity, t.rule, t.reason) for t in TOLERANCES],
+    if kind == "all":
+        return pd.DataFrame([(t.kind, t.reference, t.quantity, t.rule, t.reason) for t in TOLERANCES],
+                            columns=["kind", "reference", "quantity", "rule", "reason"])
+    want = kind or "lmer"
+    return pd.DataFrame([(t.reference, t.quantity, t.rule, t.reason) for t in TOLERANCES if t.kind == want],
                         columns=["reference", "quantity", "rule", "reason"])

@@ -21,11 +21,16 @@ def _lme4(name: str) -> dict:
 
 
 def test_every_row_has_a_rule_and_a_reason() -> None:
-    keys = [(t.reference, t.quantity) for t in tol.TOLERANCES]
+    keys = [(t.kind, t.reference, t.quantity) for t in tol.TOLERANCES]
     assert len(keys) == len(set(keys))
     for t in tol.TOLERANCES:
         assert t.rule and len(t.reason) > 20, t
-    lme4 = {q for r, q in keys if r == "lme4"}
+    for kind in ("lmer", "glmer"):
+        lme4 = {q for k, r, q in keys if r == "lme4" and k == kind}
+        # PARITY.md: objective, fixef, se, sigma, VarCorr rows, ranef, logLik, nobs
+        assert {"objective", "fixef", "se", "sigma", "sd", "var", "corr", "cov", "ranef", "loglik", "nobs",
+                "names"} <= lme4, kind
+    lme4 = {q for k, r, q in keys if r == "lme4" and k == "lmer"}
     # PARITY.md: objective, fixef, se, sigma, VarCorr rows, ranef, logLik, nobs
     assert {"objective", "fixef", "se", "sigma", "sd", "var", "corr", "cov", "ranef", "loglik", "nobs",
             "names"} <= lme4

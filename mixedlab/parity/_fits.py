@@ -1,0 +1,108 @@
+"""mixedlab's side of a parity case: fit it and convert the fit to the R bridge's result layout."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer"]
+
+
+
+
+def _none_if_missing(v: Any) -> Any:
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def results_from_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -> dict[str, Any]:
+    """Convert a fitted :class:`mixedlab.LmerFit` to the bridge's result layout.
+
+    Reads only the attributes of the contract in ``docs/ARCHITECTURE.md``.
+    """
+    vc = fit.varcorr
+    varcorr = [
+        {
+            "grp": str(r.grp),
+            "var1": _none_if_missing(r.var1),
+            "var2": _none_if_missing(r.var2),
+            "vcov": float(r.vcov) if _none_if_missing(r.vcov) is not None else None,
+            "sdcor": float(r.sdcor) if _none_if_missing(r.sdcor) is not None else None,
+        }
+        for r in vc.itertuples(index=False)
+    ]
+    ranef = {
+        str(g): {
+            "levels": [str(i) for i in frame.index],
+            "columns": [str(c) for c in frame.columns],
+            "values": frame.to_numpy(dtype=float).tolist(),
+        }
+        for g, frame in fit.ranef.items()
+    }
+    optinfo = getattr(fit, "optinfo", {}) or {}
+    return {
+        "objective": float(fit.objective),
+        "loglik": float(fit.loglik),
+        "deviance": float(getattr(fit, "deviance", float("nan"))),
+        "fixef": {str(k): float(v) for k, v in fit.fixef.items()},
+        "se": {str(k): float(v) for k, v in fit.se.items()},
+        "sigma": float(fit.sigma),
+        "theta": [float(t) for t in np.asarray(fit.theta, dtype=float)],
+        "varcorr": varcorr,
+        "ranef": ranef,
+        "nobs": int(fit.nobs),
+        "ngroups": {str(k): int(v) for k, v in fit.ngroups.items()},
+        "is_singular": bool(fit.is_singular),
+        "n_evals": optinfo.get("n_evals"),
+        "conv_warnings": [str(w) for w in optinfo.get("conv_warnings", []) or []],
+        "messages": [str(m) for m in getattr(fit, "messages", []) or []],
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+    }
+
+
+def fit_mixedlab(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit ``case`` with :func:`mixedlab.lmer`; warnings are recorded, not shown."""
+    from mixedlab import lmer  # the engine; imported here so the harness loads without it
+
+    kwargs: dict[str, Any] = {}
+    if case.weights is not None:
+        kwargs["weights"] = case.weights
+    if case.offset is not None:
+        kwargs["offset"] = case.offset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = lmer(case.formula, data, REML=case.REML, **kwargs)
+    return results_from_fit(fit, caught)
+
+
+def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit a glmer-kind ``case`` with :func:`mixedlab.glmer` (or :func:`mixedlab.glmer_nb`)."""
+    from mixedlab import families, glmer, glmer_nb
+
+    kwargs: dict[str, Any] = {"data_name": case.data_name}
+    if case.weights is not None:
+        kwargs["weights"] = case.weights
+    if case.offset is not None:
+        kwargs["offset"] = case.offset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if case.family == "negative.binomial":
+            fit = glmer_nb(case.formula, data, **kwargs)
+        else:
+            fit = glmer(case.formula, data, family=families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+    out = results_from_fit(fit, caught)
+    out["summary"] = str(fit.summary())
+    out["deviance"] = float(fit.deviance)
+    out["nb_theta"] = getattr(fit.family, "theta", None)
+    return out
+
+
