@@ -14,6 +14,7 @@ from mixedlab.formula import build_model
 from mixedlab.linear._deviance import make_devfun
 from mixedlab.linear._optimize import LmerControl, as_control, check_start, optimize_lmer
 from mixedlab.linear._pls import solve
+from mixedlab.linear._threads import blas_threads_for
 from mixedlab.results._lmer_fit import LmerFit
 
 __all__ = ["lmer"]
@@ -100,15 +101,19 @@ def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None
 
     Messages (singular fit) and convergence warnings are emitted as lme4 emits them.
     """
-    # 3. optimise (optimizeLmer)
-    opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
-    # 4. package the result (mkMerMod), from the factor at the optimum
-    factor = devfun.factor(opt.theta)
+    # one BLAS thread for small trailing blocks: a loaded machine stalls threaded calls,
+    # and the optimum must not depend on the thread count (linear/_threads.py)
+    with blas_threads_for(devfun.cp.m):
+        # 3. optimise (optimizeLmer)
+        opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
+        # 4. package the result (mkMerMod), from the factor at the optimum
+        factor = devfun.factor(opt.theta)
+        solution = solve(devfun.cp, factor)
     fit = LmerFit(
         model=model,
         cp=devfun.cp,
         factor=factor,
-        solution=solve(devfun.cp, factor),
+        solution=solution,
         opt=opt,
         REML=devfun.REML,
         data_name=data_name,

@@ -8,6 +8,7 @@ import numpy as np
 
 from mixedlab.linear._pls import CrossProducts, PLSFactor, criterion, factorize
 from mixedlab.linear._theta import TermShape
+from mixedlab.linear._threads import blas_threads_for
 
 __all__ = ["LmerDevfun", "make_devfun"]
 
@@ -52,9 +53,13 @@ def make_devfun(model: Any, REML: bool = True) -> LmerDevfun:
     """Build the deviance function of θ from a parsed model (``mixedlab.formula.build_model``)."""
     shapes = [TermShape(t.X.shape[1], len(t.levels)) for t in model.terms]
     y = model.y if model.offset is None else model.y - model.offset
-    cp = CrossProducts(
-        [t.X for t in model.terms], [t.codes for t in model.terms], shapes, model.X, y, model.weights
-    )
+    m = sum(s.q for s in shapes[1:]) + model.X.shape[1] + 1
+    # the cross-products under the same BLAS setting as the optimisation: their last
+    # bits, and so the optimum, must not depend on the machine's thread count
+    with blas_threads_for(m):
+        cp = CrossProducts(
+            [t.X for t in model.terms], [t.codes for t in model.terms], shapes, model.X, y, model.weights
+        )
     devfun = LmerDevfun(cp, REML)
     devfun.start = _moment_start(model, devfun.start)
     return devfun
