@@ -5,12 +5,14 @@ The public surface is what ``__all__`` lists; every other module is private.
 
 
 from mixedlab._errors import (
+    ArgumentError,
     ConvergenceWarning,
     DataError,
     FitMessage,
     FormulaError,
     MixedLabError,
     ModelSpecificationError,
+    ScaleWarning,
 )
 from mixedlab.fitting import anova, lmer
 from mixedlab.linear import LmerControl
@@ -30,7 +32,9 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ArgumentError",
     "FitMessage",
+    "ScaleWarning",
     "ConvergenceWarning",
     "RRandom",
     "datasets",

@@ -16,7 +16,9 @@ __all__ = [
     "DataError",
     "ModelSpecificationError",
     "ControlError",
+    "ArgumentError",
     "FitMessage",
+    "ScaleWarning",
     "ConvergenceWarning",
     "inform",
 ]
@@ -40,10 +42,17 @@ class ModelSpecificationError(MixedLabError):
 
 class ControlError(MixedLabError):
     """An optimiser setting or starting value (``LmerControl``, ``control=``) cannot be used."""
+class ArgumentError(MixedLabError, TypeError):
+    """An argument has the wrong type or an unknown value (``REML="FALSE"``); the message names
+    the argument. Also a :class:`TypeError`, so ``except TypeError`` catches it too."""
 
 
 class FitMessage(UserWarning):
     """An informational message of the kind lme4 prints with ``message()``."""
+
+
+class ScaleWarning(UserWarning):
+    """lme4's ``check.scaleX`` warning: predictors on very different scales."""
 
 
 class ConvergenceWarning(UserWarning):

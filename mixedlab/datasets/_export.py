@@ -20,109 +20,24 @@ import datetime as _dt
 import gzip
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mixedlab.rng._rrandom import RRandom
 from mixedlab.datasets._lme4 import DATASET_NAMES
+from mixedlab.datasets._rng_programs import (
+    RNG_PROGRAMS,
+    RNG_SEEDS,
+    r_call,
+    r_program,
+    replay,
+    run_in_r,
+)
 
-__all__ = ["RNG_SEEDS", "RNG_PROGRAMS", "r_call", "r_program", "replay", "main"]
+__all__ = ["RNG_SEEDS", "RNG_PROGRAMS", "r_call", "r_program", "replay", "run_in_r", "main"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = _ROOT / "mixedlab" / "data"
 RNG_DIR = _ROOT / "reference_outputs" / "rng"
-
-#: Seeds covering R's integer range: both extremes, negatives, zero and typical ones.
-RNG_SEEDS: tuple[int, ...] = (-2147483647, -1, 0, 1, 42, 123, 987654321, 2147483647)
-
-Step = tuple[str, tuple[Any, ...], dict[str, Any]]
-
-#: Call sequences run after one ``set.seed``; each step is (method, args, kwargs) of
-#: :class:`RRandom`, which :func:`r_call` spells as the same R call.
-RNG_PROGRAMS: dict[str, list[Step]] = {
-    "runif": [("runif", (1000,), {})],
-    "rnorm": [("rnorm", (1000,), {})],
-    "runif_params": [("runif", (8,), {"min": [0.0, 2.0, -1.0, 3.0], "max": [1.0, 5.0]})],
-    "rnorm_params": [("rnorm", (12,), {"mean": [1.0, -2.0], "sd": [0.0, 1.0, 2.5]})],
-    "sample_perm": [("sample", (50,), {})],
-    "sample_replace": [("sample", (100000, 300), {"replace": True})],
-    "sample_bits": [
-        ("sample", (65539, 40), {"replace": True}),
-        ("sample", (70000, 40), {}),
-        ("sample", (2, 10), {"replace": True}),
-        ("sample", (1,), {}),
-    ],
-    "sample_elements": [("sample", (["a", "b", "c", "d", "e"],), {}),
-                        ("sample", ([2.5, -1.0, 7.25], 5), {"replace": True})],
-    "sample_prob_replace": [
-        ("sample", (5, 30), {"replace": True, "prob": [0.1, 0.2, 0.3, 0.2, 0.2]}),
-    ],
-    "sample_prob_noreplace": [
-        ("sample", (8, 6), {"prob": [1.0, 1.0, 2.0, 2.0, 1.0, 3.0, 0.0, 1.0]}),
-    ],
-    "sample_prob_walker": [
-        ("sample", (300, 200), {"replace": True, "prob": [1.0, 2.0, 3.0] * 100}),
-    ],
-    "mixed": [
-        ("runif", (3,), {}),
-        ("rnorm", (5,), {"mean": 2.0, "sd": 0.5}),
-        ("sample", (10,), {}),
-        ("runif", (2,), {"min": -1.0, "max": 1.0}),
-        ("rnorm", (4,), {}),
-        ("sample", (1000, 5), {"replace": True}),
-        ("rnorm", (1,), {}),
-        ("runif", (3,), {"min": 2.0, "max": 2.0}),
-        ("rnorm", (2,), {"sd": 0.0}),
-        ("runif", (1,), {}),
-    ],
-}
-
-
-def _r_literal(value: Any) -> str:
-    """Spell a Python value as an R literal (scalars, lists as ``c(...)``, booleans)."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Inf" if value > 0 else "-Inf"
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "c(" + ", ".join(_r_literal(v) for v in value) + ")"
-    raise TypeError(f"no R spelling for {value!r}")
-
-
-def r_call(step: Step) -> str:
-    """The R call equivalent to one :class:`RRandom` step, e.g. ``runif(3, min = 2)``."""
-    fn, args, kwargs = step
-    parts = [_r_literal(a) for a in args]
-    parts += [f"{k} = {_r_literal(v)}" for k, v in kwargs.items()]
-    return f"{fn}({', '.join(parts)})"
-
-
-def r_program(seed: int, steps: list[Step]) -> str:
-    """R code that seeds the stream and returns every step's result in a list."""
-    return f"set.seed({seed}); list({', '.join(r_call(s) for s in steps)})"
-
-
-def replay(seed: int, steps: list[Step]) -> list[np.ndarray]:
-    """Run the steps with :class:`RRandom` seeded with ``seed``; one array per step."""
-    rng = RRandom(seed)
-    return [np.asarray(getattr(rng, fn)(*args, **kwargs)) for fn, args, kwargs in steps]
-
-
-def run_in_r(ro: Any, seed: int, steps: list[Step]) -> list[list[Any]]:
-    """Run :func:`r_program` in R (an ``rpy2.robjects`` module); one list per step."""
-    result = ro.r(r_program(seed, steps))
-    return [list(item) for item in result]
 
 
 def _r_versions(ro: Any) -> dict[str, str]:

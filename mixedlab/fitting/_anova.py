@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.stats import chi2
 
 from mixedlab._callers import caller_names
-from mixedlab._errors import DataError, ModelSpecificationError, inform
+from mixedlab._arguments import check_flag
+from mixedlab._errors import ArgumentError, DataError, ModelSpecificationError, inform
 from mixedlab.fitting._lmer import fit_devfun
 from mixedlab.linear._deviance import make_devfun
 from mixedlab.linear._optimize import LmerControl, as_control
@@ -61,6 +62,11 @@ def refit_ml(fit: LmerFit, control: LmerControl | None = None) -> LmerFit:
     LmerFit
         The ML fit (``fit.REML`` is ``False``).
     """
+    if not isinstance(fit, LmerFit):
+        raise ArgumentError(f"refit_ml needs a fit from mixedlab.lmer, not {type(fit).__name__}")
+    if control is not None and not isinstance(control, LmerControl):
+        raise ArgumentError(f"control must be a mixedlab.LmerControl or None, not "
+                            f"{type(control).__name__} {control!r}")
     if not fit.REML:
         return fit
     model = fit._model
@@ -119,6 +125,7 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     >>> round(tab.loc["m1", "Chisq"], 2)  # doctest: +SKIP
     23.54
     """
+    refit = check_flag(refit, "refit")
     mods = list(fits) + list(named_fits.values())
     if len(mods) < 2:
         raise ModelSpecificationError(
@@ -129,7 +136,10 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
             raise ModelSpecificationError(
                 f"argument {i + 1} of anova is a {type(m).__name__}, not a fit from mixedlab.lmer")
     if model_names is not None:
-        names = [str(n) for n in model_names]
+        if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
+            raise ArgumentError(f"model_names must be a list of strings, one per model, not "
+                                f"{type(model_names).__name__} {model_names!r}")
+        names = list(model_names)
         if len(names) != len(mods):
             raise ModelSpecificationError(
                 f"model_names has {len(names)} names for {len(mods)} models; give one name per model")

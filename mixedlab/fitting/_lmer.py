@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._callers import caller_names
-from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
+from mixedlab._arguments import check_flag, check_optional_str
+from mixedlab._errors import ArgumentError, ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab.formula import build_model
 from mixedlab.linear._deviance import make_devfun
 from mixedlab.linear._optimize import LmerControl, as_control, check_start, optimize_lmer
@@ -83,6 +84,13 @@ def lmer(
     >>> round(fit.objective, 1)
     1743.6
     """
+    REML = check_flag(REML, "REML")
+    check_optional_str(data_name, "data_name")
+    if control is not None and not isinstance(control, LmerControl):
+        hint = (" (build one from a dict with LmerControl(**control))"
+                if isinstance(control, dict) else "")
+        raise ArgumentError(f"control must be a mixedlab.LmerControl or None, not "
+                            f"{type(control).__name__} {control!r}{hint}")
     if data_name is None:
         data_name = _guess_data_name(data)
     ctrl = as_control(control)  # before any work: a bad setting must not reach NLopt

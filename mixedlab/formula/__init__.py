@@ -11,8 +11,12 @@ terms, with lme4's names, ordering and checks::
 from __future__ import annotations
 
 from mixedlab.formula._build import DesignSpec, ModelFrame, build_model
+from mixedlab.formula._frame import as_data_frame
 from mixedlab.formula._parser import Formula, deparse, parse_formula
 from mixedlab.formula._random import ReTerm
+from mixedlab.formula._reform import ReFormTerm, parse_re_form, re_form_terms
+from mixedlab.formula._rtext import collate_key
 
 __all__ = ["build_model", "ModelFrame", "ReTerm", "DesignSpec", "parse_formula", "Formula",
-           "deparse"]
+           "deparse", "as_data_frame", "parse_re_form", "re_form_terms", "ReFormTerm",
+           "collate_key"]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import DataError, FormulaError, ModelSpecificationError, inform
+from mixedlab._errors import ArgumentError, DataError, FormulaError, ModelSpecificationError, inform
 from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
 from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
@@ -23,6 +23,29 @@ from mixedlab.formula._terms import Terms, expand_terms
 __all__ = ["build_model", "ModelFrame", "DesignSpec"]
 
 Value = Numeric | Factor
+
+
+def coded_like(v: Value, kind: Factor, label: str, what: str) -> Factor:
+    """``v`` as a factor on the fitted levels of ``kind``, coded as when fitting.
+
+    R's ``predict`` passes the fit's levels (``xlev``) and contrasts to ``model.frame`` and
+    ``model.matrix``, so an ordered factor keeps its polynomial contrasts even when the
+    new data hold plain text.
+
+    Raises
+    ------
+    DataError
+        ``v`` has a level the fit did not see.
+    """
+    f = as_factor(v)
+    coded = f.recode(kind.levels)
+    unseen = coded.codes == -2
+    if unseen.any():
+        new = sorted(set(np.asarray(f.levels)[f.codes[unseen]]))
+        raise DataError(f"{what}: {label!r} has level(s) {', '.join(map(repr, new[:10]))} "
+                        f"not seen when fitting (known levels: "
+                        f"{', '.join(map(repr, kind.levels[:10]))})")
+    return Factor(coded.codes, kind.levels, kind.logical, kind.ordered)
 
 
 @dataclass
@@ -42,14 +65,7 @@ class _SideSpec:
                                     "categorical in the new data")
                 out.append(v)
                 continue
-            f = as_factor(v).recode(kind.levels)
-            unseen = f.codes == -2
-            if unseen.any():
-                new = sorted(set(np.asarray(as_factor(v).levels)[as_factor(v).codes[unseen]]))
-                raise DataError(f"{what}: {label!r} has level(s) {', '.join(map(repr, new[:10]))} "
-                                f"not seen when fitting (known levels: "
-                                f"{', '.join(map(repr, kind.levels[:10]))})")
-            out.append(Factor(f.codes, kind.levels, kind.logical))
+            out.append(coded_like(v, kind, label, what))
         return out
 
 
@@ -96,8 +112,7 @@ class DesignSpec:
         return _offset_values(self._evaluator(newdata), self.offsets)
 
     def _evaluator(self, newdata: pd.DataFrame) -> Evaluator:
-        check_data(newdata)
-        return Evaluator(newdata, self.formula, self.state, fitting=False)
+        return Evaluator(check_data(newdata, "newdata"), self.formula, self.state, fitting=False)
 
     def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
         """Fixed-effects model matrix for ``newdata`` (missing values give NaN rows)."""
@@ -107,22 +122,46 @@ class DesignSpec:
         return X[:, self.keep]
 
     def term_matrices(self, newdata: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Random-term matrices and level codes for ``newdata``, in the fitted term order."""
+        """Random-term matrices and level codes for ``newdata``, in the fitted term order.
+
+        Codes are -1 for a level not seen when fitting, -2 for a missing grouping value.
+        """
         ev = self._evaluator(newdata)
         m = len(newdata)
         out = []
-        for side, grp in zip(self.lhs, self.groups):
+        for i, side in enumerate(self.lhs):
             X, _ = model_matrix(side.terms, side.evaluate(ev, "newdata"), m)
-            key = np.zeros(m, dtype=np.int64)
-            bad = np.zeros(m, dtype=bool)
-            for node, levels, r in zip(grp.atoms, grp.atom_levels, grp.radices):
-                f = as_factor(ev.variable(node)).recode(levels)
-                bad |= f.codes < 0
-                key = key * r + np.maximum(f.codes, 0)
-            pos = np.searchsorted(grp.keys, key)
-            pos = np.minimum(pos, len(grp.keys) - 1)
-            found = (grp.keys[pos] == key) & ~bad
-            out.append((X, np.where(found, pos, -1).astype(np.int64)))
+            out.append((X, self.group_codes(ev, i)))
+        return out
+
+    def group_codes(self, ev: Evaluator, i: int) -> np.ndarray:
+        """Level index of each row of ``ev``'s data in term ``i``'s fitted grouping factor
+        (-1: a level not seen when fitting, -2: a missing value)."""
+        grp = self.groups[i]
+        m = ev.n
+        key = np.zeros(m, dtype=np.int64)
+        missing = np.zeros(m, dtype=bool)
+        unseen = np.zeros(m, dtype=bool)
+        for node, levels, r in zip(grp.atoms, grp.atom_levels, grp.radices):
+            f = as_factor(ev.variable(node)).recode(levels)
+            missing |= f.codes == -1
+            unseen |= f.codes == -2
+            key = key * r + np.maximum(f.codes, 0)
+        pos = np.searchsorted(grp.keys, key)
+        pos = np.minimum(pos, len(grp.keys) - 1)
+        found = (grp.keys[pos] == key) & ~missing & ~unseen
+        return np.where(found, pos, np.where(missing, -2, -1)).astype(np.int64)
+
+    def group_labels(self, ev: Evaluator, i: int) -> np.ndarray:
+        """The grouping value of each row as text (``a:b`` for an interaction), for messages."""
+        grp = self.groups[i]
+        parts = []
+        for node in grp.atoms:
+            f = as_factor(ev.variable(node))
+            parts.append(np.asarray(f.levels + ["NA"], dtype=object)[f.codes])
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + ":" + p
         return out
 
     def response(self, newdata: pd.DataFrame) -> np.ndarray:
@@ -287,8 +326,11 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     ------
     FormulaError, DataError, ModelSpecificationError
     """
+    na_action = {"na.omit": "omit", "na.fail": "fail"}.get(na_action, na_action) \
+        if isinstance(na_action, str) else na_action
     if na_action not in ("omit", "fail"):
-        raise ValueError(f"na_action must be 'omit' or 'fail', not {na_action!r}")
+        raise ArgumentError(f"na_action must be 'omit' (drop incomplete rows, R's na.omit) or "
+                            f"'fail' (R's na.fail), not {type(na_action).__name__} {na_action!r}")
     parsed = parse_formula(formula)
     if parsed.response is None:
         raise ModelSpecificationError(

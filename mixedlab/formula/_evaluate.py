@@ -48,6 +48,7 @@ class Factor:
     codes: np.ndarray
     levels: list[str]
     logical: bool = False  # an R logical: levels are always FALSE, TRUE
+    ordered: bool = False  # an R ordered factor: coded by polynomial contrasts (contr.poly)
     # known to use every level (so drop_unused has nothing to do); a cache, not data
     compact: bool = field(default=False, repr=False, compare=False)
 
@@ -56,7 +57,7 @@ class Factor:
         return self.codes < 0
 
     def take(self, rows: np.ndarray) -> "Factor":
-        return Factor(self.codes[rows], self.levels, self.logical)
+        return Factor(self.codes[rows], self.levels, self.logical, self.ordered)
 
     def drop_unused(self) -> "Factor":
         """Drop levels that no observation uses (R's ``droplevels``); logicals keep both."""
@@ -70,13 +71,13 @@ class Factor:
         remap = np.cumsum(used) - 1
         codes = np.where(self.codes >= 0, remap[np.maximum(self.codes, 0)], -1)
         return Factor(codes.astype(np.int64), [lv for lv, u in zip(self.levels, used) if u],
-                      compact=True)
+                      ordered=self.ordered, compact=True)
 
     def recode(self, levels: list[str]) -> "Factor":
         """Re-express on the given level list; unknown levels get code -2."""
         index = {lv: i for i, lv in enumerate(levels)}
         table = np.array([index.get(lv, -2) for lv in self.levels] + [-1], dtype=np.int64)
-        return Factor(table[self.codes], list(levels), self.logical)
+        return Factor(table[self.codes], list(levels), self.logical, self.ordered)
 
 
 Value = Numeric | Factor
@@ -111,8 +112,10 @@ def _level_names(values: pd.Index) -> list[str]:
 
 
 def _factor_from_categorical(cat: pd.Categorical) -> Factor:
-    """A pandas Categorical keeps its category order (R's ``factor`` with given levels)."""
-    return Factor(cat.codes.astype(np.int64), _level_names(cat.categories))
+    """A pandas Categorical keeps its category order (R's ``factor`` with given levels);
+    an ordered Categorical is R's ordered factor."""
+    return Factor(cat.codes.astype(np.int64), _level_names(cat.categories),
+                  ordered=bool(cat.ordered))
 
 
 def _numeric_from_array(arr: np.ndarray) -> Numeric:
@@ -324,18 +327,39 @@ class Evaluator:
             return _numeric_from_series(s, node.id)
         label = deparse(node)
         if isinstance(node, Call) and node.fn in _FACTOR_FUNCS:
-            if len(node.args) != 1 or node.kwargs:
-                raise FormulaError(f"{label}: only factor(x) with one argument is supported")
-            inner = node.args[0]
-            if isinstance(inner, Name) and inner.id not in _CONSTANTS:
-                return _factor_from_series(self.column(inner.id)) if not \
-                    pd.api.types.is_numeric_dtype(self.column(inner.id).dtype) or \
-                    pd.api.types.is_bool_dtype(self.column(inner.id).dtype) else \
-                    as_factor(_numeric_from_series(self.column(inner.id), inner.id))
-            return as_factor(self._to_value(self.array(inner), label))
+            return self._factor_call(node, label)
         if isinstance(node, Call) and node.fn == "scale":
             return self._scale(node, label)
         return self._to_value(self.array(node), label)
+
+    def _factor_call(self, node: Call, label: str) -> Factor:
+        """``factor(x)``, ``as.factor(x)``, ``ordered(x)``, ``as.ordered(x)``.
+
+        As in R, ``factor(x)`` and ``as.factor(x)`` keep an ordered factor ordered
+        (``factor``'s default ``ordered = is.ordered(x)``); ``ordered()`` and
+        ``as.ordered()`` make an ordered factor, coded by polynomial contrasts.
+        ``factor(x, ordered = TRUE)`` is accepted too.
+        """
+        opts = dict(node.kwargs)
+        if len(node.args) != 1 or set(opts) - ({"ordered"} if node.fn == "factor" else set()):
+            raise FormulaError(f"{label}: only {node.fn}(x) with one variable is supported"
+                               + (" (and ordered = TRUE/FALSE)" if node.fn == "factor" else "")
+                               + "; to choose the levels or their order, make the column a "
+                               "pandas Categorical with those categories")
+        inner = node.args[0]
+        value = self.variable(inner) if isinstance(inner, (Name, Paren)) else \
+            self._to_value(self.array(inner), label)
+        f = as_factor(value)
+        if f.logical:  # factor(TRUE/FALSE) is an ordinary factor with levels FALSE, TRUE
+            f = Factor(f.codes, f.levels)
+        ordered = f.ordered
+        if node.fn in ("ordered", "as.ordered"):
+            ordered = True
+        elif "ordered" in opts:
+            ordered = _flag(opts["ordered"], False, f"{node.fn}(ordered = ...)")
+        if ordered == f.ordered:
+            return f
+        return Factor(f.codes, f.levels, ordered=ordered, compact=f.compact)
 
     def _to_value(self, arr: Any, label: str) -> Value:
         arr = np.asarray(arr)
@@ -357,8 +381,8 @@ class Evaluator:
         x = np.asarray(self.array(node.args[0]), dtype=np.float64)
         if self.fitting:
             ok = x[~np.isnan(x)]
-            do_c = _flag(opts.get("center"), True)
-            do_s = _flag(opts.get("scale"), True)
+            do_c = _flag(opts.get("center"), True, "scale(center = ...)")
+            do_s = _flag(opts.get("scale"), True, "scale(scale = ...)")
             center = float(ok.mean()) if do_c else 0.0
             if do_s:
                 # R divides by the root mean square sqrt(sum(x^2)/(n-1)) of the centred values
@@ -424,11 +448,12 @@ class Evaluator:
         raise FormulaError(f"cannot evaluate {deparse(node)!r}")
 
 
-def _flag(node: Node | None, default: bool) -> bool:
+def _flag(node: Node | None, default: bool, what: str = "scale()") -> bool:
+    """A TRUE/FALSE argument written in the formula (``T``/``F`` as R's shorthands)."""
     if node is None:
         return default
     if isinstance(node, Name) and node.id in ("TRUE", "T"):
         return True
     if isinstance(node, Name) and node.id in ("FALSE", "F"):
         return False
-    raise FormulaError("scale(): only center = TRUE/FALSE and scale = TRUE/FALSE are supported")
+    raise FormulaError(f"{what}: the argument must be TRUE or FALSE, not {deparse(node)!r}")

@@ -1,15 +1,19 @@
-"""Model matrices with R's treatment contrasts and column names, and lme4's rank check.
+"""Model matrices with R's default contrasts and column names, and lme4's rank check.
 
-``model_matrix`` reproduces ``stats::model.matrix`` for treatment contrasts:
-an ``(Intercept)`` column, then one block per term in term order. A factor coded
-by contrasts contributes indicators of its levels 2..L (the first level is the
-reference); coded by indicators, all L levels. Inside an interaction the columns
-of the first variable vary fastest, and names join with ``:`` (``age:SexFemale``).
+``model_matrix`` reproduces ``stats::model.matrix`` under R's default
+``options(contrasts = c("contr.treatment", "contr.poly"))``: an ``(Intercept)``
+column, then one block per term in term order. A factor coded by contrasts
+contributes indicators of its levels 2..L (the first level is the reference); an
+ordered factor coded by contrasts contributes the L-1 orthogonal polynomial columns
+of ``contr.poly`` (``.L``, ``.Q``, ``.C``, ``^4``, ...). Coded by indicators, any
+factor contributes all L levels. Inside an interaction the columns of the first
+variable vary fastest, and names join with ``:`` (``age:SexFemale``).
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -18,7 +22,7 @@ from mixedlab._errors import DataError
 from mixedlab.formula._evaluate import Factor, Numeric
 from mixedlab.formula._terms import Terms
 
-__all__ = ["model_matrix", "rank_keep", "indicator_matrix"]
+__all__ = ["model_matrix", "rank_keep", "indicator_matrix", "contr_poly"]
 
 Value = Numeric | Factor
 
@@ -49,6 +53,59 @@ def _indicator_table(L: int, first: int) -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=64)
+def contr_poly(n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """R's ``contr.poly(n)``: orthonormal polynomial contrasts for ``n`` ordered levels.
+
+    Column k is the degree-k polynomial in the scores 1..n orthogonal to all lower
+    degrees, scaled to unit length, with R's sign (positive leading coefficient); the
+    names are ``.L``, ``.Q``, ``.C`` then ``^4``, ``^5``, ... Read-only (shared).
+
+    R computes them by a QR factorization of the centred scores' powers (``make.poly``),
+    which is accurate to ~1e-15 for a few levels but loses digits as the degree grows
+    (1e-10 at 22 levels; past ~24 levels the high-degree columns are rounding noise,
+    though they still span the same space, so fits agree). Here the polynomials come
+    from the exact three-term recurrence of the discrete Chebyshev (Gram) polynomials
+    on centred unit-spaced points, ``p[k+1] = y p[k] - k^2 (n^2 - k^2) / (4 (4k^2 - 1)) p[k-1]``,
+    in rational arithmetic, and each entry is rounded once: the correctly rounded value
+    that R's computation approximates.
+
+    Raises
+    ------
+    DataError
+        For ``n > 95``, as R ("orthogonal polynomials cannot be represented accurately
+        enough for n-1 degrees of freedom").
+    """
+    if n > 95:
+        raise DataError(f"orthogonal polynomials cannot be represented accurately enough for "
+                        f"{n - 1} degrees of freedom (R's contr.poly): an ordered factor with "
+                        f"{n} levels is too many for polynomial contrasts; make it an unordered "
+                        "factor (Categorical(..., ordered=False)) or a number")
+    # centred scores y = i - (n + 1) / 2, doubled to stay in integers: t = 2 y
+    t = [2 * i - (n + 1) for i in range(1, n + 1)]
+    # monic polynomials in t: q[k+1] = t q[k] - k^2 (n^2 - k^2) / (4k^2 - 1) q[k-1]
+    # (the recurrence in y, rescaled by 2^k; scaling does not change the normalised columns)
+    prev = [Fraction(1)] * n
+    cur = [Fraction(v) for v in t]
+    out = np.empty((n, n - 1))
+    for k in range(1, n):
+        norm2 = sum(v * v for v in cur)
+        out[:, k - 1] = [math.copysign(math.sqrt(v * v / norm2), v) if v else 0.0 for v in cur]
+        beta = Fraction(k * k * (n * n - k * k), 4 * k * k - 1)
+        prev, cur = cur, [ti * c - beta * p for ti, c, p in zip(t, cur, prev)]
+    names = [f"^{k}" for k in range(n)]
+    names[1:min(4, n)] = [".L", ".Q", ".C"][: min(3, n - 1)]
+    out.flags.writeable = False
+    return out, tuple(names[1:])
+
+
+def _poly_block(f: Factor) -> np.ndarray:
+    """The ``contr.poly`` columns of an ordered factor's rows (NaN rows where missing)."""
+    C, _ = contr_poly(len(f.levels))
+    table = np.vstack([np.full((1, C.shape[1]), np.nan), C])
+    return table.take(f.codes + 1, axis=0, mode="clip")
+
+
 def _variable_block(label: str, value: Value, coding: int | None) -> tuple[np.ndarray, list[str]]:
     if isinstance(value, Numeric):
         return value.values.reshape(-1, 1), [label]
@@ -58,6 +115,8 @@ def _variable_block(label: str, value: Value, coding: int | None) -> tuple[np.nd
                 f"factor {label!r} has only one level ({value.levels[0]!r}) in the rows used, "
                 "so it has no contrasts (R: 'contrasts can be applied only to factors with 2 or "
                 "more levels'); remove it from the formula or check the data")
+        if value.ordered:
+            return _poly_block(value), [label + s for s in contr_poly(len(value.levels))[1]]
         return indicator_matrix(value, 1), [label + lv for lv in value.levels[1:]]
     return indicator_matrix(value, 0), [label + lv for lv in value.levels]
 

@@ -10,17 +10,57 @@ import pandas as pd
 from mixedlab._errors import DataError
 from mixedlab.formula._evaluate import Factor, Numeric
 
-__all__ = ["check_data", "extra_vector", "rows_to_use", "frame_table"]
+__all__ = ["as_data_frame", "check_data", "extra_vector", "rows_to_use", "frame_table"]
 
 
-def check_data(data: Any) -> pd.DataFrame:
-    """Require a pandas DataFrame with at least one row."""
+def as_data_frame(data: Any, what: str = "data") -> pd.DataFrame:
+    """The data as a pandas DataFrame: a DataFrame as it is, a polars or pyarrow table through
+    its own ``.to_pandas()`` (which keeps the column names and turns dictionary/categorical
+    columns into Categoricals). The input is never modified.
+
+    Raises
+    ------
+    DataError
+        Anything else, a frame with no rows or with MultiIndex columns; the message says how
+        to convert.
+    """
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}; "
-                        "wrap it with pandas.DataFrame(...)")
+        data = _converted(data, what)
+    if isinstance(data.columns, pd.MultiIndex):
+        raise DataError(
+            f"{what} has MultiIndex (several-level) column names, which a formula cannot refer "
+            f"to; flatten them first, e.g. {what}.columns = ['_'.join(map(str, c)) for c in "
+            f"{what}.columns]")
     if len(data) == 0:
-        raise DataError("the data has no rows")
+        raise DataError(f"the {what} has no rows")
     return data
+
+
+def _converted(data: Any, what: str) -> pd.DataFrame:
+    """A polars/pyarrow table converted with its ``.to_pandas()``; an error for anything else."""
+    kind = type(data).__module__.split(".")[0]
+    name = type(data).__name__
+    if kind == "polars" and name == "LazyFrame":
+        raise DataError(f"{what} is a polars LazyFrame; collect it first: {what}.collect()")
+    if kind in ("polars", "pyarrow") and hasattr(data, "to_pandas"):
+        try:
+            out = data.to_pandas()
+        except ModuleNotFoundError as exc:  # polars needs pyarrow for to_pandas()
+            raise DataError(f"converting the {kind} {name} {what} to pandas needs the "
+                            f"{exc.name} package: pip install {exc.name}") from None
+        if isinstance(out, pd.DataFrame):
+            return out
+    if isinstance(data, pd.Series):
+        raise DataError(f"{what} is a pandas Series; give a DataFrame whose columns the formula "
+                        f"names, e.g. {what}.to_frame() or pandas.DataFrame({{...}})")
+    raise DataError(f"{what} must be a pandas DataFrame (polars and pyarrow tables are "
+                    f"converted with their .to_pandas()), not {kind}.{name}; build one with "
+                    "named columns: pandas.DataFrame({'y': ..., 'x': ..., 'g': ...})")
+
+
+def check_data(data: Any, what: str = "data") -> pd.DataFrame:
+    """Alias of :func:`as_data_frame` (kept for callers of the parse stage)."""
+    return as_data_frame(data, what)
 
 
 def extra_vector(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
@@ -104,5 +144,6 @@ def frame_table(values: dict[str, Numeric | Factor], index: pd.Index) -> pd.Data
         elif v.logical:
             cols[label] = v.codes.astype(bool)
         else:
-            cols[label] = pd.Categorical.from_codes(v.codes, categories=pd.Index(v.levels, dtype=object))
+            cols[label] = pd.Categorical.from_codes(v.codes, categories=pd.Index(v.levels, dtype=object),
+                                                    ordered=v.ordered)
     return pd.DataFrame(cols, index=index)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from mixedlab._errors import ArgumentError
 from mixedlab.formula._rtext import format_double
 from mixedlab.formula._tokens import Token, caret_error, tokenize
 
@@ -420,8 +421,8 @@ def parse_formula(formula: str) -> Formula:
         the fault.
     """
     if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string such as 'y ~ x + (1 | g)', "
-                        f"not {type(formula).__name__}")
+        raise ArgumentError(f"formula must be a string such as 'y ~ x + (1 | g)', "
+                            f"not {type(formula).__name__}")
     return _parse_text(formula)
 
 

@@ -7,7 +7,9 @@
   slowest, unused combinations dropped.
 * Terms are sorted by decreasing number of levels: lme4 reorders
   ``rev(order(nl))`` only when some ``diff(nl) > 0``, which also reverses ties.
-* Group display names are ``make.unique`` of the grouping expressions.
+* Group display names are the grouping expressions; when one repeats, lme4's
+  ``mkVarCorr`` passes them all through ``make.names(unique = TRUE)``
+  ("Subject.half", "Subject", "Subject.1").
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from mixedlab._errors import ModelSpecificationError
 from mixedlab.formula._evaluate import Factor, as_factor
 from mixedlab.formula._parser import BinOp, Node, Num, Paren, deparse
-from mixedlab.formula._rtext import make_unique
+from mixedlab.formula._rtext import make_names
 from mixedlab.formula._terms import expand_terms
 
 __all__ = ["ReTerm", "BarSpec", "expand_bars", "grouping_atoms", "combine_atoms",
@@ -256,7 +258,15 @@ def check_terms(terms: list[ReTerm], n: int) -> None:
 
 
 def group_names(factors: list[str]) -> list[str]:
-    """Display names: ``make.unique`` of the grouping expressions in sorted order."""
-    return make_unique(list(factors))
+    """Display names of the sorted terms' groups, as lme4's ``mkVarCorr`` makes them.
+
+    The grouping expressions as they are, unless one repeats: then lme4 applies
+    ``make.names(nms, unique = TRUE)`` to all of them, so ``Subject:half`` becomes
+    ``Subject.half`` too (lme4 1.1-31, R/VarCorr.R).
+    """
+    names = list(factors)
+    if len(set(names)) < len(names):
+        return make_names(names, unique=True)
+    return names
 
 

@@ -5,7 +5,8 @@
   builds with ICU follows the Unicode collation algorithm: punctuation before
   digits before letters, letters compared case-blind first, lower case before
   upper case on ties,
-* ``make.unique`` (group names "Subject", "Subject.1").
+* ``make.unique`` and ``make.names`` (group names "Subject", "Subject.1",
+  "Subject.half").
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["format_double", "collate_key", "r_sort_strings", "make_unique"]
+__all__ = ["format_double", "collate_key", "r_sort_strings", "make_unique", "make_names"]
 
 
 def format_double(x: float) -> str:
@@ -106,4 +107,42 @@ def make_unique(names: list[str]) -> list[str]:
         counts[nm] = k
         seen.add(cand)
         out.append(cand)
+    return out
+
+
+# R's reserved words (?Reserved): make.names appends "." to them.
+_RESERVED = frozenset({
+    "if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE",
+    "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in",
+})
+
+
+def _syntactic(name: str) -> str:
+    """One name through R's C-level ``make.names`` (allow_ = TRUE).
+
+    A leading character that cannot start a name (anything but a letter, or a "." not
+    followed by a digit) gets an "X" prefix; every character that is not a letter,
+    digit, "." or "_" becomes "."; reserved words get a trailing ".".
+    """
+    if not name or not (name[0].isalpha() or (name[0] == "." and not name[1:2].isdigit())):
+        name = "X" + name
+    name = "".join(c if (c.isalnum() or c in "._") else "." for c in name)
+    return name + "." if name in _RESERVED else name
+
+
+def make_names(names: list[str], unique: bool = False) -> list[str]:
+    """R's ``make.names(names, unique)``: syntactic names, made unique when asked.
+
+    As R does, the unique pass (``make.unique``) sees the names that were already
+    syntactic first, so that they keep their spelling and the changed ones get the
+    suffixes: ``make.names(c("Subject:half", "Subject", "Subject"), unique = TRUE)`` is
+    ``"Subject.half" "Subject" "Subject.1"``.
+    """
+    out = [_syntactic(n) for n in names]
+    if unique:
+        # order(names != names2): unchanged names first, both groups in their own order
+        order = sorted(range(len(out)), key=lambda i: out[i] != names[i])
+        fixed = make_unique([out[i] for i in order])
+        for i, nm in zip(order, fixed):
+            out[i] = nm
     return out

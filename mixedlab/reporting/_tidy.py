@@ -20,6 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from mixedlab._errors import ArgumentError
+
 from mixedlab.reporting._varcorr import varcorr_groups
 
 __all__ = ["tidy", "TIDY_COLUMNS"]
@@ -87,6 +89,9 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
     """
     if isinstance(effects, str):
         effects = (effects,)
+    if not isinstance(effects, (list, tuple)) or not all(isinstance(e, str) for e in effects):
+        raise ArgumentError(f"effects must be a string or a list of strings from "
+                            f"{list(_EFFECTS)}, not {type(effects).__name__} {effects!r}")
     unknown = [e for e in effects if e not in _EFFECTS]
     if unknown:
         raise ValueError(

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from mixedlab._errors import ArgumentError
 from mixedlab.reporting.rformat import format_num, print_matrix, r_round
 
 __all__ = ["VARCORR_DIGITS", "varcorr_groups", "varcorr_table", "format_varcorr"]
@@ -122,5 +123,11 @@ def format_varcorr(fit: Any, digits: int = VARCORR_DIGITS, comp: Sequence[str] =
     comp : sequence of str
         ``("Std.Dev.",)`` by default; ``("Variance", "Std.Dev.")`` adds variances.
     """
-    colnames, cells = varcorr_table(fit.varcorr, digits, comp)
+    if isinstance(digits, (bool, np.bool_)) or not isinstance(digits, (int, np.integer)) \
+            or not 1 <= digits <= 22:
+        raise ArgumentError(f"digits must be a whole number from 1 to 22 (as R's format), not "
+                            f"{type(digits).__name__} {digits!r}")
+    if isinstance(comp, str):
+        comp = (comp,)
+    colnames, cells = varcorr_table(fit.varcorr, int(digits), comp)
     return "\n".join(print_matrix(cells, [""] * len(cells), colnames, right=False))

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import ModelSpecificationError
+from mixedlab._arguments import check_flag
+from mixedlab._errors import ArgumentError, ModelSpecificationError
 from mixedlab.linear._optimize import OptimResult
 from mixedlab.linear._pls import (
     CrossProducts,
@@ -261,7 +262,8 @@ class LmerFit:
     def residuals(self, type: str = "response", scaled: bool = False) -> np.ndarray:
         """Residuals: ``"response"`` (y − fitted) or ``"pearson"`` (× √weights); ``scaled`` divides by σ."""
         if type not in ("response", "pearson"):
-            raise ValueError(f"type must be 'response' or 'pearson', not {type!r}")
+            raise ArgumentError(f"type must be 'response' or 'pearson', not {type!r}")
+        scaled = check_flag(scaled, "scaled")
         r = self._model.y - self.fitted()
         if type == "pearson" and self._model.weights is not None:
             r = r * np.sqrt(self._model.weights)
@@ -280,7 +282,9 @@ class LmerFit:
             Rows to predict for; ``None`` predicts the fitted observations.
         re_form
             ``None`` includes every random term; ``"~0"`` (or ``"NA"``) gives the
-            population-level prediction Xβ̂.
+            population-level prediction Xβ̂; a formula such as ``"~(1 | Subject)"`` includes
+            those terms only, matched with the fit's random effects by column name within
+            the grouping factor, as lme4 does.
         allow_new_levels
             Levels not seen in the fit get random effects of 0 when true; otherwise they
             are an error.

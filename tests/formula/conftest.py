@@ -16,7 +16,7 @@ def _column_to_r(ro: ModuleType, col: pd.Series):
         codes = col.cat.codes.to_numpy()
         vec = ro.IntVector([ro.NA_Integer if c < 0 else int(c) + 1 for c in codes])
         vec.do_slot_assign("levels", ro.StrVector([str(c) for c in col.cat.categories]))
-        vec.rclass = ro.StrVector(["factor"])
+        vec.rclass = ro.StrVector(["ordered", "factor"] if col.cat.ordered else ["factor"])
         return vec
     if pd.api.types.is_bool_dtype(col.dtype):
         return ro.BoolVector([ro.NA_Logical if pd.isna(v) else bool(v) for v in col.tolist()])

@@ -178,7 +178,7 @@ def test_control_must_be_an_lmercontrol(control):
     with pytest.raises(mixedlab.MixedLabError, match="control must be a mixedlab.LmerControl") as info:
         mixedlab.lmer(_SLEEP, datasets.sleepstudy(), control=control)
     if isinstance(control, dict):
-        assert "LmerControl(**{'maxeval': 10})" in str(info.value)
+        assert "LmerControl(**" in str(info.value)
 
 
 def test_valid_start_forms_are_accepted():

@@ -165,7 +165,7 @@ def test_new_level_gets_the_population_prediction_without_r():
     np.testing.assert_allclose(got[0], c["(Intercept)"] + c["Days"] * 1.0, rtol=1e-10)
     with pytest.raises(DataError) as err:
         fit.predict(nd_new)
-    assert "'Subject'" in str(err.value) and "2 row(s)" in str(err.value)
+    assert "'Subject'" in str(err.value) and "2 rows" in str(err.value)
 
 
 def test_identities_without_r():
