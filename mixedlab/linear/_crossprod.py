@@ -196,7 +196,8 @@ class CrossProducts:
             off += shape.q
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
         self.lam_rows = self.lam_cols = self.lam_theta = None
-        if not self.rest_scalar and self.m <= 400:
+        if not self.rest_scalar and self.m <= 100:
+            # (above ~100 rows the O(m³) dense product costs more than the block rotation)
             # nonzeros of Λ₂ and the θ element each holds, so Λ₂ is filled in one step
             rows, cols, idx = [], [], []
             for t, (shape, off) in enumerate(zip(self.shapes[1:], self.rest_offsets)):
@@ -211,6 +212,7 @@ class CrossProducts:
             self.lam_template = np.zeros((self.m, self.m))
             tail = np.arange(self.q2, self.m)
             self.lam_template[tail, tail] = 1.0
+        self.nested = _nested_trailing(self.shapes, term_codes, n)
         # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
         # terms the θ index scaling each trailing column
         self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
@@ -227,6 +229,37 @@ class CrossProducts:
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
             self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
+
+
+class _NestedTrailing:
+    """Index arrays of a block-diagonal trailing random block (term 1 nested in term 2).
+
+    When every level of term 1's factor lies within one level of term 2's (lme4's
+    ``(1 | a/b)``, ``(x | a) + (1 | a:b)``) and there is no third term, the Schur
+    complement's Z₂ block is block diagonal with k₂×k₂ blocks (each level of term 1
+    touches one level of term 2), coupled only through the X and y columns.  The
+    criterion then factors it as a batch of k₂×k₂ blocks and a (p+1)-square Schur
+    complement instead of one dense Cholesky of size m (lme4's sparse factor does the same).
+    """
+
+    def __init__(self, k: int, L: int) -> None:
+        self.k, self.L, self.q = k, L, k * L
+        i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+        base = (np.arange(L) * k)[:, None, None]
+        # (row, col) of each block entry in the lower triangle: S is only lower-valid
+        self.rows = base + np.maximum(i, j)[None]
+        self.cols = base + np.minimum(i, j)[None]
+
+
+def _nested_trailing(shapes: list[TermShape], term_codes: list[np.ndarray], n: int) -> "_NestedTrailing | None":
+    if len(shapes) != 2 or shapes[1].q < 64 or n == 0:
+        return None  # a small trailing block is factored densely as fast
+    c1, c2 = np.asarray(term_codes[0]), np.asarray(term_codes[1])
+    first = np.full(shapes[0].n_levels, -1)
+    first[c1[::-1]] = c2[::-1]  # the term-2 level of each term-1 level's first row
+    if not np.array_equal(first[c1], c2):
+        return None
+    return _NestedTrailing(shapes[1].k, shapes[1].n_levels)
 
 
 def _level_orthonormal(Zw: np.ndarray, codes: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:

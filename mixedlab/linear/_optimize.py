@@ -204,11 +204,14 @@ class _Counted:
         return f
 
 
-def _bobyqa(fn: _Counted, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl) -> tuple[np.ndarray, float, int]:
+def _bobyqa(fn: _Counted, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl,
+            scale: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
+    """One NLopt BOBYQA run from x0; with ``scale``, over x/scale (results in x's units)."""
     n = x0.size
+    s = np.ones(n) if scale is None else np.asarray(scale, dtype=float)
     opt = nlopt.opt(nlopt.LN_BOBYQA, n)
-    opt.set_min_objective(fn)
-    opt.set_lower_bounds(lower)
+    opt.set_min_objective(fn if scale is None else (lambda z, grad=None: fn(z * s)))
+    opt.set_lower_bounds(lower / s)
     opt.set_upper_bounds(np.full(n, np.inf))
     opt.set_xtol_abs(ctrl.xtol_abs)
     opt.set_ftol_abs(ctrl.ftol_abs)
@@ -216,7 +219,7 @@ def _bobyqa(fn: _Counted, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl) 
     opt.set_maxeval(ctrl.maxeval)
     fn.best_x, fn.best_f = None, math.inf
     try:
-        x = opt.optimize(x0)
+        x = opt.optimize(np.asarray(x0, dtype=float) / s) * s
         code = opt.last_optimize_result()
         fval = opt.last_optimum_value()
     except nlopt.RoundoffLimited:
@@ -362,21 +365,57 @@ def optimize_lmer(
     theta, fval, code = _bobyqa(fn, x0, lower, ctrl)
     theta, fval, code = _edge_and_boundary(fn, devfun, theta, fval, code, lower, ctrl)
     result = _checked(devfun, theta, fval, code, lower, ctrl)
-    for _ in range(MAX_RESTARTS):
-        if not (code == -4 or (result.gradient is not None and _gradient_failed(result))):
+    scale = np.asarray(getattr(devfun, "theta_scale", np.ones(theta.size)), dtype=float)
+    for i in range(MAX_RESTARTS):
+        if not (code == -4 or _not_a_minimum(result)):
             break
-        t2, f2, c2 = _bobyqa(fn, theta, lower, ctrl)
+        # alternate θ's own coordinates and coordinates scaled to θ's typical sizes
+        t2, f2, c2 = _bobyqa(fn, theta, lower, ctrl, scale if i % 2 == 0 else None)
         t2, f2, c2 = _edge_and_boundary(fn, devfun, t2, f2, c2, lower, ctrl)
         if not f2 < fval:
-            break
+            if i % 2 == 1 or np.all(scale == 1.0):
+                break
+            continue
         theta, fval, code = t2, f2, c2
         result = _checked(devfun, theta, fval, code, lower, ctrl)
+    # a second opinion from other coordinates, where lme4's θ is a poor frame for BOBYQA
+    # (slopes far from zero or on large scales), and a second look at singular fits
+    candidates = []
+    reparam = getattr(devfun, "reparam", None)
+    if reparam is not None:
+        probe = _Counted(lambda z: fn(reparam.to_theta(z)))
+        z, _, _ = _bobyqa(probe, _start_prime(lower), lower, ctrl)
+        candidates.append(reparam.to_theta(z))
+    if result.is_singular and theta.size > 1:
+        candidates.append(theta)
+    for cand in candidates:
+        # polish in lme4's coordinates, so a boundary is reached exactly as lme4 reaches it
+        t2, f2, c2 = _bobyqa(fn, cand, lower, ctrl)
+        t2, f2, c2 = _edge_and_boundary(fn, devfun, t2, f2, c2, lower, ctrl)
+        if f2 < fval - SECOND_OPINION_GAIN:
+            theta, fval, code = t2, f2, c2
+            result = _checked(devfun, theta, fval, code, lower, ctrl)
     result.n_evals = fn.count
     return result
 
 
-def _gradient_failed(result: OptimResult) -> bool:
-    return any(w.startswith("Model failed to converge with max|grad|") for w in result.conv_warnings)
+#: how much lower a second opinion's criterion must be to replace the first result: above
+#: BOBYQA's own noise (ftol_abs = 1e-8), so a fit that converged keeps lme4's path and numbers
+SECOND_OPINION_GAIN = 1e-7
+
+
+def _start_prime(lower: np.ndarray) -> np.ndarray:
+    """lme4's default start (1 on the diagonals, 0 elsewhere), in any coordinates."""
+    return np.where(lower == 0, 1.0, 0.0)
+
+
+#: lme4's warnings that say the point reached is not a confirmed minimum
+_NOT_A_MINIMUM = ("Model failed to converge with max|grad|", "unable to evaluate scaled gradient",
+                  "Model failed to converge: degenerate")
+
+
+def _not_a_minimum(result: OptimResult) -> bool:
+    return result.gradient is not None and any(w.startswith(_NOT_A_MINIMUM) for w in result.conv_warnings)
 
 
 def _checked(

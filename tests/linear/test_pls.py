@@ -332,7 +332,18 @@ def _collinear(seed=1, eps=1e-5, n=200, levels=20):
                          "h": pd.Categorical(rng.integers(0, 60, n)), "w": rng.uniform(0.01, 100.0, n)})
 
 
+def _nested(seed=3, n=400):
+    rng = np.random.default_rng(seed)
+    a, b, x = rng.integers(0, 40, n), rng.integers(0, 4, n), rng.normal(size=n)
+    y = rng.normal(size=n) + rng.normal(size=40)[a] * (1 + x) + 0.5 * rng.normal(size=(40, 4))[a, b]
+    return pd.DataFrame({"y": y, "x": 100.0 * x, "a": pd.Categorical(a), "b": pd.Categorical(b),
+                         "w": rng.uniform(0.5, 2.0, n)})
+
+
 PRECISION_CASES = {
+    # term 1 nested in term 2: the block-diagonal trailing route (CrossProducts.nested)
+    "nested_scaled_slope": ("y ~ x + (x | a) + (1 | a:b)", _nested, {"weights": "w"}),
+    "nested_intercepts": ("y ~ x + (1 | a/b)", _nested, {}),
     # the case: a slope on a large scale
     "days_x1000": ("Reaction ~ Days + (Days | Subject)", lambda: _rescaled_sleep(1000.0), {}),
     "days_x0.001": ("Reaction ~ Days + (Days | Subject)", lambda: _rescaled_sleep(1e-3), {}),
