@@ -14,9 +14,10 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
-from mixedlab.fitting import anova, lmer
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, lmer, ranova
+from mixedlab.glm import families
 from mixedlab.linear import LmerControl
-from mixedlab.results import LmerFit
+from mixedlab.results import GlmerFit, LmerFit
 from mixedlab.rng import RRandom
 from mixedlab import datasets
 
@@ -25,8 +26,14 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "lmer",
+    "glmer",
+    "glmer_nb",
     "anova",
+    "ranova",
+    "drop1",
     "LmerFit",
+    "GlmerFit",
+    "families",
     "LmerControl",
     "MixedLabError",
     "FormulaError",

@@ -101,7 +101,11 @@ def lmer(
     devfun = make_devfun(model, REML=REML)
     if ctrl.start is not None:
         check_start(np.asarray(ctrl.start), devfun.lower)
-    return fit_devfun(model, devfun, ctrl, data_name=data_name)
+    fit = fit_devfun(model, devfun, ctrl, data_name=data_name)
+    # what refits of this model (lmerTest's ranova, R's update()) need
+    fit._lmer_args = {"data": data, "weights": weights, "offset": offset, "na_action": na_action,
+                      "control": control}
+    return fit
 
 
 def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None = None) -> LmerFit:

@@ -1,8 +1,8 @@
-"""BLAS threads (issue 9 §2): one thread for small trailing blocks, and an optimum that
-does not depend on the machine's thread count.
+"""BLAS threads: one thread inside ``single_blas_thread`` (restored after); lmer's size rule; and
+an optimum that does not depend on the machine's thread count (issue 9 §2).
 
-The fits run in child processes started with different ``OPENBLAS_NUM_THREADS``, since
-OpenBLAS reads it once at load time.  (Timings are measured and reported, never asserted.)
+The thread-count fits run in child processes started with different ``OPENBLAS_NUM_THREADS``,
+since OpenBLAS reads it once at load time.  (Timings are measured and reported, never asserted.)
 """
 
 from __future__ import annotations
@@ -12,11 +12,30 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import mixedlab
 from mixedlab import datasets
 from mixedlab.linear import _threads
+
+
+def test_one_thread_inside_restored_after() -> None:
+    handles = _threads._init()
+    before = [get() for _, get in handles]
+    with _threads.single_blas_thread():
+        assert all(get() == 1 for _, get in handles)
+        A = np.random.default_rng(1).random((50, 50))
+        np.linalg.cholesky(A @ A.T + 50 * np.eye(50))  # LAPACK still works on one thread
+    assert [get() for _, get in handles] == before
+    with _threads.single_blas_thread(active=False):
+        assert [get() for _, get in handles] == before
+
+
+def test_bundled_openblas_found_in_this_environment() -> None:
+    # the pip wheels of numpy and scipy each bundle an OpenBLAS; both must be switched
+    assert len(_threads._init()) >= 1
+
 
 _CHILD = r"""
 import json, sys, warnings
@@ -81,7 +100,9 @@ def test_optimisation_runs_on_one_blas_thread_and_restores_the_setting():
 
 
 def test_large_trailing_blocks_keep_the_users_threads():
-    import contextlib
-
-    assert isinstance(_threads.blas_threads_for(_threads.THREADED_FROM), contextlib.nullcontext)
-    assert not isinstance(_threads.blas_threads_for(_threads.THREADED_FROM - 1), contextlib.nullcontext)
+    handles = _threads._init()
+    before = [get() for _, get in handles]
+    with _threads.blas_threads_for(_threads.THREADED_FROM):
+        assert [get() for _, get in handles] == before
+    with _threads.blas_threads_for(_threads.THREADED_FROM - 1):
+        assert all(get() == 1 for _, get in handles)
