@@ -399,3 +399,90 @@ def _pair_operator_scalar(A21: sp.csc_matrix, L: int, m: int) -> tuple[sp.csr_ma
     P = sp.csr_matrix((data[e] * data[e2], (inv, col_of[e])), shape=(uniq.size, L))
     P.sum_duplicates()
     return P, uniq
+
+
+# --------------------------------------------------------------------------------------------
+# The classical blocks, for code that reads or writes them (Kenward–Roger, PIRLS)
+# --------------------------------------------------------------------------------------------
+def _classical_blocks(cp: "CrossProducts", name: str):
+    """A₁₁-adjacent blocks in the classical layout, from the row-based form (computed once).
+
+    ``A21t`` (L₁, k₁, m) = Z₁ᵀW[Z₂ X y] per level, ``A22`` = [Z₂ X y]ᵀW[Z₂ X y],
+    ``A21_sparse`` (m × q₁, CSC) for sparse designs; A₂₁_g = F_gᵀ R_g and A₂₂ = E + Σ F_gᵀF_g.
+    """
+    d = cp.__dict__
+    if name == "A22":
+        if cp.mode == "dense":
+            F = cp.Ft.reshape(-1, cp.m)
+            val = cp.E + F.T @ F
+        else:
+            val = cp.E + (cp.F_sparse @ cp.F_sparse.T).toarray()
+        d["_A22_synced"] = val
+    elif name == "A21t":
+        val = np.matmul(np.swapaxes(cp.R1, 1, 2), cp.Ft) if "Ft" in d else \
+            np.asarray(_classical_blocks(cp, "A21_sparse").T.toarray()).reshape(cp.L1, cp.k1, cp.m)
+        d["_A21t_synced"] = val
+    elif name == "A21_sparse":
+        blk = _block_diagonal_pattern(cp.L1, cp.k1)
+        blk.data[:] = cp.R1.ravel()
+        val = sp.csc_matrix(cp.F_sparse @ blk)
+        val.sort_indices()
+    else:
+        raise AttributeError(name)
+    d[name] = val
+    return val
+
+
+def _getattr(self: "CrossProducts", name: str):
+    if name in ("A22", "A21t", "A21_sparse") and "E" in self.__dict__:
+        return _classical_blocks(self, name)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+CrossProducts.__getattr__ = _getattr  # type: ignore[attr-defined]
+
+
+def sync_classical_blocks(cp: "CrossProducts") -> None:
+    """Rebuild the row-based form from classical blocks that a caller set on ``cp``.
+
+    PIRLS (``mixedlab.glm``) replaces ``A11``, ``A21t`` and ``A22`` with its weighted
+    cross-products at every iteration and factors with :func:`mixedlab.linear._pls.factorize`;
+    here R_g comes from A₁₁ (closed form for k₁ ≤ 2) and F_g = R_g⁻ᵀ A₂₁_g, E = A₂₂ − Σ F_gᵀF_g
+    (the classical precision, which is what those cross-products carry).
+    """
+    d = cp.__dict__
+    A22, A21t = d.get("A22"), d.get("A21t")
+    if A22 is None or A21t is None:
+        return
+    if A22 is d.get("_A22_synced") and A21t is d.get("_A21t_synced"):
+        return
+    A11 = cp.A11
+    L1, k1, m = A21t.shape
+    R = np.zeros((L1, k1, k1))
+    F = np.zeros((L1, k1, m))
+    if k1 <= 2:
+        r00 = np.sqrt(np.maximum(A11[:, 0, 0], 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inv0 = np.where(r00 > 0, 1.0 / r00, 0.0)
+        R[:, 0, 0] = r00
+        F[:, 0, :] = A21t[:, 0, :] * inv0[:, None]
+        if k1 == 2:
+            r01 = A11[:, 0, 1] * inv0
+            r11 = np.sqrt(np.maximum(A11[:, 1, 1] - r01 * r01, 0.0))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                inv1 = np.where(r11 > 1e-14 * np.sqrt(np.maximum(A11[:, 1, 1], 0.0)), 1.0 / r11, 0.0)
+            R[:, 0, 1], R[:, 1, 1] = r01, np.where(inv1 > 0, r11, 0.0)
+            F[:, 1, :] = (A21t[:, 1, :] - r01[:, None] * F[:, 0, :]) * inv1[:, None]
+    else:
+        w, V = np.linalg.eigh(A11)
+        R = np.sqrt(np.clip(w, 0.0, None))[:, :, None] * np.swapaxes(V, 1, 2)  # A = RᵀR
+        F = np.matmul(np.linalg.pinv(np.swapaxes(R, 1, 2)), A21t)
+    Ff = F.reshape(-1, m)
+    cp.R1, cp.Ft = R, F
+    if k1 == 2:
+        cp.R11 = (R[:, 0, 0], R[:, 0, 1], R[:, 1, 1], (R[:, 0, 0] * R[:, 1, 1]) ** 2)
+    cp.E = A22 - Ff.T @ Ff
+    cp.nested = None
+    d["_A22_synced"], d["_A21t_synced"] = A22, A21t
+    cp._schur_cache = None
+    cp._pair_cache = None

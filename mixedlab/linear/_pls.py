@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import blas, lapack
 
-from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix
+from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix, sync_classical_blocks
 
 __all__ = [
     "CrossProducts",
@@ -166,6 +166,7 @@ def _first_block(cp: CrossProducts, theta: np.ndarray) -> _FirstBlock:
 
 def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     """Factor Ã(θ) = L Lᵀ blockwise (see the module docstring for the blocks)."""
+    sync_classical_blocks(cp)
     fb = _first_block(cp, theta)
     # Schur complement of the trailing block, before scaling by Λ₂
     S = _schur(cp, fb, theta[cp.layout.slices[0]].tobytes())
@@ -247,6 +248,7 @@ def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
     the Schur term's weights Ω_g = (I + B_g B_gᵀ)⁻¹ are closed forms in θ₁ (see
     :func:`_first_block_2x2`), applied through the pair operator of F.
     """
+    sync_classical_blocks(cp)
     k1 = cp.k1
     dense_P = getattr(cp, "P_dense", None)
     key = theta[cp.layout.slices[0]].tobytes()
