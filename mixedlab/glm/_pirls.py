@@ -23,6 +23,7 @@ rises, with lme4's three errors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +95,8 @@ class PirlsSystem:
         first = self.shapes[0]
         self.k1, self.L1, self.q1 = first.k, first.n_levels, first.q
         self.q2 = cp.q2
+        self._D_buf = np.empty((n, self.p + 1))
+        self._D_buf[:, : self.p] = Xs
         self.m = cp.m
         X1, c1 = self.term_X[0], self.term_codes[0]
         self.X1, self.codes1 = X1, c1
@@ -124,6 +127,9 @@ class PirlsSystem:
         # level indicator of term 1 (L₁ × n) for the dense columns of A₂₁
         self.G1 = sp.csr_matrix((np.ones(n), (c1, np.arange(n))), shape=(self.L1, n))
         self._x1_ones = bool(np.all(X1[:, 0] == 1.0)) if self.k1 == 1 else False
+        # one scalar term and u only (cbpp's stage 2, every AGQ fit): the whole PLS system is
+        # one 1×1 block per level, solved in closed form by :meth:`_scalar_step`
+        self.scalar_only = self.u_only and len(self.shapes) == 1 and self.k1 == 1
         self.pairs = self.k1 == 1 and self.K > 0 and self._pairs_cheaper()
         if self.pairs:
             self._setup_pairs()
@@ -219,7 +225,8 @@ class PirlsSystem:
             A11[:, a, b] = v
             A11[:, b, a] = v
             flat.append(v)
-        D = z[:, None] if self.u_only else np.column_stack([self.X, z])
+        D = self._D_buf  # [X z] (or [z]) with X written once
+        D[:, -1] = z
         WD = W[:, None] * D
         if self.pairs:
             self._pair_blocks(W, WD)
@@ -270,6 +277,8 @@ class PirlsSystem:
     def step(self, theta: np.ndarray, resp: GlmResponse) -> tuple[np.ndarray, np.ndarray, PLSFactor]:
         """One weighted PLS solve at the current μ: returns ``(u, β, factor)``."""
         W, z = resp.working()
+        if self.scalar_only:
+            return self._scalar_step(theta, W, z)
         cp = self.blocks(W, z)
         f = factorize(cp, theta)
         if self.pairs:
@@ -280,6 +289,30 @@ class PirlsSystem:
             sol = solve(cp, f)
             u, beta = sol.u, sol.beta
         return u, beta, f
+
+    def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray):
+        """The PLS solve of one scalar term, u only, as the blocked path computes it.
+
+        Per level: a = Σ W x², b = Σ W x z, L₁₁ = √(θ²a + 1), D = θ/L₁₁, u = (bD)/L₁₁, and the
+        z pivot √(Σ W z² − Σ (bD)²). The operations and their order are those of
+        :func:`mixedlab.linear._pls.factorize` and :func:`~mixedlab.linear._pls.solve` on this
+        structure, so the numbers are the same; only the generic bookkeeping is skipped.
+        """
+        c1, L1 = self.codes1, self.L1
+        t = theta[0]
+        x = self.X1[:, 0]
+        a = np.bincount(c1, weights=W * x * x, minlength=L1)
+        Wz = W * z
+        b = np.bincount(c1, weights=Wz if self._x1_ones else Wz * x, minlength=L1)
+        l11 = np.sqrt((t * t) * a + 1.0)
+        d = t / l11
+        bd = b * d
+        u = bd / l11
+        s22 = float(z @ Wz) - float(bd @ bd)
+        L22 = np.array([[math.sqrt(s22) if s22 > 0 else 0.0]])
+        f = PLSFactor(theta=np.array(theta, dtype=float), L11=l11.reshape(-1, 1, 1), D=d.reshape(-1, 1, 1),
+                      L22=L22, ldL2=2.0 * float(np.sum(np.log(l11))), ldRX2=0.0, pwrss=max(s22, 0.0))
+        return u, np.zeros(0), f
 
     def _solve(self, theta: np.ndarray, f: PLSFactor) -> tuple[np.ndarray, np.ndarray]:
         """Back-substitution for (u, β) from the last row of L, without forming L₂₁ (pairs mode).
@@ -324,7 +357,12 @@ class PirlsSystem:
 
     def lin_pred(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """lme4's ``linPred(1)``: Xβ + ZΛu (β = 0 when u_only)."""
-        eta = self.Zb(self.lam_u(theta, u))
+        if len(self.shapes) == 1 and self.k1 == 1:
+            # Z Λ u of one scalar term: x_i θ u_g(i)
+            b = u * theta[0]
+            eta = b[self.codes1] if self._x1_ones else self.X1[:, 0] * b[self.codes1]
+        else:
+            eta = self.Zb(self.lam_u(theta, u))
         if not self.u_only and beta.size:
             eta = eta + self.X @ beta
         return eta
@@ -342,19 +380,19 @@ def pwrss_update(system: PirlsSystem, theta: np.ndarray, resp: GlmResponse, stat
         if system.u_only:
             beta = np.zeros_like(oldbeta)
         resp.update_mu(system.lin_pred(theta, u, beta))
-        pdev = float(np.sum(resp.dev_resid())) + float(u @ u)
+        pdev = float(resp.dev_resid().sum()) + float(u @ u)
         if abs((oldpdev - pdev) / pdev) < tol:
             return _finish(system, state, u, beta, factor)
-        if np.isnan(pdev) or pdev > oldpdev:
+        if math.isnan(pdev) or pdev > oldpdev:
             for _k in range(20):
-                if not (np.isnan(pdev) or pdev > oldpdev):
+                if not (math.isnan(pdev) or pdev > oldpdev):
                     break
                 u = (oldu + u) / 2.0
                 if not system.u_only:
                     beta = (oldbeta + beta) / 2.0
                 resp.update_mu(system.lin_pred(theta, u, beta))
-                pdev = float(np.sum(resp.dev_resid())) + float(u @ u)
-            if np.isnan(pdev):
+                pdev = float(resp.dev_resid().sum()) + float(u @ u)
+            if math.isnan(pdev):
                 raise PIRLSError("PIRLS loop resulted in NaN value." + _ADVICE)
             if pdev - oldpdev > tol:
                 raise PIRLSError("(maxstephalfit) PIRLS step-halvings failed to reduce deviance in "
