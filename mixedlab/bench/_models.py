@@ -12,7 +12,14 @@ from typing import Callable, Literal
 
 import pandas as pd
 
-from mixedlab.bench._data import LoadedData, load_lme4_dataset, load_tutorial_simulation, simulate_large
+from mixedlab.bench._data import (
+    LoadedData,
+    load_corpus_dataset,
+    load_explorer_data,
+    load_lme4_dataset,
+    load_tutorial_simulation,
+    simulate_large,
+)
 
 __all__ = ["Target", "StatsmodelsSpec", "PeerSpec", "BenchCase", "CASES", "select_cases"]
 
@@ -113,11 +120,19 @@ class BenchCase:
         The equivalent MixedLM call, or None with ``statsmodels_skip`` saying why.
     targets
         Goals shown in the table.
-    kind, family, nAGQ
-        "lmer" (``formula`` and ``reml``) or "glmer" (``family``, an R family expression,
-        and ``nAGQ``): which fitting function each engine calls.
+    kind
+        ``"lmer"`` (mixedlab.lmer against lme4::lmer), ``"glmer"`` (mixedlab.glmer against
+        lme4::glmer with ``family``, an R family expression, and ``nAGQ``) or ``"glmmtmb"``
+        (mixedlab.glmmtmb against glmmTMB::glmmTMB with ``family``, ``ziformula``,
+        ``dispformula``).
+    family, ziformula, dispformula, nAGQ
+        The GLMM (``family`` as the R expression glmer/glmmTMB is called with).
+    reference
+        The engine of the ratio and of the agreement check.
+    memory
+        Whether peak memory is measured for this case.
     peers
-        The model for the PyPI peers, or None (they are then skipped on this case).
+        The model for the PyPI peers (glmm, mixedlm), or None (they are then skipped).
     """
 
     name: str
@@ -134,12 +149,17 @@ class BenchCase:
     statsmodels: StatsmodelsSpec | None = None
     statsmodels_skip: str | None = None
     targets: tuple[Target, ...] = field(default_factory=tuple)
-    kind: Literal["lmer", "glmer"] = "lmer"
+    kind: str = "lmer"
     family: str | None = None
+    ziformula: str = "~0"
+    dispformula: str = "~1"
+    reference: str = "lme4"
+    memory: bool = True
     nAGQ: int = 1
     peers: PeerSpec | None = None
 
 
+_NOT_LMER = "not an lmer model: a glmmTMB family, fitted against glmmTMB"
 _NO_SM_GLMM = ("not expressible: statsmodels has no maximum-likelihood GLMM (only the Bayesian "
                "BinomialBayesMixedGLM/PoissonBayesMixedGLM, another estimator)")
 
@@ -205,6 +225,20 @@ CASES: tuple[BenchCase, ...] = (
         ),
     ),
     BenchCase(
+        # every slider move of lesson 4 simulates, refits this model and redraws; the refit is
+        # nearly all of it (drawing the SVG takes about a millisecond), and the lesson's budget
+        # for the whole move is 100 ms
+        name="explorer",
+        title="lesson 4 explorer refit: y ~ x + (1 + x | group), 20 groups x 10 (REML); 100 ms per slider move",
+        formula="y ~ x + (1 + x | group)",
+        reml=True,
+        load=load_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec("y ~ x", groups="group", re_formula="~x"),
+        targets=(Target("seconds", 0.1),),
+    ),
+    BenchCase(
         name="insteval",
         title="InstEval: y ~ 1 + service + (1|s) + (1|d) + (1|dept:service) (ML, 73,421 rows)",
         formula="y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)",
@@ -232,6 +266,42 @@ CASES: tuple[BenchCase, ...] = (
         targets=(Target("seconds", 60.0),),
     ),
     BenchCase(
+        name="tmb_zinb",
+        title="Salamanders ZINB: count ~ spp + mined + (1 | site), zi ~spp + mined (glmmTMB, nbinom2)",
+        formula="count ~ spp + mined + (1 | site)",
+        reml=False,
+        load=lambda: load_lme4_dataset("Salamanders", "salamanders"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="nbinom2", ziformula="~spp + mined", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        name="tmb_grouseticks",
+        title="grouseticks NB2: TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION) (glmmTMB, nbinom2)",
+        formula="TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION)",
+        reml=False,
+        load=lambda: load_lme4_dataset("grouseticks", "grouseticks"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="nbinom2", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        name="tmb_beta",
+        title="simulated beta GLMM: y ~ x + (1 | g), dispersion ~z (glmmTMB, beta_family)",
+        formula="y ~ x + (1 | g)",
+        reml=False,
+        load=lambda: load_corpus_dataset("sim_beta"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="beta_family()", dispformula="~z", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
         name="cbpp",
         title="cbpp: cbind(incidence, size - incidence) ~ period + (1 | herd), binomial GLMM (Laplace)",
         formula="cbind(incidence, size - incidence) ~ period + (1 | herd)",
@@ -244,6 +314,7 @@ CASES: tuple[BenchCase, ...] = (
         statsmodels_skip=_NO_SM_GLMM,
         peers=PeerSpec("prop ~ period + (1 | herd)", "binomial", _cbpp_for_peers, weights="ntrials"),
         targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
     ),
     BenchCase(
         name="grouseticks",
@@ -258,6 +329,7 @@ CASES: tuple[BenchCase, ...] = (
         peers=PeerSpec("TICKS ~ YEAR + sHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)", "poisson",
                        _grouseticks_for_peers),
         targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
     ),
     BenchCase(
         name="verbagg",
@@ -271,6 +343,7 @@ CASES: tuple[BenchCase, ...] = (
         statsmodels_skip=_NO_SM_GLMM,
         peers=PeerSpec("y ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial", _verbagg_for_peers),
         targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
     ),
 )
 

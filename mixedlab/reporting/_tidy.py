@@ -40,7 +40,7 @@ def _fixed_rows(fit: Any) -> list[dict]:
         rows.append(
             {
                 "effect": "fixed",
-                "group": None,
+                "group": np.nan,
                 "term": str(name),
                 "estimate": est,
                 "std.error": s,
@@ -85,8 +85,9 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``effect, group, term, estimate, std.error, statistic``;
-        ``group`` is None for fixed effects, ``std.error`` and ``statistic``
-        are NaN for random-effect parameters; a GLMM adds ``p.value`` (Wald z).
+        ``group`` is missing (NaN, pandas' missing value, where R has NA) for fixed
+        effects; ``std.error`` and ``statistic`` are NaN for random-effect parameters; a GLMM
+        (glmer) adds ``p.value`` (Wald z).
     """
     if isinstance(effects, str):
         effects = (effects,)
@@ -104,10 +105,10 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
         rows += _fixed_rows(fit)
     if "ran_pars" in effects:
         rows += _ran_par_rows(fit)
-    # Built column by column so that the missing group of fixed effects stays None
-    # (pandas would otherwise infer a string column holding NaN).
+    # Built column by column with fixed dtypes: text columns are object columns whose
+    # missing entries are NaN, whatever pandas version infers for mixed lists.
     columns = list(TIDY_COLUMNS)
-    if getattr(fit, "family", None) is not None:
+    if getattr(fit, "nAGQ", None) is not None:
         # a GLMM (glmerMod): broom.mixed adds summary()'s Wald p-value, 2·Φ(−|z|)
         columns.append("p.value")
         for r in rows:
