@@ -1,4 +1,4 @@
-"""broom.mixed's ``tidy()`` of a linear mixed model, as a pandas DataFrame.
+"""broom.mixed's ``tidy()`` of a linear or generalized linear mixed model, as a pandas DataFrame.
 
 One row per parameter with broom.mixed's columns ``effect, group, term,
 estimate, std.error, statistic``:
@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from mixedlab._errors import ArgumentError
 
@@ -85,7 +86,8 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``effect, group, term, estimate, std.error, statistic``;
         ``group`` is missing (NaN, pandas' missing value, where R has NA) for fixed
-        effects; ``std.error`` and ``statistic`` are NaN for random-effect parameters.
+        effects; ``std.error`` and ``statistic`` are NaN for random-effect parameters; a GLMM
+        (glmer) adds ``p.value`` (Wald z).
     """
     if isinstance(effects, str):
         effects = (effects,)
@@ -105,6 +107,12 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
         rows += _ran_par_rows(fit)
     # Built column by column with fixed dtypes: text columns are object columns whose
     # missing entries are NaN, whatever pandas version infers for mixed lists.
+    columns = list(TIDY_COLUMNS)
+    if getattr(fit, "nAGQ", None) is not None:
+        # a GLMM (glmerMod): broom.mixed adds summary()'s Wald p-value, 2·Φ(−|z|)
+        columns.append("p.value")
+        for r in rows:
+            r["p.value"] = float(2.0 * special.ndtr(-abs(r["statistic"]))) if r["effect"] == "fixed" else np.nan
     data = {c: pd.Series([r[c] for r in rows], dtype=object if c in ("effect", "group", "term") else float)
-            for c in TIDY_COLUMNS}
-    return pd.DataFrame(data, columns=TIDY_COLUMNS)
+            for c in columns}
+    return pd.DataFrame(data, columns=columns)

@@ -64,7 +64,9 @@ class GlmerFit:
         self.objective = float(opt.fval)
         self.loglik = -0.5 * self.objective
         use_sc = gm.family.has_scale
-        self.npar = p + self.theta.size + int(use_sc)
+        # npar.merMod: a negative binomial family counts its θ (glmer.nb estimated it), whether or
+        # not it was estimated, without being a scale parameter
+        self.npar = p + self.theta.size + int(use_sc) + int(gm.family.name == "negative.binomial")
         self.aic = self.objective + 2.0 * self.npar
         self.bic = self.objective + np.log(n) * self.npar
         self.df_resid = n - self.npar
