@@ -12,6 +12,7 @@ from mixedlab._errors import ModelSpecificationError
 from mixedlab.linear._pls import conditional_variances
 from mixedlab.reporting import tidy
 from mixedlab.reporting._glmer_summary import GlmerSummary
+from mixedlab.results._glmer_inference import GlmerInference
 from mixedlab.results._lmer_fit import ReTermInfo
 from mixedlab.results._predict import predict as _predict
 
@@ -25,7 +26,7 @@ class _Solution:
         self.beta, self.b, self.u = beta, b, u
 
 
-class GlmerFit:
+class GlmerFit(GlmerInference):
     """A GLMM fitted by :func:`mixedlab.glmer` (lme4's ``glmerMod``), with LmerFit's names.
 
     Estimates ``fixef``, ``se``, ``vcov`` (from the finite-difference Hessian, as glmer's

@@ -30,9 +30,9 @@ def test_single_model_anova_is_lmertests_table(sleep) -> None:
     for t in (3, "3", "III", "iii"):
         pd.testing.assert_frame_equal(pd.DataFrame(mixedlab.anova(sleep, type=t)), pd.DataFrame(tab))
     assert str(mixedlab.anova(sleep, type="I")).startswith("Type I Analysis")
-    with pytest.raises(ValueError, match="type must be 1, 2 or 3"):
+    with pytest.raises(mixedlab.ArgumentError, match="type must be 1, 2 or 3"):
         mixedlab.anova(sleep, type=4)
-    with pytest.raises(ValueError, match="ddf must be"):
+    with pytest.raises(mixedlab.ArgumentError, match="ddf must be"):
         mixedlab.anova(sleep, ddf="KR")
 
 
