@@ -24,19 +24,20 @@ set.seed({seed})
 n_schools <- {n_schools}
 n_students <- {n_students}
 school <- factor(sprintf("s%02d", rep(seq_len(n_schools), each = n_students)))
-u <- rnorm(n_schools, mean = 0, sd = {school_sd})     # each school's shift in log-odds
+u <- rnorm(n_schools, mean = 0, sd = {school_sd})  # each school's shift in log-odds
 hours <- sample(0:10, n_schools * n_students, replace = TRUE)
-eta <- {intercept} + {slope} * hours + u[school]          # log-odds of passing
+eta <- {intercept} + {slope} * hours + u[school]  # log-odds of passing
 pass <- rbinom(n_schools * n_students, size = 1, prob = plogis(eta))
 df_pass <- data.frame(school, hours, pass)
 """
 
 
-def pass_fail_r_code(seed: int = 2025, n_schools: int = 40, n_students: int = 25) -> str:
+def pass_fail_r_code(seed: int = 2025, n_schools: int = 40, n_students: int = 25,
+                     school_sd: float = PASS_FAIL_TRUTH["school SD"]) -> str:
     """The R code that draws :func:`simulate_pass_fail`'s data frame (as ``df_pass``)."""
     t = PASS_FAIL_TRUTH
     return _R_CODE.format(seed=int(seed), n_schools=int(n_schools), n_students=int(n_students),
-                          school_sd=_r_num(t["school SD"]), intercept=_r_num(t["(Intercept)"]),
+                          school_sd=_r_num(school_sd), intercept=_r_num(t["(Intercept)"]),
                           slope=_r_num(t["hours"]))
 
 
@@ -44,12 +45,13 @@ def _r_num(x: float) -> str:
     return repr(float(x)).removesuffix(".0") if float(x).is_integer() else repr(float(x))
 
 
-def simulate_pass_fail(seed: int = 2025, n_schools: int = 40, n_students: int = 25) -> pd.DataFrame:
+def simulate_pass_fail(seed: int = 2025, n_schools: int = 40, n_students: int = 25,
+                       school_sd: float = PASS_FAIL_TRUTH["school SD"]) -> pd.DataFrame:
     """Pass (1) or fail (0) of students in schools, with hours of study; R's data for the same seed.
 
-    Each school ``j`` shifts the log-odds of passing by ``u_j ~ N(0, 1.5^2)``; a student's
-    log-odds are ``-2 + 0.4 * hours + u_j`` with ``hours`` drawn from 0, 1, ..., 10. The data
-    frame equals R's ``df_pass`` from :func:`pass_fail_r_code` (same seed and sizes).
+    Each school ``j`` shifts the log-odds of passing by ``u_j ~ N(0, school_sd^2)``; a
+    student's log-odds are ``-2 + 0.4 * hours + u_j`` with ``hours`` drawn from 0, 1, ..., 10.
+    The data frame equals R's ``df_pass`` from :func:`pass_fail_r_code` (same arguments).
 
     Parameters
     ----------
@@ -57,6 +59,8 @@ def simulate_pass_fail(seed: int = 2025, n_schools: int = 40, n_students: int = 
         ``set.seed(seed)``.
     n_schools, n_students : int
         Number of schools and students per school (at most 99 schools: labels "s01".."s99").
+    school_sd : float
+        Standard deviation of the schools' shifts on the log-odds scale (1.5).
 
     Returns
     -------
@@ -67,10 +71,12 @@ def simulate_pass_fail(seed: int = 2025, n_schools: int = 40, n_students: int = 
     n_schools, n_students = int(n_schools), int(n_students)
     if not 1 <= n_schools <= 99 or n_students < 1:
         raise ValueError("n_schools must be between 1 and 99 and n_students at least 1")
+    if not school_sd >= 0:
+        raise ValueError(f"school_sd must be 0 or more, not {school_sd}")
     t = PASS_FAIL_TRUTH
     n = n_schools * n_students
     rng = RRandom(int(seed))
-    u = rng.rnorm(n_schools, 0.0, t["school SD"])
+    u = rng.rnorm(n_schools, 0.0, float(school_sd))
     hours = rng.sample(11, n, replace=True).astype(np.int64) - 1      # sample(0:10, n, TRUE)
     codes = np.repeat(np.arange(n_schools), n_students)
     # R evaluates -2 + 0.4 * hours + u[school] left to right: (-2 + 0.4*hours) + u

@@ -66,7 +66,7 @@ class Executed:
 
 @pytest.fixture(scope="session")
 def executed(tmp_path_factory) -> dict[str, Executed]:
-    """All four lessons executed (with HTML pages) into a temporary build folder."""
+    """Every lesson executed (with HTML pages) into a temporary build folder."""
     pytest.importorskip("nbclient", reason="the lessons extra (nbclient) is needed to run the lessons")
     pytest.importorskip("nbconvert", reason="the lessons extra (nbconvert) is needed to render the lessons")
     import nbformat
