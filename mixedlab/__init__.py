@@ -14,10 +14,10 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
-from mixedlab.fitting import anova, drop1, glmer, glmer_nb, isSingular, lmer, ranova
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, glmmtmb, isSingular, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
-from mixedlab.results import GlmerFit, LmerFit
+from mixedlab.results import GlmerFit, LmerFit, TmbFit
 from mixedlab.rng import RRandom
 from mixedlab import datasets
 
@@ -28,6 +28,8 @@ __all__ = [
     "lmer",
     "glmer",
     "glmer_nb",
+    "glmmtmb",
+    "TmbFit",
     "anova",
     "isSingular",
     "ranova",

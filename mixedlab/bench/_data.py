@@ -25,8 +25,8 @@ import pandas as pd
 
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
-__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data", "simulate_large",
-           "LARGE_SEED"]
+__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data",
+           "load_corpus_dataset", "simulate_large", "LARGE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
 LARGE_SEED = 20240611
@@ -84,7 +84,26 @@ def load_lme4_dataset(name: str, mixedlab_function: str) -> LoadedData:
     df = _from_mixedlab(mixedlab_function)
     if df is not None:
         return LoadedData(df, f"mixedlab.datasets.{mixedlab_function}()")
-    return LoadedData(_r_to_pandas(f"as.data.frame(lme4::{name})"), f"R lme4::{name} via rpy2")
+    pkg = "glmmTMB" if name == "Salamanders" else "lme4"
+    return LoadedData(_r_to_pandas(f"as.data.frame({pkg}::{name})"), f"R {pkg}::{name} via rpy2")
+
+
+def load_corpus_dataset(name: str) -> LoadedData:
+    """A simulated dataset of the parity corpus (``mixedlab/data/corpus/<name>.csv``).
+
+    The JSON beside the CSV gives each factor's level order.
+    """
+    import json
+    from importlib import resources
+
+    base = resources.files("mixedlab").joinpath("data", "corpus")
+    meta = json.loads(base.joinpath(f"{name}.json").read_text("utf-8"))
+    factors = [c for c, m in meta["columns"].items() if m["type"] == "factor"]
+    with resources.as_file(base.joinpath(f"{name}.csv")) as path:
+        df = pd.read_csv(path, dtype={c: str for c in factors})
+    for c in factors:
+        df[c] = pd.Categorical(df[c], categories=meta["columns"][c]["levels"])
+    return LoadedData(df, f"mixedlab/data/corpus/{name}.csv")
 
 
 def load_tutorial_simulation(which: str) -> LoadedData:

@@ -44,9 +44,10 @@ def _fmt_ratio(case: dict) -> str:
     s = case["ratio_mixedlab_lme4"]["summary"]
     if s is None:
         return "-"
+    vs = "" if case.get("ratio_reference", "lme4") == "lme4" else f" vs {case['ratio_reference']}"
     if s["n"] == 1:
-        return f"{s['median']:.3f} (n=1)"
-    return f"{s['median']:.3f} [{s['q1']:.3f}-{s['q3']:.3f}]"
+        return f"{s['median']:.3f} (n=1){vs}"
+    return f"{s['median']:.3f} [{s['q1']:.3f}-{s['q3']:.3f}]{vs}"
 
 
 def _fmt_memory(case: dict, engine: str) -> str:

@@ -117,3 +117,18 @@ def test_without_a_reference_engine_nothing_is_claimed(tmp_path, capsys):
     assert "all answers agree" not in text
     assert "NOTHING COMPARED: no reference engine (lme4 or glmmTMB) ran" in text
     assert json.loads(out.read_text())["cases"][0]["agreement"]["status"] == "unchecked"
+
+
+def test_glmmtmb_case_is_timed_against_glmmtmb(bench_r, tmp_path, capsys):
+    out = tmp_path / "bench_tmb.json"
+    status = main(["bench", "--models", "tmb_grouseticks", "--repeats", "2", "--engines",
+                   "mixedlab,lme4,glmmTMB", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert "vs glmmTMB" in text and "all answers agree" in text
+    case = json.loads(out.read_text())["cases"][0]
+    assert case["ratio_reference"] == "glmmTMB"
+    assert len(case["ratio_mixedlab_lme4"]["pairs"]) == 2
+    assert case["skipped"]["lme4"].startswith("not an lme4 model")
+    assert case["agreement"]["reference"] == "glmmTMB" and case["agreement"]["status"] in ("ok", "lower")
+    assert case["targets"][0]["label"] == "ratio<=0.2"
