@@ -100,7 +100,7 @@ def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial",
     check_optional_str(data_name, "data_name")
     nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
-        data_name = caller_names([data], 2)[0]
+        data_name = caller_names([data], 1)[0]  # the frame that called glmer()
     fam = resolve_family(family)
     ctrl = _control(control)
     if fam.name == "gaussian" and fam.link.name == "identity":
@@ -181,7 +181,7 @@ def glmer_nb(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any 
     check_optional_str(data_name, "data_name")
     nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
-        data_name = caller_names([data], 2)[0]
+        data_name = caller_names([data], 1)[0]  # the frame that called glmer()
     check_positive(tol, "tol")
     ctrl = _control(control)
     if int(nAGQ) != 1:
