@@ -27,7 +27,8 @@ import numpy as np
 from mixedlab.rng._driver import BATCH, NO_DRAW, SCALAR, drive
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._qbinom import qbinom_upper
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rbinom", "rbinom1"]
 
@@ -256,7 +257,7 @@ def rbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) -> 
     kind[draw] = SCALAR
     kind[small] = BATCH
     rl, pl = r.tolist(), pp.tolist()
-    drive(stream, kind, out, lambda cur, i: rbinom1(cur, rl[i], pl[i]),
+    drive(stream, kind, out, lambda cur, idx: [rbinom1(cur, rl[i], pl[i]) for i in idx],
           lambda idx: _batch_small(stream, r, pp, out, idx))
     if bad.any():
         warn_nas(4)

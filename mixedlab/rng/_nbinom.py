@@ -18,7 +18,8 @@ from mixedlab.rng._driver import NO_DRAW, SCALAR, drive
 from mixedlab.rng._gamma import rgamma_value
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._poisson import rpois1
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rnbinom", "rnbinom_mu"]
 
@@ -55,11 +56,10 @@ def rnbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) ->
     sl = np.where(np.isinf(sz), _HALF_MAX, sz).tolist()
     pl = pr.tolist()
 
-    def one(cur: Cursor, i: int) -> float:
-        p = pl[i]
-        return _pois_of(cur, rgamma_value(cur, sl[i], (1 - p) / p))
+    def run(cur: Cursor, idx: list[int]) -> list[float]:
+        return [_pois_of(cur, rgamma_value(cur, sl[i], (1 - pl[i]) / pl[i])) for i in idx]
 
-    drive(stream, kind, out, one)
+    drive(stream, kind, out, run)
     return _finish(out, bad)
 
 
@@ -78,8 +78,8 @@ def rnbinom_mu(stream: MTStream, count: int, size: np.ndarray, mu: np.ndarray) -
     sl = np.where(np.isinf(sz), _HALF_MAX, sz).tolist()
     ml = mu_.tolist()
 
-    def one(cur: Cursor, i: int) -> float:
-        return _pois_of(cur, rgamma_value(cur, sl[i], ml[i] / sl[i]))
+    def run(cur: Cursor, idx: list[int]) -> list[float]:
+        return [_pois_of(cur, rgamma_value(cur, sl[i], ml[i] / sl[i])) for i in idx]
 
-    drive(stream, kind, out, one)
+    drive(stream, kind, out, run)
     return _finish(out, bad)

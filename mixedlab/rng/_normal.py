@@ -20,11 +20,11 @@ import numpy as np
 
 from mixedlab.rng import _libm as libm
 from mixedlab.rng._params import warn_nas
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._stream import MTStream
 
-__all__ = ["qnorm", "qnorm1", "norm_rand", "norm_rand1", "rnorm"]
+__all__ = ["BIG", "qnorm", "qnorm1", "norm_rand", "norm_rand1", "norm_rand1_direct", "rnorm"]
 
-_BIG = 134217728.0  # 2**27: norm_rand's Inversion precision booster
+BIG = 134217728.0  # 2**27: norm_rand's Inversion precision booster
 
 # --- AS 241 (PPND16) coefficients, as in R's qnorm.c, lowest power first ---------------
 # Central region |p - 0.5| <= 0.425: rational function of r = 0.180625 - q^2.
@@ -153,15 +153,20 @@ def norm_rand(stream: MTStream, n: int) -> np.ndarray:
         m = min(chunk, n - start)
         u = stream.unif(2 * m)
         # u = (int)(BIG * u1) + u2: BIG * u1 is exact; the cast truncates toward 0.
-        big = np.trunc(_BIG * u[0::2]) + u[1::2]
-        out[start:start + m] = qnorm(big / _BIG)
+        big = np.trunc(BIG * u[0::2]) + u[1::2]
+        out[start:start + m] = qnorm(big / BIG)
     return out
 
 
-def norm_rand1(cur: Cursor) -> float:
-    """One ``norm_rand()`` by Inversion from the cursor (2 uniforms)."""
-    u = float(int(_BIG * cur.unif())) + cur.unif()
-    return qnorm1(u / _BIG)
+def norm_rand1(cur: Any) -> float:
+    """One ``norm_rand()`` by Inversion from a :class:`~mixedlab.rng._cursor.Cursor`."""
+    return cur.norm()
+
+
+def norm_rand1_direct(cur: Any) -> float:
+    """``norm_rand()`` computed from two ``cur.unif()`` with the scalar ``qnorm`` (reference)."""
+    u = float(int(BIG * cur.unif())) + cur.unif()
+    return qnorm1(u / BIG)
 
 
 def rnorm(stream: MTStream, count: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:

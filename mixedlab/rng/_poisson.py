@@ -28,9 +28,9 @@ import numpy as np
 from mixedlab.rng import _libm as libm
 from mixedlab.rng._driver import BATCH, NO_DRAW, SCALAR, drive
 from mixedlab.rng._gamma import exp_rand1
-from mixedlab.rng._normal import norm_rand1
 from mixedlab.rng._params import recycled, warn_nas
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rpois", "rpois1"]
 
@@ -105,7 +105,7 @@ def _step_f(mu: float, pois: float, s: float, omega: float, c0: float, c1: float
 def _big1(cur: Cursor, mu: float) -> float:
     """Case A (``mu >= 10``): normal approximation with squeeze, quotient and hat tests."""
     s, d, big_l, omega, c0, c1, c2, c3, c = _big_constants(mu)
-    g = mu + s * norm_rand1(cur)  # Step N
+    g = mu + s * cur.norm()  # Step N
     if g >= 0.0:
         pois = float(math.floor(g))
         if pois >= big_l:  # Step I: immediate acceptance
@@ -198,7 +198,7 @@ def rpois(stream: MTStream, count: int, lam: np.ndarray) -> np.ndarray:
     kind[small] = BATCH
     kind[big] = SCALAR
     ml = mu.tolist()
-    drive(stream, kind, out, lambda cur, i: rpois1(cur, ml[i]),
+    drive(stream, kind, out, lambda cur, idx: [rpois1(cur, ml[i]) for i in idx],
           lambda idx: _batch_small(stream, mu, out, idx))
     if bad.any():
         warn_nas(4)
