@@ -14,6 +14,7 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
+from mixedlab.diagnostics import SimulatedResiduals, simulate_residuals
 from mixedlab.fitting import anova, lmer
 from mixedlab.linear import LmerControl
 from mixedlab.results import LmerFit
@@ -37,5 +38,7 @@ __all__ = [
     "ScaleWarning",
     "ConvergenceWarning",
     "RRandom",
+    "simulate_residuals",
+    "SimulatedResiduals",
     "datasets",
 ]
