@@ -15,9 +15,10 @@ from mixedlab._errors import (
     ScaleWarning,
 )
 from mixedlab.diagnostics import SimulatedResiduals, simulate_residuals
-from mixedlab.fitting import anova, lmer
+from mixedlab.fitting import anova, glmer, glmer_nb, lmer
+from mixedlab.glm import families
 from mixedlab.linear import LmerControl
-from mixedlab.results import LmerFit
+from mixedlab.results import GlmerFit, LmerFit
 from mixedlab.rng import RRandom
 from mixedlab import datasets
 
@@ -26,8 +27,12 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "lmer",
+    "glmer",
+    "glmer_nb",
     "anova",
     "LmerFit",
+    "GlmerFit",
+    "families",
     "LmerControl",
     "MixedLabError",
     "FormulaError",

@@ -4,6 +4,7 @@ optimise → result — and model comparison (``anova``), which refits."""
 from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
+from mixedlab.fitting._glmer import glmer, glmer_nb
 from mixedlab.fitting._lmer import fit_devfun, lmer
 
-__all__ = ["lmer", "fit_devfun", "anova"]
+__all__ = ["lmer", "glmer", "glmer_nb", "fit_devfun", "anova"]

@@ -192,6 +192,8 @@ class ModelFrame:
     # what ``frame`` is built from, on first access (the engine never needs it)
     _frame_values: dict = field(default_factory=dict, repr=False, compare=False)
     _frame_index: pd.Index | None = field(default=None, repr=False, compare=False)
+    # the failures column of a cbind(successes, failures) response (build_model(response="glm"))
+    y2: np.ndarray | None = None
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -304,7 +306,7 @@ def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
-                na_action: str = "omit") -> ModelFrame:
+                na_action: str = "omit", response: str = "numeric") -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
 
     Parameters
@@ -317,6 +319,10 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         A column name or one value per row of ``data``.
     na_action : {"omit", "fail"}
         ``"omit"`` drops incomplete rows (R's ``na.omit``); ``"fail"`` raises.
+    response : {"numeric", "glm"}
+        ``"glm"`` also accepts what R's binomial family accepts: ``cbind(successes, failures)``
+        (``y`` = successes, ``y2`` = failures) and a factor or logical response (``y`` = 1 for
+        every level but the first).
 
     Returns
     -------
@@ -355,12 +361,25 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     ev = Evaluator(data, formula, state, fitting=True)
     values: dict[str, Value] = {}
     resp_label = plan.response_label
-    y_val = ev.variable(parsed.response)
+    y2_val = None
+    if response == "glm" and isinstance(parsed.response, Call) and parsed.response.fn == "cbind":
+        if len(parsed.response.args) != 2 or parsed.response.kwargs:
+            raise FormulaError("cbind() on the left of ~ takes two columns: cbind(successes, failures)")
+        y_val, y2_val = (ev.variable(a) for a in parsed.response.args)
+        if not (isinstance(y_val, Numeric) and isinstance(y2_val, Numeric)):
+            raise DataError(f"both columns of {resp_label} must be numeric counts")
+    else:
+        y_val = ev.variable(parsed.response)
+    if response == "glm" and isinstance(y_val, Factor):
+        # R's binomial family: the first level is failure, every other level success
+        y_val = Numeric(np.where(y_val.codes < 0, np.nan, (y_val.codes > 0).astype(float)))
     if not isinstance(y_val, Numeric):
         raise DataError(f"the response {resp_label!r} must be numeric, but it is categorical "
                         f"(levels {', '.join(map(repr, y_val.levels[:5]))}); lmer fits a numeric "
                         "outcome (convert it, or use a GLMM for a binary outcome)")
     values[resp_label] = y_val
+    if y2_val is not None:
+        values["(cbind failures)"] = y2_val
     for lab, node in fixed_terms.variables:
         if lab not in values:
             values[lab] = ev.variable(node)
@@ -433,7 +452,7 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     for t in terms:
         if t.k == 0:
             raise ModelSpecificationError(f"random-effect term ({t.text}) has no columns")
-    check_terms(terms, n)
+    check_terms(terms, n, allow_n=response == "glm")
 
     spec = DesignSpec(formula=formula, fixed=fixed_spec, keep=keep,
                       response_node=parsed.response, state=state,
@@ -455,4 +474,5 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         parsed=parsed,
         _frame_values=sub,
         _frame_index=data.index,
+        y2=None if y2_val is None else np.ascontiguousarray(sub["(cbind failures)"].values, dtype=np.float64),
     )

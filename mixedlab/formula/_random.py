@@ -225,8 +225,11 @@ def sort_order(n_levels: list[int]) -> list[int]:
     return list(range(m))
 
 
-def check_terms(terms: list[ReTerm], n: int) -> None:
+def check_terms(terms: list[ReTerm], n: int, allow_n: bool = False) -> None:
     """lme4's ``checkNlevels`` and ``checkZdims`` (lmerControl defaults) on sorted terms.
+
+    ``allow_n`` is glmerControl's setting: a GLMM may have one level per observation (an
+    observation-level random effect), which an LMM cannot separate from its residual.
 
     Raises
     ------
@@ -242,15 +245,16 @@ def check_terms(terms: list[ReTerm], n: int) -> None:
             "grouping factors must have > 1 sampled level "
             f"(problems: {', '.join(bad)}; a grouping factor with one level cannot vary: "
             "drop the term or check the rows used)")
-    bad = [f for f, nl in flist.items() if nl >= n]
+    bad = [f for f, nl in flist.items() if (nl > n if allow_n else nl >= n)]
     if bad:
         raise ModelSpecificationError(
-            "number of levels of each grouping factor must be < number of observations "
+            "number of levels of each grouping factor must be "
+            f"{'<=' if allow_n else '<'} number of observations "
             f"(problems: {', '.join(bad)}); with one observation per level the random effect "
             "cannot be separated from the residual: use a coarser grouping variable")
     for t in terms:
         q = t.n_levels * t.k
-        if q >= n:
+        if (q > n if allow_n else q >= n):
             raise ModelSpecificationError(
                 f"number of observations (={n}) <= number of random effects (={q}) for term "
                 f"({t.text}); the random-effects parameters and the residual variance (or scale "

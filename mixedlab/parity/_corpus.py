@@ -209,7 +209,12 @@ GLMER_CASES: tuple[Case, ...] = (
 )
 
 # the glmer cases join the corpus with the engine (mixedlab.glmer)
-ALL_CASES = CASES + GLMER_CASES
+#: glmer cases whose mixedlab fit is still too slow for every test run (three scalar terms with an
+#: observation-level term; glmer.nb's repeated refits): stored references exist, run them with
+#: ``mixedlab parity grouseticks_poisson grouseticks_nb``
+SLOW_GLMER = ("grouseticks_poisson", "grouseticks_nb")
+CASES = CASES + tuple(c for c in GLMER_CASES if c.name not in SLOW_GLMER)
+ALL_CASES = CASES + tuple(c for c in GLMER_CASES if c.name in SLOW_GLMER)
 
 _BY_NAME = {c.name: c for c in ALL_CASES}
 

@@ -3,6 +3,7 @@ and the displays, assembled once from the engine's factor and solution."""
 
 from __future__ import annotations
 
+from mixedlab.results._glmer_fit import GlmerFit
 from mixedlab.results._lmer_fit import LmerFit, ReTermInfo
 
-__all__ = ["LmerFit", "ReTermInfo"]
+__all__ = ["LmerFit", "GlmerFit", "ReTermInfo"]

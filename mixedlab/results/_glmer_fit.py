@@ -1,0 +1,244 @@
+"""The fitted generalized linear mixed model (lme4's ``glmerMod``), assembled at the optimum."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._errors import ModelSpecificationError
+from mixedlab.linear._pls import conditional_variances
+from mixedlab.reporting import tidy
+from mixedlab.reporting._glmer_summary import GlmerSummary
+from mixedlab.results._lmer_fit import ReTermInfo
+from mixedlab.results._predict import predict as _predict
+
+__all__ = ["GlmerFit"]
+
+_RESID_TYPES = ("deviance", "pearson", "response", "working")
+
+
+class _Solution:
+    def __init__(self, beta: np.ndarray, b: np.ndarray, u: np.ndarray) -> None:
+        self.beta, self.b, self.u = beta, b, u
+
+
+class GlmerFit:
+    """A GLMM fitted by :func:`mixedlab.glmer` (lme4's ``glmerMod``), with LmerFit's names.
+
+    Estimates ``fixef``, ``se``, ``vcov`` (from the finite-difference Hessian, as glmer's
+    default), ``theta``, ``varcorr``, ``ranef``, ``ranef_condvar``, ``coef``; fit statistics
+    ``objective`` (−2 logLik: the "deviance" column of the summary's AIC table), ``loglik``,
+    ``aic``, ``bic``, ``deviance`` (Σ squared deviance residuals, lme4's ``deviance(m)``),
+    ``df_resid``, ``nobs``, ``ngroups``, ``is_singular``, ``sigma`` (1 without a scale
+    parameter), ``family``, ``nAGQ``, ``optinfo``. Build it with :func:`mixedlab.glmer`.
+    """
+
+    REML = False
+    method = "ML"
+
+    def __init__(self, *, model: Any, gm: Any, opt: Any, data_name: str | None, theta_names: list[str],
+                 control_given: bool = False, family_label: str | None = None) -> None:
+        self._model = model
+        self._gm = gm
+        self._opt = opt
+        self.family = gm.family
+        self.family_label = family_label or gm.family.family
+        self.link = gm.family.link.name
+        self.nAGQ = int(opt.nAGQ)
+        self.formula: str = model.formula
+        self.data_name = data_name
+        self.control_given = bool(control_given)
+        self.terms = [ReTermInfo(t.group, t.factor, t.columns, t.levels) for t in model.terms]
+        self.n_dropped_na = int(model.n_dropped_na)
+        self.dropped_fixed = list(getattr(model, "dropped_fixed", []))
+        self.weights_name = getattr(model, "_glmer_weights_name", None)
+        self.offset_name = getattr(model, "_glmer_offset_name", None)
+        resp = gm.resp
+        n, p = resp.y.size, model.X.shape[1]
+        self.nobs = n
+        self.theta = np.array(opt.theta, dtype=float)
+        self.theta_names = theta_names
+        self.objective = float(opt.fval)
+        self.loglik = -0.5 * self.objective
+        use_sc = gm.family.has_scale
+        self.npar = p + self.theta.size + int(use_sc)
+        self.aic = self.objective + 2.0 * self.npar
+        self.bic = self.objective + np.log(n) * self.npar
+        self.df_resid = n - self.npar
+        sys = gm.uonly if self.nAGQ > 0 else gm.joint
+        u = gm.state.u.copy()
+        self._u = u
+        b = sys.lam_u(self.theta, u)
+        self._solution = _Solution(np.array(opt.beta, dtype=float), b, u)
+        self._factor = gm.state.factor
+        self._sys = sys
+        self._mu = resp.mu.copy()
+        self._eta_base = model.X @ self._solution.beta + sys.Zb(b) + gm.base_offset
+        self.deviance = float(np.sum(resp.dev_resid()))
+        wrss = resp.pearson_wrss()
+        self._pwrss = wrss + float(u @ u)
+        self.sigma = float(np.sqrt(self._pwrss / n)) if use_sc else 1.0
+        self.fixef = pd.Series(self._solution.beta, index=list(model.fixed_names), name="Estimate")
+        self.is_singular = bool(opt.is_singular)
+        self.messages: list[str] = list(getattr(model, "messages", [])) + list(opt.messages)
+        self.optinfo: dict[str, Any] = {
+            "optimizer": opt.optimizer, "n_evals": opt.feval, "n_evals_stage1": opt.feval_stage1,
+            "converged": opt.code >= 0 and not opt.conv_warnings, "return_code": 0 if opt.code in (3, 4) and
+            opt.code != 4 else opt.code, "message": opt.message, "theta": self.theta.copy(),
+            "gradient": opt.gradient, "hessian": opt.hessian, "conv_warnings": list(opt.conv_warnings),
+            "bobyqa_npt": opt.npt,
+        }
+        self.ngroups: dict[str, int] = {}
+        for t in self.terms:
+            self.ngroups.setdefault(t.factor, len(t.levels))
+
+    # ------------------------------------------------------------------ estimates
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of β̂: 2·H⁻¹[β, β] from the deriv12 Hessian (glmer's default), else σ²(R_XᵀR_X)⁻¹."""
+        names = list(self.fixef.index)
+        nth = self.theta.size
+        H = self._opt.hessian
+        V = None
+        if H is not None and H.shape[0] > nth:
+            try:
+                h = np.linalg.solve(H, np.eye(H.shape[0]))[nth:, nth:]
+                V = h + h.T
+                if np.min(np.linalg.eigvalsh(V)) <= 0:
+                    V = None
+            except np.linalg.LinAlgError:
+                V = None
+        if V is None:
+            V = self.sigma ** 2 * self._opt.unsc
+        return pd.DataFrame(V, index=names, columns=names)
+
+    @cached_property
+    def se(self) -> pd.Series:
+        """Standard errors of the fixed effects (square roots of ``vcov``'s diagonal)."""
+        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.fixef.index, name="Std. Error")
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        """``as.data.frame(VarCorr(m))``; a Residual row only for families with a scale."""
+        rows: list[tuple] = []
+        s2 = self.sigma ** 2
+        for T, term in zip(self._sys.layout.factors(self.theta), self.terms):
+            S = s2 * (T @ T.T)
+            sd = np.sqrt(np.diag(S))
+            for i, c in enumerate(term.columns):
+                rows.append((term.group, c, None, S[i, i], sd[i]))
+            for i in range(term.k):
+                for j in range(i + 1, term.k):
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        cor = S[i, j] / (sd[i] * sd[j])
+                    rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
+        if self.family.has_scale:
+            rows.append(("Residual", None, None, s2, self.sigma))
+        out = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        for k, col in enumerate(("grp", "var1", "var2")):
+            out[col] = pd.Series([r[k] for r in rows], dtype=object)
+        return out
+
+    def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
+        out, off = [], 0
+        for sh in self._sys.shapes:
+            out.append(vec[off: off + sh.q].reshape(sh.n_levels, sh.k))
+            off += sh.q
+        return out
+
+    @cached_property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes b̂ per grouping factor (``ranef(m)``)."""
+        out: dict[str, pd.DataFrame] = {}
+        for seg, term in zip(self._term_segments(self._solution.b), self.terms):
+            df = pd.DataFrame(seg, index=pd.Index(term.levels, name=term.factor), columns=term.columns)
+            out[term.factor] = pd.concat([out[term.factor], df], axis=1) if term.factor in out else df
+        return out
+
+    @cached_property
+    def ranef_condvar(self) -> dict[str, np.ndarray]:
+        """Conditional covariances of b per factor (levels, k, k), lme4's ``condVar``."""
+        s2 = self.sigma ** 2
+        blocks = conditional_variances(self._sys.cp, self._factor)
+        out: dict[str, np.ndarray] = {}
+        for V, term in zip(blocks, self.terms):
+            V = s2 * V
+            if term.factor in out:
+                old = out[term.factor]
+                L, a, _ = old.shape
+                k = V.shape[1]
+                new = np.zeros((L, a + k, a + k))
+                new[:, :a, :a] = old
+                new[:, a:, a:] = V
+                out[term.factor] = new
+            else:
+                out[term.factor] = V
+        return out
+
+    @cached_property
+    def coef(self) -> dict[str, pd.DataFrame]:
+        """Fixed plus random effects per level (``coef(m)``)."""
+        out = {}
+        for factor, re in self.ranef.items():
+            missing = [c for c in re.columns if c not in self.fixef.index]
+            if missing:
+                raise ModelSpecificationError(
+                    f"unable to align random and fixed effects: {missing} of group {factor!r} have no "
+                    "fixed-effect counterpart, so coef() is undefined (use ranef and fixef)")
+            base = pd.DataFrame(np.tile(self.fixef.to_numpy(), (len(re), 1)), index=re.index,
+                                columns=self.fixef.index)
+            for c in re.columns:
+                base[c] = base[c] + re[c]
+            out[factor] = base
+        return out
+
+    # ------------------------------------------------------------------ fitted values, residuals
+    def fitted(self) -> np.ndarray:
+        """Fitted means μ̂ (on the response scale; proportions for binomial), as ``fitted(m)``."""
+        return self._mu.copy()
+
+    def residuals(self, type: str = "deviance", scaled: bool = False) -> np.ndarray:
+        """Residuals as ``residuals(m, type)``: deviance (default), pearson, response or working."""
+        if type not in _RESID_TYPES:
+            raise ValueError(f"type must be one of {', '.join(_RESID_TYPES)}, not {type!r}")
+        resp = self._gm.resp
+        y, mu, wt = resp.y, self._mu, resp.wt
+        r = y - mu
+        if type == "response":
+            out = r
+        elif type == "pearson":
+            out = r * np.sqrt(wt) / np.sqrt(self.family.variance(mu))
+        elif type == "working":
+            out = r / self.family.link.mu_eta(self._eta_base)
+        else:
+            out = np.sign(r) * np.sqrt(np.maximum(self.family.dev_resids(y, mu, wt), 0.0))
+        return out / self.sigma if scaled else out
+
+    def predict(self, newdata: pd.DataFrame | None = None, re_form: str | None = None, type: str = "link",
+                allow_new_levels: bool = False) -> np.ndarray:
+        """Predictions as ``predict.merMod``: ``type="link"`` (η) or ``"response"`` (μ)."""
+        if type not in ("link", "response"):
+            raise ValueError(f"type must be 'link' or 'response', not {type!r}")
+        eta = _predict(self, newdata=newdata, re_form=re_form, allow_new_levels=allow_new_levels)
+        return self.family.link.linkinv(eta) if type == "response" else eta
+
+    # ------------------------------------------------------------------ displays
+    def summary(self) -> GlmerSummary:
+        """lme4's summary: ``print(fit.summary())`` shows ``print(summary(m))`` digit for digit."""
+        return GlmerSummary(self)
+
+    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
+        """A broom.mixed-shaped table of the estimates."""
+        return tidy(self, effects=effects)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        try:
+            return str(self.summary())
+        except Exception:  # the display layer must never hide the fit itself
+            return f"<GlmerFit {self.family_label} {self.formula!r}: objective {self.objective:.4f}>"
