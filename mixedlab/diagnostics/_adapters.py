@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixedlab._errors import ArgumentError
-from mixedlab.results import LmerFit
+from mixedlab.results import GlmerFit, LmerFit
 from mixedlab.rng import RRandom
 
 __all__ = ["ResponseInfo", "response_info", "INTEGER_FAMILIES"]
@@ -67,6 +67,26 @@ def _lmer(fit: LmerFit) -> ResponseInfo:
                         weights_ignored=fit._model.weights is not None, simulate=simulate)
 
 
+def _glmer(fit: GlmerFit) -> ResponseInfo:
+    model = fit._model
+    fam = fit.family.name
+    y = np.asarray(model.y, dtype=float)
+    prior = None if model.weights is None else np.asarray(model.weights, dtype=float)
+    # DHARMa's getObservedResponse / getSimulations for binomial: counts of successes --
+    # a cbind response gives its first column, a proportion is multiplied by its weights
+    scale = prior if (fam == "binomial" and prior is not None and model.y2 is None) else None
+    observed = y * scale if scale is not None else y
+
+    def simulate(n: int, rng: RRandom, conditional: bool) -> np.ndarray:
+        sims = fit.simulate(n, seed=rng, re_form=None if conditional else "NA").to_numpy()
+        return sims * scale[:, None] if scale is not None else sims
+
+    return ResponseInfo(observed=observed,
+                        fitted=np.asarray(fit.predict(re_form="~0", type="response"), dtype=float),
+                        family=fam, integer=fam in INTEGER_FAMILIES,
+                        weights_ignored=prior is not None, simulate=simulate)
+
+
 def response_info(fit: object) -> ResponseInfo:
     """The :class:`ResponseInfo` of a fitted mixedlab model.
 
@@ -77,7 +97,10 @@ def response_info(fit: object) -> ResponseInfo:
     """
     if isinstance(fit, LmerFit):
         return _lmer(fit)
+    if isinstance(fit, GlmerFit):
+        return _glmer(fit)
     raise ArgumentError(
-        f"simulate_residuals needs a fitted mixedlab model (from mixedlab.lmer), not "
+        f"simulate_residuals needs a fitted mixedlab model (from mixedlab.lmer, glmer or "
+        f"glmer_nb), not "
         f"{type(fit).__name__}"
     )

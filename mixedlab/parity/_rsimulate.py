@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab import datasets
+from mixedlab import RRandom, datasets
 from mixedlab.parity import _rbridge
+from mixedlab.rng import _libm as libm
 
 __all__ = ["SimCase", "SIM_CASES", "case_data", "r_simulate", "export", "REF_DIR"]
 
@@ -41,7 +42,7 @@ class SimCase:
     dataset : str
         A :mod:`mixedlab.datasets` loader name.
     fun : str
-        ``"lmer"`` or ``"glmer"``.
+        ``"lmer"``, ``"glmer"`` or ``"glmer.nb"``.
     family : str
         R family expression for glmer.
     weights, offset : str or None
@@ -77,13 +78,45 @@ SIM_CASES: dict[str, SimCase] = {c.name: c for c in [
             re_forms=("NA", "NULL", "~(1 | batch)")),
     SimCase("sleepstudy_weights_offset", "Reaction ~ Days + (1 | Subject)", "sleepstudy",
             weights="w", offset="off"),
+    # GLMMs
+    SimCase("cbpp_cbind", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "cbpp",
+            fun="glmer", family="binomial"),
+    SimCase("cbpp_proportion", "incidence / size ~ period + (1 | herd)", "cbpp", fun="glmer",
+            family="binomial", weights="size"),
+    SimCase("cbpp_probit", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "cbpp",
+            fun="glmer", family='binomial(link = "probit")'),
+    SimCase("cbpp_binary", "any ~ period + (1 | herd)", "cbpp", fun="glmer", family="binomial"),
+    SimCase("cbpp_factor", "anyf ~ period + (1 | herd)", "cbpp", fun="glmer", family="binomial"),
+    SimCase("grouseticks_poisson", "TICKS ~ YEAR + (1 | BROOD) + (1 | LOCATION)", "grouseticks",
+            fun="glmer", family="poisson", re_forms=("NA", "NULL", "~(1 | LOCATION)")),
+    SimCase("grouseticks_nb", "TICKS ~ YEAR + (1 | LOCATION)", "grouseticks", fun="glmer.nb",
+            family="negative.binomial"),
+    SimCase("gamma_log", "y ~ x + (1 | g)", "gamma", fun="glmer", family='Gamma(link = "log")'),
 ]}
+
+
+def gamma_data() -> pd.DataFrame:
+    """The parity corpus' Gamma design, rebuilt with :class:`~mixedlab.RRandom` (R's code:
+    ``set.seed(1); x <- rnorm(400); b <- rnorm(40, sd = 0.5); y <- rgamma(400, shape = 2,
+    rate = 2 / exp(1 + 0.5 * x + b[g]))``)."""
+    r = RRandom(1)
+    g = np.repeat(np.arange(40), 10)
+    x = r.rnorm(400)
+    b = r.rnorm(40, sd=0.5)
+    y = r.rgamma(400, 2.0, rate=2.0 / libm.exp(1 + 0.5 * x + b[g]))
+    return pd.DataFrame({"y": y, "x": x, "g": pd.Categorical([str(v + 1) for v in g],
+                                                           categories=[str(i) for i in range(1, 41)])})
 
 
 def case_data(case: SimCase) -> pd.DataFrame:
     """The case's data frame (with its weights/offset columns, made deterministically)."""
-    df = getattr(datasets, case.dataset)()
-    if case.weights or case.offset:
+    df = gamma_data() if case.dataset == "gamma" else getattr(datasets, case.dataset)()
+    if case.dataset == "cbpp":
+        df = df.copy()
+        df["any"] = (df["incidence"] > 0).astype(float)
+        df["anyf"] = pd.Categorical(np.where(df["incidence"] > 0, "yes", "no"),
+                                    categories=["no", "yes"])
+    if case.dataset == "sleepstudy" and (case.weights or case.offset):
         df = df.copy()
         i = np.arange(len(df))
         if case.weights:
@@ -104,11 +137,15 @@ sim_reference <- function(formula, data, fun, family, weights, offset, seeds, ns
   for (rf in reforms) for (s in seeds) {
     re <- if (rf == "NULL") NULL else if (rf == "NA") NA else as.formula(rf)
     v <- simulate(m, nsim = nsim, seed = s, re.form = re)
-    sims[[length(sims) + 1]] <- list(re_form = rf, seed = s,
-      values = lapply(v, function(col) as.numeric(col)))
+    col1 <- function(col) {  # cbind: successes; factor: 0/1 (as DHARMa takes them)
+      if (is.matrix(col)) as.numeric(col[, 1]) else if (is.factor(col)) as.numeric(col) - 1
+      else as.numeric(col)
+    }
+    sims[[length(sims) + 1]] <- list(re_form = rf, seed = s, values = lapply(v, col1))
   }
   list(beta = as.numeric(fixef(m)), theta = as.numeric(getME(m, "theta")),
        sigma = sigma(m), b = as.numeric(getME(m, "b")), u = as.numeric(getME(m, "u")),
+       nb_theta = if (fun == "glmer.nb") getME(m, "glmer.nb.theta") else NA_real_,
        sims = sims)
 }
 """
@@ -149,6 +186,8 @@ def r_simulate(case: SimCase) -> dict[str, Any]:
             ro.StrVector(list(case.re_forms)))
     out: dict[str, Any] = {k: _num(res.rx2(k)) for k in ("beta", "theta", "b", "u")}
     out["sigma"] = float(res.rx2("sigma")[0])
+    nb = float(res.rx2("nb_theta")[0])
+    out["nb_theta"] = None if np.isnan(nb) else nb
     sims = []
     for item in res.rx2("sims"):
         sims.append({"re_form": str(item.rx2("re_form")[0]), "seed": int(item.rx2("seed")[0]),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numbers
 import secrets
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,17 +33,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import ArgumentError, DataError
+from mixedlab._errors import ArgumentError, DataError, FitMessage
 from mixedlab.formula import parse_formula, parse_re_form, re_form_terms
 from mixedlab.formula._random import expand_bars, sort_order
 from mixedlab.rng import RRandom
-from mixedlab.rng import _libm as libm
 from mixedlab.results._predict import _merged_ranef
+from mixedlab.results._rlinks import linkinv
 
 __all__ = ["SimTerm", "SimModel", "ReSplit", "resolve_rng", "split_re_form", "simulate_lmm",
            "simulate_frame", "fixed_eta", "new_effects", "linear_predictor", "formula_order",
-           "check_nsim", "exp_clamped", "lmer_sim_model", "simulate_lmer", "new_params",
-           "lambda_times_u"]
+           "check_nsim", "lmer_sim_model", "simulate_lmer", "new_params",
+           "lambda_times_u", "glmm_response", "simulate_glmm", "simulate_glmer"]
 
 @dataclass
 class SimTerm:
@@ -262,11 +263,6 @@ def check_nsim(nsim: Any) -> int:
     return int(nsim)
 
 
-def exp_clamped(eta: np.ndarray) -> np.ndarray:
-    """``pmax(exp(eta), .Machine$double.eps)``: the log link's inverse (C library exp)."""
-    return np.maximum(libm.exp(eta), np.finfo(float).eps)
-
-
 # --- LmerFit ------------------------------------------------------------------------------
 
 def new_params(newparams: Any, beta: np.ndarray, theta: np.ndarray,
@@ -304,16 +300,21 @@ def lambda_times_u(T: np.ndarray, u: np.ndarray) -> np.ndarray:
     return b
 
 
+def _layout(fit: Any) -> Any:
+    """The θ layout of an LmerFit (``_cp.layout``) or a GlmerFit (``_sys.layout``)."""
+    return fit._cp.layout if hasattr(fit, "_cp") else fit._sys.layout
+
+
 def lmer_sim_model(fit: Any, newparams: Any = None) -> SimModel:
-    """The :class:`SimModel` of a fitted :class:`~mixedlab.LmerFit`."""
+    """The :class:`SimModel` of a fitted :class:`~mixedlab.LmerFit` or ``GlmerFit``."""
     m = fit._model
     beta, theta, sigma = fit._solution.beta, fit.theta, fit.sigma
     b_terms = fit._term_segments(fit._solution.b)
-    factors = fit._cp.layout.factors(theta)
+    factors = _layout(fit).factors(theta)
     if newparams is not None:
         beta, theta, sigma = new_params(newparams, beta, theta, sigma)
         if "theta" in newparams:  # setParams keeps u, so b = Lambda(theta) u
-            factors = fit._cp.layout.factors(theta)
+            factors = _layout(fit).factors(theta)
             b_terms = [lambda_times_u(T, u)
                        for T, u in zip(factors, fit._term_segments(fit._solution.u))]
     terms = [SimTerm(X=t.X, codes=np.asarray(t.codes), n_levels=len(t.levels), T=T, b=b,
@@ -346,3 +347,81 @@ def simulate_lmer(fit: Any, nsim: Any, seed: Any, re_form: Any, newparams: Any) 
     model = lmer_sim_model(fit, newparams)
     rng = resolve_rng(seed)
     return simulate_frame(simulate_lmm(model, nsim, rng, re_form), model.index, seed)
+
+
+# --- GlmerFit ---------------------------------------------------------------------------
+
+def _ignoring_weights(wts: np.ndarray) -> None:
+    if np.any(wts != 1):
+        warnings.warn("ignoring prior weights (lme4's warning: the simulation does not use them)",
+                      UserWarning, stacklevel=5)
+
+
+def glmm_response(family: str, link: str, eta: np.ndarray, reff: np.ndarray | float, nsim: int,
+                  rng: RRandom, wts: np.ndarray, sigma: float, nb_theta: float | None,
+                  two_column: bool) -> np.ndarray:
+    """The response draws of ``.simulateFun`` for a GLMM, shape (n, nsim).
+
+    ``mu = linkinv(etapred + sim.reff)`` taken column after column (``rep_len(musim, n *
+    nsim)``), then one call of the family's sampler over all n * nsim values (lme4's
+    ``simfunList``): binomial ``rbinom(size = wts)`` (divided by ``wts`` unless the
+    response is ``cbind``, whose successes are returned), poisson ``rpois``, Gamma
+    ``rgamma(shape = sigma * wts, rate = shape / mu)``, negative binomial
+    ``rnbinom(mu = mu, size = theta)``.
+    """
+    n = eta.shape[0]
+    etasim = eta[:, None] + reff  # etapred + sim.reff (0 when nothing is drawn)
+    mu = linkinv(link, etasim)
+    ftd = np.resize(mu.T.ravel(), n * nsim)  # rep_len(musim, n * nsim), column-major
+    total = n * nsim
+    wrep = np.resize(wts, total)
+    if family == "binomial":
+        if np.any(wts % 1 != 0):
+            raise DataError("cannot simulate from non-integer prior.weights (lme4's error): the "
+                            "binomial weights must be whole numbers of trials")
+        y = rng.rbinom(total, wts, ftd)
+        if not two_column:
+            with np.errstate(invalid="ignore"):
+                y = y / wrep
+    elif family == "poisson":
+        _ignoring_weights(wts)
+        y = rng.rpois(total, ftd)
+    elif family == "negative.binomial":
+        _ignoring_weights(wts)
+        y = rng.rnbinom(total, nb_theta, mu=ftd)
+    elif family == "Gamma":
+        if np.any(wts != 1):
+            warnings.warn("using weights to scale shape parameter (lme4's message)", FitMessage,
+                          stacklevel=5)
+        shape = sigma * wts
+        rate = np.resize(shape, total) / ftd  # shape / ftd, recycled as R does
+        with np.errstate(divide="ignore"):
+            y = rng.rgamma(total, shape, scale=1.0 / rate)
+    else:
+        raise NotImplementedError(
+            f"simulation from the {family} family is not available (lme4 needs the statmod "
+            "package for inverse.gaussian)")
+    return y.reshape(nsim, n).T
+
+
+def simulate_glmm(model: SimModel, nsim: int, rng: RRandom, re_form: Any, family: str,
+                  link: str, wts: np.ndarray, nb_theta: float | None,
+                  two_column: bool) -> np.ndarray:
+    """Simulated responses of a GLMM, shape (n, nsim) (see :func:`glmm_response`)."""
+    split = split_re_form(model, re_form)
+    eta = linear_predictor(model, split)
+    reff = new_effects(model, split.drawn, nsim, rng)
+    return glmm_response(family, link, eta, reff, nsim, rng, wts, model.sigma, nb_theta,
+                         two_column)
+
+
+def simulate_glmer(fit: Any, nsim: Any, seed: Any, re_form: Any, newparams: Any) -> pd.DataFrame:
+    """:meth:`mixedlab.GlmerFit.simulate`."""
+    nsim = check_nsim(nsim)
+    model = lmer_sim_model(fit, newparams)
+    rng = resolve_rng(seed)
+    fam = fit.family
+    values = simulate_glmm(model, nsim, rng, re_form, fam.name, fam.link.name,
+                           np.asarray(fit._gm.resp.wt, dtype=float), fam.theta,
+                           fit._model.y2 is not None)
+    return simulate_frame(values, model.index, seed)

@@ -35,13 +35,15 @@ class Cursor:
         Anything with ``peek_unif(n)`` and ``consume(n)``.
     """
 
-    _BLOCK = 4096
+    _FIRST_BLOCK = 128  # blocks grow while the cursor keeps drawing: short uses stay cheap
+    _MAX_BLOCK = 8192
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._u: list[float] = []
         self._n: list[float] | None = None
         self._i = 0
+        self._block = self._FIRST_BLOCK
 
     def __enter__(self) -> "Cursor":
         return self
@@ -53,10 +55,12 @@ class Cursor:
         """Consume the words used so far and drop the block (array access may follow)."""
         self._stream.consume(self._i)
         self._u, self._n, self._i = [], None, 0
+        self._block = self._FIRST_BLOCK
 
     def _refill(self) -> None:
         self._stream.consume(self._i)
-        self._u = self._stream.peek_unif(self._BLOCK).tolist()
+        self._u = self._stream.peek_unif(self._block).tolist()
+        self._block = min(2 * self._block, self._MAX_BLOCK)
         self._n = None
         self._i = 0
 

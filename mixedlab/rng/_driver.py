@@ -20,7 +20,7 @@ from mixedlab.rng._stream import MTStream
 __all__ = ["drive", "NO_DRAW", "BATCH", "SCALAR"]
 
 NO_DRAW, BATCH, SCALAR = 0, 1, 2
-_MIN_RUN = 24  # shorter batchable runs are cheaper one by one
+_MIN_RUN = 256  # shorter batchable runs are cheaper one by one (no array set-up)
 
 
 def drive(

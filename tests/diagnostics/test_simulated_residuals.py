@@ -248,3 +248,100 @@ def test_prior_weights_warn_as_dharma() -> None:
     fit = _quiet_lmer("Reaction ~ Days + (1 | Subject)", d, weights="w")
     with pytest.warns(UserWarning, match="prior weights"):
         mixedlab.simulate_residuals(fit, n=10)
+
+
+# --- GLMMs ------------------------------------------------------------------------------
+
+def _quiet_glmer(formula: str, data: pd.DataFrame, **kw) -> mixedlab.GlmerFit:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mixedlab.glmer(formula, data, **kw)
+
+
+_R_DHARMA_CBPP = """
+suppressPackageStartupMessages(library(lme4))
+m <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, binomial)
+set.seed({seed})
+s <- simulate(m, nsim = {n}, re.form = {re_form})
+sims <- sapply(s, function(x) x[, 1])           # DHARMa: successes of each cbind
+obs <- model.frame(m)[, 1][, 1]
+lower <- unname(rowMeans(sims < obs)); le <- unname(rowMeans(sims <= obs))
+need <- lower != le
+ifelse(need, runif(length(lower), lower, le), lower)
+"""
+
+
+@pytest.mark.parametrize("seed,mode", [(123, "conditional"), (99, "unconditional")])
+def test_binomial_glmm_residuals_follow_dharmas_steps_in_r(r_session, seed: int, mode: str) -> None:
+    """Integer response: simulations and the randomisation uniforms are R's, so the
+    residuals are DHARMa's digit for digit."""
+    fit = _quiet_glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)",
+                       datasets.cbpp(), family="binomial")
+    want = np.asarray(r_session.r(_R_DHARMA_CBPP.format(
+        seed=seed, n=250, re_form="NULL" if mode == "conditional" else "NA")))
+    got = mixedlab.simulate_residuals(fit, seed=seed, simulate_re=mode)
+    assert got.integer and np.array_equal(got.scaled, want)
+
+
+def _counts(gen: np.random.Generator, kind: str) -> pd.DataFrame:
+    G, m = 40, 15
+    g = np.repeat(np.arange(G), m)
+    x = gen.normal(size=G * m)
+    mu = np.exp(0.8 + 0.4 * x + 0.3 * gen.normal(size=G)[g])
+    if kind == "poisson":
+        y = gen.poisson(mu)
+    elif kind == "nb":  # strongly overdispersed: size 0.8
+        y = gen.negative_binomial(0.8, 0.8 / (0.8 + mu))
+    else:  # zero-inflated: 35% structural zeros
+        y = np.where(gen.random(G * m) < 0.35, 0, gen.poisson(mu * 1.5))
+    return pd.DataFrame({"y": y.astype(float), "x": x, "g": pd.Categorical(g)})
+
+
+def test_poisson_glmm_on_negative_binomial_data_fails_the_dispersion_test() -> None:
+    fit = _quiet_glmer("y ~ x + (1 | g)", _counts(np.random.default_rng(21), "nb"), family="poisson")
+    r = mixedlab.simulate_residuals(fit)
+    d = r.test_dispersion()
+    assert d.pvalue < 0.01 and d.statistic > 1.5 and "overdispersion" in d.text
+    assert r.test_uniformity().pvalue < 0.01
+
+
+def test_poisson_glmm_on_zero_inflated_data_fails_the_zero_inflation_test() -> None:
+    fit = _quiet_glmer("y ~ x + (1 | g)", _counts(np.random.default_rng(22), "zi"), family="poisson")
+    z = mixedlab.simulate_residuals(fit).test_zero_inflation()
+    assert z.pvalue < 0.01 and z.statistic > 1.2 and "more" in z.text
+
+
+def test_correct_poisson_glmm_passes_the_tests() -> None:
+    fit = _quiet_glmer("y ~ x + (1 | g)", _counts(np.random.default_rng(23), "poisson"),
+                       family="poisson")
+    r = mixedlab.simulate_residuals(fit)
+    assert r.integer and r.family == "poisson"
+    for t in (r.test_uniformity(), r.test_dispersion(), r.test_zero_inflation()):
+        assert t.pvalue > 0.05, t.text
+
+
+def test_count_residuals_are_uniform_when_the_data_come_from_the_glmm() -> None:
+    """Poisson GLMM: observed counts drawn from the fitted model, 250 more simulations:
+    with the randomisation the KS p-values over 150 replicates are uniform."""
+    fit = _quiet_glmer("y ~ x + (1 | g)", _counts(np.random.default_rng(24), "poisson"),
+                       family="poisson")
+    pvals = []
+    for rep in range(150):
+        rng = RRandom(500 + rep)
+        sims = fit.simulate(251, seed=rng, re_form=None).to_numpy()
+        pvals.append(stats.kstest(pit_residuals(sims[:, 1:], sims[:, 0], rng), "uniform").pvalue)
+    pvals = np.asarray(pvals)
+    assert stats.kstest(pvals, "uniform").pvalue > 0.01
+    assert np.mean(pvals < 0.05) <= 0.10
+
+
+def test_proportion_response_is_turned_into_counts_as_dharma() -> None:
+    d = datasets.cbpp()
+    fit = _quiet_glmer("incidence / size ~ period + (1 | herd)", d, family="binomial",
+                       weights="size")
+    with pytest.warns(UserWarning, match="prior weights"):
+        r = mixedlab.simulate_residuals(fit, n=50)
+    # proportion x weights, as DHARMa multiplies them (so 7/15 * 15 may be 7 + 1 ulp)
+    assert np.allclose(r.observed, d["incidence"].to_numpy(dtype=float), rtol=0, atol=1e-12)
+    assert np.allclose(r.simulated, np.round(r.simulated), rtol=0, atol=1e-12)
+    assert r.simulated.max() <= d["size"].max()

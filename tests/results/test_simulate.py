@@ -22,26 +22,31 @@ import pytest
 import mixedlab
 from mixedlab import RRandom
 from mixedlab.parity._rsimulate import REF_DIR, SIM_CASES, SimCase, case_data, r_simulate
-from mixedlab.results._simulate import lmer_sim_model, simulate_lmm
+from mixedlab.results._simulate import lmer_sim_model, simulate_glmm, simulate_lmm
 
 STORED = sorted(REF_DIR.glob("*.json"))
-LMM_CASES = [c for c in SIM_CASES.values() if c.fun == "lmer"]
+CASES = list(SIM_CASES.values())
 
 
-def _fit(case: SimCase) -> mixedlab.LmerFit:
+def _fit(case: SimCase):
+    data = case_data(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mixedlab.lmer(case.formula, case_data(case), weights=case.weights,
-                             offset=case.offset)
+        if case.fun == "lmer":
+            return mixedlab.lmer(case.formula, data, weights=case.weights, offset=case.offset)
+        if case.fun == "glmer.nb":
+            return mixedlab.glmer_nb(case.formula, data)
+        family = {'binomial(link = "probit")': mixedlab.families.binomial("probit"),
+                  'Gamma(link = "log")': mixedlab.families.Gamma("log")}.get(case.family, case.family)
+        return mixedlab.glmer(case.formula, data, family=family, weights=case.weights)
 
 
 def _r_re_form(text: str):
     return None if text == "NULL" else text
 
 
-def _engine_with_r_params(fit: mixedlab.LmerFit, ref: dict, re_form: str, seed: int,
-                          nsim: int) -> np.ndarray:
-    """mixedlab's simulation engine run on R's parameter values."""
+def _engine_with_r_params(fit, case: SimCase, ref: dict, re_form: str, seed: int) -> np.ndarray:
+    """mixedlab's simulation engine run on R's parameter values (fixef, theta, sigma, b)."""
     model = lmer_sim_model(fit, {"beta": ref["beta"], "theta": ref["theta"],
                                  "sigma": ref["sigma"]})
     b = np.asarray(ref["b"])
@@ -51,7 +56,19 @@ def _engine_with_r_params(fit: mixedlab.LmerFit, ref: dict, re_form: str, seed: 
         t.b = b[start:start + size].reshape(t.b.shape)
         start += size
     assert start == b.size
-    return simulate_lmm(model, nsim, RRandom(seed), _r_re_form(re_form))
+    rng = RRandom(seed)
+    if case.fun == "lmer":
+        return simulate_lmm(model, case.nsim, rng, _r_re_form(re_form))
+    fam = fit.family
+    nb_theta = ref["nb_theta"] if case.fun == "glmer.nb" else fam.theta
+    return simulate_glmm(model, case.nsim, rng, _r_re_form(re_form), fam.name, fam.link.name,
+                         np.asarray(fit._gm.resp.wt, dtype=float), nb_theta,
+                         fit._model.y2 is not None)
+
+
+#: fits whose own simulations are R's integers exactly (the rest: see _check_case)
+_EXACT_OWN = {"cbpp_cbind", "cbpp_proportion", "cbpp_probit", "cbpp_binary", "cbpp_factor",
+              "grouseticks_poisson"}
 
 
 def _check_case(case: SimCase, ref: dict) -> None:
@@ -59,16 +76,24 @@ def _check_case(case: SimCase, ref: dict) -> None:
     assert len(ref["sims"]) == len(case.seeds) * len(case.re_forms)
     for sim in ref["sims"]:
         want = np.asarray(sim["values"]).T  # (n, nsim)
-        got = _engine_with_r_params(fit, ref, sim["re_form"], sim["seed"], case.nsim)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = _engine_with_r_params(fit, case, ref, sim["re_form"], sim["seed"])
         assert got.shape == want.shape
-        same = got == want
+        same = (got == want) | (np.isnan(got) & np.isnan(want))
         assert same.all(), (f"{case.name} re.form={sim['re_form']} seed={sim['seed']}: "
                             f"{int((~same).sum())} of {same.size} values differ, max "
-                            f"{np.abs(got - want).max():.3g}")
-        # the fit's own parameters: R's values to the fit's precision
-        own = fit.simulate(case.nsim, seed=sim["seed"], re_form=_r_re_form(sim["re_form"]))
-        scale = float(np.std(fit._model.y))
-        assert np.abs(own.to_numpy() - want).max() <= 1e-6 * scale
+                            f"{np.nanmax(np.abs(got - want)):.3g}")
+        # the fit's own parameters
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            own = fit.simulate(case.nsim, seed=sim["seed"],
+                               re_form=_r_re_form(sim["re_form"])).to_numpy()
+        if case.fun == "lmer":  # R's values to the fit's precision
+            scale = float(np.std(fit._model.y))
+            assert np.abs(own - want).max() <= 1e-6 * scale
+        elif case.name in _EXACT_OWN:  # counts: the same integers
+            assert np.array_equal(own, want), f"{case.name}: own fit's counts differ from R's"
 
 
 # --- stored R output --------------------------------------------------------------------
@@ -83,14 +108,12 @@ def test_engine_matches_stored_r_simulations_bit_for_bit(path: Path) -> None:
     case = SIM_CASES[ref["case"]]
     assert ref["formula"] == case.formula and ref["nsim"] == case.nsim, "rerun the generator"
     assert ref["lme4_version"] == "1.1.31"
-    if case.fun != "lmer":
-        pytest.skip("GLMM cases are tested with GlmerFit")  # pragma: no cover
     _check_case(case, ref)
 
 
 # --- live R -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", LMM_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_engine_matches_live_r_simulations_bit_for_bit(r_session, case: SimCase) -> None:
     _check_case(case, r_simulate(case))
 
@@ -172,3 +195,14 @@ def test_simulate_does_not_touch_the_fit() -> None:
     assert fit.fixef.equals(before[0]) and np.array_equal(fit.theta, before[1])
     assert fit.sigma == before[2] and np.array_equal(fit.fitted(), before[3])
     assert isinstance(fit.simulate(1, seed=1), pd.DataFrame)
+
+
+def test_gamma_design_rebuilt_with_rrandom_is_rs(r_session) -> None:
+    """The parity corpus' Gamma data, simulated by R, is rebuilt exactly with RRandom.rgamma."""
+    from mixedlab.parity._corpus_data import _R_GAMMA
+    from mixedlab.parity._rsimulate import gamma_data
+
+    want = r_session.r(_R_GAMMA)
+    got = gamma_data()
+    for col in ("y", "x"):
+        assert np.array_equal(got[col].to_numpy(), np.asarray(want.rx2(col)))
