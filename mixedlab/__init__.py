@@ -15,7 +15,7 @@ from mixedlab._errors import (
     ScaleWarning,
 )
 from mixedlab.diagnostics import SimulatedResiduals, simulate_residuals
-from mixedlab.fitting import anova, glmer, glmer_nb, lmer
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
 from mixedlab.results import GlmerFit, LmerFit
@@ -30,6 +30,8 @@ __all__ = [
     "glmer",
     "glmer_nb",
     "anova",
+    "ranova",
+    "drop1",
     "LmerFit",
     "GlmerFit",
     "families",

@@ -1,10 +1,13 @@
 """The fitting pipelines, lme4's four steps end to end — parse → deviance function →
-optimise → result — and model comparison (``anova``), which refits."""
+optimise → result — model comparison (``anova``), which refits, and lmerTest's tables
+(single-model ``anova``, ``drop1``, ``ranova``, which refits)."""
 
 from __future__ import annotations
 
 from mixedlab.fitting._anova import anova
 from mixedlab.fitting._glmer import glmer, glmer_nb
 from mixedlab.fitting._lmer import fit_devfun, lmer
+from mixedlab.fitting._lmertest import drop1
+from mixedlab.fitting._ranova import ranova
 
-__all__ = ["lmer", "glmer", "glmer_nb", "fit_devfun", "anova"]
+__all__ = ["lmer", "glmer", "glmer_nb", "fit_devfun", "anova", "drop1", "ranova"]

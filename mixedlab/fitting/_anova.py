@@ -19,6 +19,7 @@ four digits, significance stars and their legend).
 
 from __future__ import annotations
 
+import builtins  # ``type`` is an argument of anova (lmerTest's name)
 import math
 import warnings
 from typing import Sequence
@@ -31,6 +32,7 @@ from mixedlab._callers import caller_names
 from mixedlab._arguments import check_flag
 from mixedlab._errors import ArgumentError, DataError, ModelSpecificationError, inform
 from mixedlab.fitting._lmer import fit_devfun
+from mixedlab.fitting._lmertest import single_anova
 from mixedlab.linear._deviance import make_devfun
 from mixedlab.linear._optimize import LmerControl
 from mixedlab.reporting._anova_table import AnovaTable
@@ -85,19 +87,29 @@ def _caller_names(fits: Sequence[LmerFit], depth: int = 2) -> list[str] | None:
 
 
 def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None = None,
-          **named_fits: LmerFit) -> AnovaTable:
-    """Compare nested linear mixed models by likelihood-ratio tests (lme4's ``anova``).
+          type: int | str = 3, ddf: str = "Satterthwaite", **named_fits: LmerFit) -> AnovaTable:
+    """Compare nested linear mixed models by likelihood-ratio tests (lme4's ``anova``), or
+    test the terms of one model by F tests (lmerTest's ``anova``).
+
+    With a single fit, ``anova(fit, type=3, ddf="Satterthwaite")`` is lmerTest's
+    single-model table (:func:`mixedlab.fitting._lmertest.single_anova`): one F test per
+    fixed-effect term, factors tested as a whole.
 
     Parameters
     ----------
     *fits
-        Two or more fits from :func:`mixedlab.lmer` on the same observations.
+        Two or more fits from :func:`mixedlab.lmer` on the same observations (or one fit
+        for the F table).
     refit
         Refit REML fits by maximum likelihood first (lme4's default and the right thing
         for comparing models that differ in their fixed effects).
     model_names
         Row names; by default the keyword names, else the caller's variable names,
         else ``"m1"``, ``"m2"``, ...
+    type
+        Single fit only: the type of the hypotheses, 1, 2 or 3 (or "I", "II", "III").
+    ddf
+        Single fit only: ``"Satterthwaite"`` or ``"Kenward-Roger"`` denominator df.
     **named_fits
         Fits passed by keyword, e.g. ``anova(null=m0, days=m1)``; the keyword is the name.
 
@@ -127,18 +139,20 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     """
     refit = check_flag(refit, "refit")
     mods = list(fits) + list(named_fits.values())
+    if len(mods) == 1 and isinstance(mods[0], LmerFit):
+        return single_anova(mods[0], type=type, ddf=ddf)
     if len(mods) < 2:
         raise ModelSpecificationError(
-            "anova compares two or more nested fits, e.g. anova(m0, m1); the single-model "
-            "table (lme4's sequential F table) is not available")
+            "anova needs a fit: anova(m) for the F table of its terms, or anova(m0, m1) to "
+            "compare nested fits")
     for i, m in enumerate(mods):
         if not isinstance(m, LmerFit):
             raise ModelSpecificationError(
-                f"argument {i + 1} of anova is a {type(m).__name__}, not a fit from mixedlab.lmer")
+                f"argument {i + 1} of anova is a {builtins.type(m).__name__}, not a fit from mixedlab.lmer")
     if model_names is not None:
         if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
             raise ArgumentError(f"model_names must be a list of strings, one per model, not "
-                                f"{type(model_names).__name__} {model_names!r}")
+                                f"{builtins.type(model_names).__name__} {model_names!r}")
         names = list(model_names)
         if len(names) != len(mods):
             raise ModelSpecificationError(

@@ -98,7 +98,11 @@ def lmer(
     _check_response_varies(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
-    return fit_devfun(model, devfun, ctrl, data_name=data_name)
+    fit = fit_devfun(model, devfun, ctrl, data_name=data_name)
+    # what refits of this model (lmerTest's ranova, R's update()) need
+    fit._lmer_args = {"data": data, "weights": weights, "offset": offset, "na_action": na_action,
+                      "control": control}
+    return fit
 
 
 def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None = None) -> LmerFit:

@@ -23,6 +23,7 @@ is_singular              exact (lme4 only)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -35,6 +36,9 @@ __all__ = [
     "rule",
     "tolerance_table",
     "OBJECTIVE_ONLY",
+    "inference_within",
+    "TEXT_NUMBER_REL",
+    "INFERENCE_REFERENCE",
 ]
 
 
@@ -179,6 +183,57 @@ TOLERANCES: tuple[Tolerance, ...] = (
     Tolerance("glmmTMB", "nobs", _EXACT, "a count: rows used after NA removal", lambda ref, s: 0.0),
     Tolerance("glmmTMB", "ngroups", _EXACT, "a count (glmmTMB keeps one group for a || term)",
               lambda ref, s: 0.0),
+    # ---------------------------------------------------------------- inference (issue 14)
+    *(row for ref_name, what in (("lmerTest", "Satterthwaite's"), ("pbkrtest", "Kenward-Roger's"))
+      for row in (
+        Tolerance(ref_name, "estimate", "|Δ| ≤ 1e-5·|ref| + 1e-7",
+                  "a contrast of β̂, which follows θ̂; mixedlab's θ̂ agrees with lme4's to ≤ 2e-7 "
+                  "relative on the corpus (the same BOBYQA path); the floor covers contrasts near 0",
+                  lambda ref, s: 1e-5 * abs(ref) + 1e-7),
+        Tolerance(ref_name, "se", "|Δ| ≤ 1e-5·|ref|",
+                  "a standard error is a smooth function of θ̂ and σ̂ (for Kenward-Roger, of the "
+                  "adjusted covariance too): θ's relative agreement with margin",
+                  lambda ref, s: 1e-5 * abs(ref)),
+        Tolerance(ref_name, "t", "|Δ| ≤ 1e-5·|ref| + 1e-7", "t = estimate / SE: the two rules combined",
+                  lambda ref, s: 1e-5 * abs(ref) + 1e-7),
+        Tolerance(ref_name, "df", "|Δ| ≤ 1e-4·ref",
+                  f"{what} denominator df: the promise of issue 14 (1e-4 relative). Both sides use "
+                  "the same algorithm at θ̂ agreeing to ~1e-9; Satterthwaite's derivatives are "
+                  "numDeriv's Richardson differences in both, whose rounding noise (~1e-8) sets "
+                  "the agreement actually seen",
+                  lambda ref, s: 1e-4 * abs(ref)),
+        Tolerance(ref_name, "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)",
+                  "p = P(T_df > |t|) (or the F tail) moves with t and df: with both within their "
+                  "bounds, log p moves by at most a few times 1e-4·|log p| for the df of the corpus; "
+                  "on the log scale so that tiny p-values (1e-17) are judged by their digits",
+                  lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
+        Tolerance(ref_name, "F", "|Δ| ≤ 1e-5·|ref| + 1e-8",
+                  "a quadratic form in β̂ with vcov(β̂) (adjusted and scaled for Kenward-Roger): "
+                  "the estimate and SE rules combined",
+                  lambda ref, s: 1e-5 * abs(ref) + 1e-8),
+        Tolerance(ref_name, "ss", "|Δ| ≤ 1e-5·|ref| + 1e-8",
+                  "lmerTest's Sum Sq and Mean Sq are F·σ̂²·NumDF and F·σ̂²: the F rule",
+                  lambda ref, s: 1e-5 * abs(ref) + 1e-8),
+        Tolerance(ref_name, "numdf", _EXACT, "the rank of the contrast: a count", lambda ref, s: 0.0),
+        Tolerance(ref_name, "text", "identical, except printed numbers within 1e-7 relative",
+                  "the printed summary or table: users compare it character by character with R's. "
+                  "Only digits below lmerTest's own numerical precision may differ: its "
+                  "finite-difference df carry noise of ~1e-8 relative (it prints 222.000008 for a "
+                  "df that is exactly 222), which shows when the table needs six decimals",
+                  lambda ref, s: TEXT_NUMBER_REL),
+    )),
+    Tolerance("lmerTest.ranova", "loglik", "|Δ| ≤ 5e-5",
+              "ranova refits each reduced model: logLik = −objective/2 of an lmer fit, so half the "
+              "lme4 objective tolerance (both sides' optima agree far better)", lambda ref, s: 5e-5),
+    Tolerance("lmerTest.ranova", "aic", "|Δ| ≤ 1e-4", "AIC = −2 logLik + 2 npar: twice the logLik rule",
+              lambda ref, s: 1e-4),
+    Tolerance("lmerTest.ranova", "lrt", "|Δ| ≤ 2e-4",
+              "LRT = 2 (logLik₀ − logLik): the logLik rule for two fits, doubled", lambda ref, s: 2e-4),
+    Tolerance("lmerTest.ranova", "npar", _EXACT, "a count of parameters (and their difference)",
+              lambda ref, s: 0.0),
+    Tolerance("lmerTest.ranova", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)",
+              "the χ² tail of the LRT: the p rule of the F tables", 
+              lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
 )
 
 _GLMER_OPT = (
@@ -329,3 +384,28 @@ def tolerance_table(kind: str | None = None):
     want = kind or "lmer"
     return pd.DataFrame([(t.reference, t.quantity, t.rule, t.reason) for t in TOLERANCES if t.kind == want],
                         columns=["reference", "quantity", "rule", "reason"])
+
+
+#: printed numbers in compared texts may differ by this much, relative (the "text" rows)
+TEXT_NUMBER_REL = 1e-7
+
+#: which R package is the reference for each denominator-df method
+INFERENCE_REFERENCE = {"Satterthwaite": "lmerTest", "Kenward-Roger": "pbkrtest", "ranova": "lmerTest.ranova"}
+
+
+def inference_within(method: str, quantity: str, ours: float, ref_value: float) -> tuple[float, float, bool]:
+    """Compare an inference quantity (see the ``lmerTest``/``pbkrtest`` rows); ``(|Δ|, bound, ok)``.
+
+    ``method`` ("Satterthwaite" or "Kenward-Roger") picks the reference package. p-values
+    are compared on the log scale (``|Δ|`` is then |Δ log p|).
+    """
+    row = rule(INFERENCE_REFERENCE[method], quantity)
+    bound = float(row.bound(ref_value, {}))
+    if quantity == "p":
+        if ours > 0 and ref_value > 0:
+            delta = abs(math.log(ours) - math.log(ref_value))
+        else:
+            delta = 0.0 if ours == ref_value else math.inf
+        return delta, bound, bool(delta <= bound)
+    delta = abs(ours - ref_value)
+    return delta, bound, bool(delta <= bound)

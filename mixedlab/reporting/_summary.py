@@ -310,7 +310,7 @@ class LmerSummary:
     def lines(self) -> list[str]:
         """The printed lines, as R's ``capture.output(print(summary(m)))``."""
         p = self.parts
-        out = [p.title]
+        out = self._title_lines()
         out += cat_fill(["Formula:", *p.formula_lines])
         if p.data_name:
             out += cat_fill(["   Data:", str(p.data_name)])
@@ -333,7 +333,7 @@ class LmerSummary:
             out.append(missingness_note(p.n_dropped))
         if p.coef_cells:
             out += ["", "Fixed effects:"]
-            out += print_matrix(p.coef_cells, p.coef_rownames, p.coef_colnames, right=True)
+            out += self._coef_lines()
             if p.cor is not None:
                 rn, cn, cells = p.cor
                 out += ["", "Correlation of Fixed Effects:"]
@@ -343,6 +343,15 @@ class LmerSummary:
             out += p.fit_msgs
         out += p.conv_lines
         return out
+
+    def _title_lines(self) -> list[str]:
+        """``.prt.methTit``: the title line(s)."""
+        return [self.parts.title]
+
+    def _coef_lines(self) -> list[str]:
+        """The fixed-effects table (``printCoefmat``)."""
+        p = self.parts
+        return print_matrix(p.coef_cells, p.coef_rownames, p.coef_colnames, right=True)
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

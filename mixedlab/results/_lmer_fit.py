@@ -20,7 +20,8 @@ from mixedlab.linear._pls import (
     random_effects_matrix,
     solve_triangular,
 )
-from mixedlab.reporting import LmerSummary, format_varcorr, tidy
+from mixedlab.reporting import LmerSummary, LmerTestSummary, format_varcorr, tidy
+from mixedlab.results._lmer_inference import LmerInference
 from mixedlab.results._predict import predict
 from mixedlab.results._simulate import simulate_lmer
 
@@ -47,7 +48,7 @@ class ReTermInfo:
         return f"ReTermInfo(group={self.group!r}, columns={self.columns!r}, levels={len(self.levels)})"
 
 
-class LmerFit:
+class LmerFit(LmerInference):
     """A linear mixed model fitted by :func:`mixedlab.lmer`.
 
     The attributes carry lme4's content under Python names: ``fixef``, ``vcov``,
@@ -344,9 +345,18 @@ class LmerFit:
         return simulate_lmer(self, nsim, seed, re_form, newparams)
 
     # ------------------------------------------------------------------ displays
-    def summary(self):
-        """lme4's summary: ``print(fit.summary())`` shows lme4's layout digit for digit."""
-        return LmerSummary(self)
+    def summary(self, ddf: str | None = None):
+        """The model summary: ``print(fit.summary())`` shows R's layout digit for digit.
+
+        Parameters
+        ----------
+        ddf : {None, "Satterthwaite", "Kenward-Roger"}
+            ``None``: lme4's ``summary(m)``. Otherwise lmerTest's ``summary(m, ddf = ddf)``,
+            whose fixed-effects table adds ``df`` and ``Pr(>|t|)`` (see :meth:`coef_table`).
+        """
+        if ddf is None or ddf == "lme4":
+            return LmerSummary(self)
+        return LmerTestSummary(self, ddf=ddf)
 
     def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
         """A broom.mixed-shaped table of the estimates."""

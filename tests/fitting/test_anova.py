@@ -163,8 +163,8 @@ def test_different_numbers_of_observations_is_lme4s_error():
 
 def test_bad_arguments():
     _, m0, m1 = _sleep_fits(REML=False)
-    with pytest.raises(ModelSpecificationError, match="two or more"):
-        mixedlab.anova(m0)
+    with pytest.raises(ModelSpecificationError, match="anova needs a fit"):
+        mixedlab.anova()
     with pytest.raises(ModelSpecificationError, match="not a fit"):
         mixedlab.anova(m0, "m1")
     with pytest.raises(ModelSpecificationError, match="one name per model"):
