@@ -22,10 +22,14 @@ _SIGNAL = "#d62728"  # DHARMa's signal colour is red
 
 def _figure():
     try:
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - the extra installs it
         raise ImportError("plot() needs matplotlib: pip install 'mixedlab[diagnostics]'") from exc
-    return Figure(figsize=(10, 4.6), layout="constrained")
+    # made through pyplot so that notebooks render the returned Figure, and closed at once
+    # so that it is shown once (as the cell's value), not again when the cell ends
+    fig = plt.figure(figsize=(10, 4.6), layout="constrained")
+    plt.close(fig)
+    return fig
 
 
 def _qq(ax: Any, res: Any) -> None:

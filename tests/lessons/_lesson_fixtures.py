@@ -12,4 +12,5 @@ LESSON_NAMES = [
     "02_crossed_raters",
     "03_sleepstudy_exercise",
     "04_partial_pooling_explorer",
+    "05_simulated_residuals",
 ]
