@@ -315,3 +315,16 @@ def test_rbinom_inversion_restarts_after_110_like_r() -> None:
         ref = [_binomial.rbinom1(cur, 40.0, 0.7) for _ in range(31)]
     assert out.tolist() == ref and stream.pos == ref_stream.pos == 32
     assert ref[25] == _binomial.rbinom1(_ListStream([0.9]).cursor(), 40.0, 0.7)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size,prob", [(1000, 0.5), (60, 0.5), (10**6, 0.3), (5000, 0.97),
+                                       (2147483646, 0.25)])
+def test_bulk_btpe_equals_draw_by_draw_btpe(size: int, prob: float) -> None:
+    """One (n, p) in BTPE's regime is scored attempt pairs at a time; short calls go draw by
+    draw through the scalar code. Both read the stream identically."""
+    bulk_rng = RRandom(31)
+    bulk = bulk_rng.rbinom(3000, size, prob)
+    one = RRandom(31)
+    pieces = np.concatenate([one.rbinom(50, size, prob) for _ in range(60)])
+    assert np.array_equal(bulk, pieces)
+    assert np.array_equal(bulk_rng.runif(4), one.runif(4))
