@@ -14,7 +14,7 @@ import numpy as np
 
 from mixedlab._errors import ArgumentError
 
-__all__ = ["check_flag", "check_choice", "check_optional_str", "check_int"]
+__all__ = ["check_flag", "check_choice", "check_optional_str", "check_int", "check_positive"]
 
 
 def check_flag(value: Any, name: str) -> bool:
@@ -51,9 +51,22 @@ def check_optional_str(value: Any, name: str) -> str | None:
 
 
 def check_int(value: Any, name: str, minimum: int | None = None) -> int:
-    """``value`` as an int when it is a whole number (not a bool) of at least ``minimum``."""
+    """``value`` as an int when it is a whole number (not a bool; 2.0 counts) of at least
+    ``minimum``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_, numbers.Integral)) \
+            and float(value).is_integer():
+        value = int(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ArgumentError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ArgumentError(f"{name} must be at least {minimum}, not {value!r}")
     return int(value)
+
+
+def check_positive(value: Any, name: str) -> float:
+    """``value`` as a float when it is a finite number above 0 (not a bool or a string)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not (0 < float(value) < float("inf")):
+        raise ArgumentError(f"{name} must be a positive number, not {type(value).__name__} "
+                            f"{value!r}")
+    return float(value)

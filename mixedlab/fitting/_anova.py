@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins  # ``type`` is an argument of anova (lmerTest's name)
 import math
 import warnings
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -175,6 +175,8 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
             "a likelihood-ratio test needs the same rows in every model: drop the rows with "
             "missing values in any model's variables before fitting them all")
 
+    _check_same_data(mods, names)
+
     reml = [m.REML for m in mods]
     if refit:
         if any(reml):
@@ -207,6 +209,49 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     table.heading = heading
     table.fits = dict(zip(names, mods))
     return table
+
+
+def _same_values(a: Any, b: Any) -> bool:
+    """Whether two evaluated model-frame variables hold the same values row by row."""
+    if hasattr(a, "codes") != hasattr(b, "codes"):
+        return False
+    if hasattr(a, "codes"):
+        la = np.asarray(list(a.levels) + [None], dtype=object)[a.codes]
+        lb = np.asarray(list(b.levels) + [None], dtype=object)[b.codes]
+        return bool(np.array_equal(la, lb))
+    va, vb = np.asarray(a.values), np.asarray(b.values)
+    return va.shape == vb.shape and bool(np.array_equal(va, vb, equal_nan=True))
+
+
+def _check_same_data(mods: list[LmerFit], names: list[str]) -> None:
+    """lme4's "all models must be fit to the same data object", checked on the values.
+
+    lme4 compares the data argument of the calls; here each model is compared with the
+    first on what both used: the response, the weights, and every model-frame variable
+    they share (same label), row by row. Models fitted to different data with the same
+    number of rows used to give a table; now they are an error that names the difference.
+    """
+    first = mods[0]._model
+    for name, m in zip(names[1:], mods[1:]):
+        model = m._model
+        diff = None
+        if not np.array_equal(first.y, model.y):
+            diff = "the response values"
+        elif (first.weights is None) != (model.weights is None) or (
+                first.weights is not None and not np.array_equal(first.weights, model.weights)):
+            diff = "the weights"
+        else:
+            a, b = first._frame_values, model._frame_values
+            for label in a:
+                if label in b and not _same_values(a[label], b[label]):
+                    diff = f"the values of {label!r}"
+                    break
+        if diff is not None:
+            raise DataError(
+                "all models must be fit to the same data object (lme4's error): "
+                f"{names[0]} and {name} differ in {diff} of the rows used; a likelihood-ratio "
+                "test compares models of the same observations: fit every model to the same "
+                "DataFrame (with the same response)")
 
 
 def _deparse1(formula: str) -> str:

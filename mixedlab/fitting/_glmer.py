@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixedlab._arguments import check_flag, check_int, check_optional_str, check_positive
 from mixedlab._callers import caller_names
-from mixedlab._errors import ConvergenceWarning, ModelSpecificationError, inform
+from mixedlab._errors import ArgumentError, ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab.formula import build_model, parse_formula
 from mixedlab.glm._agq import AGQ_SCOPE_ERROR
 from mixedlab.glm._families import Family, resolve_family
@@ -53,8 +54,17 @@ def _control(control: Any) -> dict:
         if bad:
             raise ModelSpecificationError(f"unknown glmer control setting(s) {sorted(bad)}; known: calc_derivs, "
                                           "boundary_tol, tolPwrss, maxit")
+        # types checked, never taken by truthiness (calc_derivs="FALSE" would be true)
+        if "calc_derivs" in control:
+            check_flag(control["calc_derivs"], "control['calc_derivs']")
+        for key in ("boundary_tol", "tolPwrss"):
+            if key in control:
+                check_positive(control[key], f"control[{key!r}]")
+        if "maxit" in control:
+            check_int(control["maxit"], "control['maxit']", minimum=1)
         return dict(control)
-    raise TypeError("control must be None or a dict of glmer control settings")
+    raise ArgumentError(f"control must be None or a dict of glmer control settings, not "
+                        f"{type(control).__name__} {control!r}")
 
 
 def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial", nAGQ: int = 1,
@@ -87,6 +97,8 @@ def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial",
     -------
     GlmerFit
     """
+    check_optional_str(data_name, "data_name")
+    nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
         data_name = caller_names([data], 2)[0]
     fam = resolve_family(family)
@@ -164,8 +176,11 @@ def glmer_nb(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any 
     from mixedlab.glm._families import negative_binomial, poisson
     from mixedlab.glm._nb import brent_fmin, theta_ml
 
+    check_optional_str(data_name, "data_name")
+    nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
         data_name = caller_names([data], 2)[0]
+    check_positive(tol, "tol")
     ctrl = _control(control)
     parsed = parse_formula(formula)
     if not parsed.random:

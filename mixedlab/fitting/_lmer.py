@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -40,6 +41,61 @@ def _check_response_varies(model) -> None:
             f"{' after the offset' if model.offset is not None else ''}), so there is no variation "
             "for a mixed model to partition; check that the right column is the response"
         )
+
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _check_random_scale(model) -> None:
+    """Refuse random-effect columns too large for lme4's start θ in double precision.
+
+    At lme4's start (θ = 1: Λ = I) the random effects' cross-product is ``Z'WZ + I``; when
+    a column's sum of squares within one level reaches 1/ε (4.5e15), the unit prior is
+    lost in rounding and so is the downdate ``X'WX - R_ZX'R_ZX`` of the fixed effects:
+    lme4 1.1-31 then stops with "Downdated VtV is not positive definite" (it does for
+    sleepstudy's ``Days`` times 4e6 and more in a random slope, and not below 2e6), and
+    without this check the fit would be NaN. The check costs one pass over Z.
+    """
+    w = model.weights
+    for t in model.terms:
+        for j, col in enumerate(t.columns):
+            x = t.X[:, j]
+            ss = np.bincount(t.codes, weights=x * x if w is None else w * x * x,
+                             minlength=t.n_levels)
+            worst = float(ss.max()) if ss.size else 0.0
+            if not worst * _EPS >= 1.0:
+                continue
+            sd = float(np.std(x, ddof=1)) if x.size > 1 else abs(float(x[0]))
+            power = 10.0 ** math.floor(math.log10(sd)) if sd > 0 and math.isfinite(sd) else None
+            fix = (f"divide it by {power:.0e} (its SD is {sd:.2g}) or write scale({col}) in "
+                   "the formula" if power else "rescale it")
+            raise ModelSpecificationError(
+                "Downdated VtV is not positive definite (lme4 1.1-31 stops with this error "
+                f"here): the random-effect column {col!r} of term ({t.text}) has a sum of "
+                f"squares{' (times the weights)' if w is not None else ''} of {worst:.3g} within "
+                f"one level of {t.factor!r}, beyond the "
+                f"{1 / _EPS:.2g} (1/machine epsilon) that double precision can combine with "
+                f"the unit prior of lme4's start (θ = 1); {fix}")
+
+
+def _check_finite_fit(fit: LmerFit) -> None:
+    """A fit whose criterion or fixed effects are not finite is an error, never a result."""
+    bad = [nm for nm, v in fit.fixef.items() if not np.isfinite(v)]
+    if np.isfinite(fit.objective) and np.isfinite(fit.sigma) and not bad:
+        return
+    y = fit._model.y
+    sd = float(np.std(y)) if y.size > 1 else float("nan")
+    cause = (f"the response's SD is {sd:.3g}, too extreme to square in double precision; "
+             "rescale the response" if not 1e-100 < sd < 1e100 else
+             "usually because predictors or weights are on extreme scales (lme4 stops with "
+             "'Downdated VtV is not positive definite' in such cases, or reports an infinite "
+             "criterion); rescale them (e.g. scale(x) in the formula) or simplify the random "
+             "effects")
+    raise ModelSpecificationError(
+        "the fit did not produce finite estimates (criterion "
+        f"{fit.objective}, residual SD {fit.sigma}"
+        + (f", fixed effects {', '.join(bad)}" if bad else "") + "): the model cannot be "
+        f"evaluated in double precision: {cause}")
 
 
 def lmer(
@@ -96,6 +152,7 @@ def lmer(
     # 1. parse (lFormula)
     model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
     _check_response_varies(model)
+    _check_random_scale(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
     fit = fit_devfun(model, devfun, ctrl, data_name=data_name)
@@ -126,6 +183,7 @@ def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None
             [t.factor for t in model.terms], [list(t.columns) for t in model.terms]
         ),
     )
+    _check_finite_fit(fit)
     for msg in opt.messages:
         inform(msg, stacklevel=4)
     for msg in opt.conv_warnings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -9,20 +10,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import ArgumentError, DataError, FormulaError, ModelSpecificationError, inform
-from mixedlab.formula._evaluate import Evaluator, Factor, Numeric, as_factor
+from mixedlab._errors import (
+    ArgumentError, DataError, FormulaError, ModelSpecificationError, ScaleWarning, inform,
+)
+from mixedlab.formula._evaluate import Basis, Evaluator, Factor, Numeric, as_factor
 from mixedlab.formula._fixed import model_matrix, rank_keep
 from mixedlab.formula._frame import check_data, extra_vector, frame_table, rows_to_use
-from mixedlab.formula._parser import BinOp, Call, Formula, Node, Num, Paren, deparse, parse_formula
+from mixedlab.formula._parser import (
+    BinOp, Call, Formula, Node, Num, Paren, _left_spine, deparse, parse_formula, too_deep,
+)
 from mixedlab.formula._random import (
     BarSpec, ReTerm, check_terms, expand_bars, group_names, grouping_atoms, grouping_factor,
     sort_order,
 )
+from mixedlab.formula._scale import SCALE_MESSAGE, scale_problem
 from mixedlab.formula._terms import Terms, expand_terms
 
 __all__ = ["build_model", "ModelFrame", "DesignSpec"]
 
-Value = Numeric | Factor
+Value = Numeric | Factor | Basis
 
 
 def coded_like(v: Value, kind: Factor, label: str, what: str) -> Factor:
@@ -189,6 +195,10 @@ class ModelFrame:
     rows: np.ndarray
     spec: DesignSpec
     parsed: Formula
+    # rows left out because their weight is 0 (they carry no information)
+    n_zero_weight: int = 0
+    # lme4's messages about X (rank drop, scales), shown under "fit warnings:" by summary
+    messages: list[str] = field(default_factory=list)
     # what ``frame`` is built from, on first access (the engine never needs it)
     _frame_values: dict = field(default_factory=dict, repr=False, compare=False)
     _frame_index: pd.Index | None = field(default=None, repr=False, compare=False)
@@ -238,6 +248,8 @@ class _Plan:
     atoms: tuple[tuple[tuple[str, Node], ...] | None, ...]
     # arguments of offset(...) terms of the fixed part (added to η, not to X)
     offsets: tuple[Node, ...] = ()
+    # the response was also written as a term, and dropped (as R does, with a warning)
+    response_dropped: bool = False
 
 
 def _atoms_or_none(group: Node) -> tuple[tuple[str, Node], ...] | None:
@@ -257,14 +269,29 @@ def _plan(formula: str) -> _Plan:
     """
     parsed = parse_formula(formula)
     fixed_node, offsets = _split_offsets(parsed.fixed)
-    fixed_terms = expand_terms(fixed_node, formula)
+    fixed_terms, response_dropped = _without_response(
+        expand_terms(fixed_node, formula), deparse(parsed.response), formula)
     bars = tuple(expand_bars(parsed.random, formula))
     lhs_terms = tuple(expand_terms(b.lhs, formula) for b in bars)
     leaves = tuple((deparse(node), node) for bar in parsed.random
                    for node in _group_leaves(bar.right))
     return _Plan(parsed, fixed_terms, bars, lhs_terms, deparse(parsed.response), leaves,
                  tuple(b.factor for b in bars), tuple(_atoms_or_none(b.group) for b in bars),
-                 offsets)
+                 offsets, response_dropped)
+
+
+def _without_response(terms: Terms, response: str, formula: str) -> tuple[Terms, bool]:
+    """R's model.matrix drops the response when it is also a term ("the response appeared
+    on the right-hand side and was dropped"); an interaction with it is an error here."""
+    labels = [lab for lab, _ in terms.variables]
+    if response not in labels:
+        return terms, False
+    v = labels.index(response)
+    if any(v in t and len(t) > 1 for t in terms.terms):
+        raise FormulaError(f"formula {formula!r} uses the response {response!r} in an "
+                           "interaction on the right-hand side; a response cannot be a predictor")
+    kept = tuple(t for t in terms.terms if t != (v,))
+    return Terms(variables=terms.variables, terms=kept, intercept=terms.intercept), True
 
 
 def _offset_values(ev: Evaluator, nodes: tuple[Node, ...]) -> np.ndarray | None:
@@ -273,7 +300,8 @@ def _offset_values(ev: Evaluator, nodes: tuple[Node, ...]) -> np.ndarray | None:
     for node in nodes:
         v = ev.variable(node)
         if not isinstance(v, Numeric):
-            raise DataError(f"offset({deparse(node)}) must be numeric, but it is categorical")
+            kind = "categorical" if isinstance(v, Factor) else "a matrix of several columns"
+            raise DataError(f"offset({deparse(node)}) must be one number per row, but it is {kind}")
         vals = np.asarray(v.values, dtype=float)
         total = vals.copy() if total is None else total + vals
     return total
@@ -286,7 +314,9 @@ def _split_offsets(node: Node) -> tuple[Node, tuple[Node, ...]]:
     of X; the intercept stays implied when only offsets are left.
     """
     rest, offsets = _strip_offsets(node)
-    return (Num("1", pos=node.pos) if rest is None else rest), offsets
+    # an offset written twice is one variable of R's terms(), so it is added once
+    unique = tuple({deparse(o): o for o in offsets}.values())
+    return (Num("1", pos=node.pos) if rest is None else rest), unique
 
 
 def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
@@ -295,14 +325,42 @@ def _strip_offsets(node: Node) -> tuple[Node | None, tuple[Node, ...]]:
             raise FormulaError("offset() takes one expression, e.g. offset(log(exposure))")
         return None, (node.args[0],)
     if isinstance(node, BinOp) and node.op == "+":
-        left, off_l = _strip_offsets(node.left)
-        right, off_r = _strip_offsets(node.right)
-        if not (off_l or off_r):
-            return node, ()
-        if left is None or right is None:
-            return (right if left is None else left), off_l + off_r
-        return BinOp("+", left, right, pos=node.pos), off_l + off_r
+        # a long sum: its left spine in a loop, not by recursion
+        first, chain = _left_spine(node, ("+",))
+        kept, offsets = _strip_offsets(first)
+        for link in chain:
+            right, off = _strip_offsets(link.right)
+            offsets += off
+            if kept is None:
+                kept = right
+            elif right is not None:
+                kept = link if (right is link.right and kept is link.left) else \
+                    BinOp("+", kept, right, pos=link.pos)
+        return kept, offsets
     return node, ()
+
+
+def _drop_zero_weights(w: np.ndarray | None, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """Leave out the rows whose weight is 0, with a message; all zero is an error.
+
+    A weight of 0 is an infinite residual variance: the row carries no information, but
+    lme4 1.1-31 keeps it and adds log(0) to the criterion, which it then reports as
+    ``Inf`` with estimates from a run that never moved off its start. Leaving the rows
+    out gives the model the weights describe (the same fit as dropping them by hand).
+    """
+    if w is None:
+        return rows, 0
+    zero = w[rows] == 0
+    if not zero.any():
+        return rows, 0
+    if zero.all():
+        raise DataError(f"every weight of the {rows.size} rows used is 0, so no row carries "
+                        "information; weights are inverse variances: give positive weights")
+    k = int(zero.sum())
+    inform(f"{k} row{'s have' if k > 1 else ' has'} weight 0 and {'are' if k > 1 else 'is'} left "
+           "out of the fit (a weight of 0 means no information; lme4 would report an infinite "
+           "criterion)", stacklevel=4)
+    return rows[~zero], k
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
@@ -349,8 +407,14 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     data = check_data(data)
     n_all = len(data)
 
-    plan = _plan(formula)
+    try:
+        plan = _plan(formula)
+    except RecursionError:
+        raise too_deep(formula) from None
     fixed_terms = plan.fixed_terms
+    if plan.response_dropped:
+        warnings.warn("the response appeared on the right-hand side and was dropped (R's "
+                      "warning)", UserWarning, stacklevel=3)
     bars = plan.bars
     lhs_terms = plan.lhs_terms
 
@@ -373,6 +437,9 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     if response == "glm" and isinstance(y_val, Factor):
         # R's binomial family: the first level is failure, every other level success
         y_val = Numeric(np.where(y_val.codes < 0, np.nan, (y_val.codes > 0).astype(float)))
+    if isinstance(y_val, Basis):
+        raise DataError(f"the response {resp_label!r} must be one number per row, not a matrix "
+                        "of several columns")
     if not isinstance(y_val, Numeric):
         raise DataError(f"the response {resp_label!r} must be numeric, but it is categorical "
                         f"(levels {', '.join(map(repr, y_val.levels[:5]))}); lmer fits a numeric "
@@ -398,6 +465,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         for lab, node in atoms:
             if lab not in values:
                 values[lab] = as_factor(ev.variable(node))
+    for note in ev.notes:  # what was decided about column types (object, timedelta)
+        inform(note, stacklevel=4)
     named: dict[str, Any] = dict(values)
     w = extra_vector(weights, data, "weights")
     off = extra_vector(offset, data, "offset")
@@ -411,6 +480,9 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     rows, n_dropped = rows_to_use(named, n_all)
     if n_dropped and na_action == "fail":
         raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")
+    # (a GLMM's zero prior weights add nothing to its likelihood and R counts the rows: kept)
+    rows, n_zero_weight = _drop_zero_weights(w if response == "numeric" else None, rows)
+    subset = rows.size < n_all
 
     # Subset and drop unused factor levels (model.frame's drop.unused.levels = TRUE).
     # Numeric values are copied (they may be views of the user's columns); factor
@@ -418,9 +490,11 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     sub: dict[str, Value] = {}
     for lab, v in values.items():
         if isinstance(v, Factor):
-            sub[lab] = (v if not n_dropped else v.take(rows)).drop_unused()
+            sub[lab] = (v if not subset else v.take(rows)).drop_unused()
+        elif isinstance(v, Basis):
+            sub[lab] = Basis(v.values.copy(), v.suffixes) if not subset else v.take(rows)
         else:
-            sub[lab] = Numeric(v.values.copy(), v.integer) if not n_dropped else v.take(rows)
+            sub[lab] = Numeric(v.values.copy(), v.integer) if not subset else v.take(rows)
     n = rows.size
 
     # Fixed effects.
@@ -428,11 +502,20 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     X_full, names_full = model_matrix(fixed_terms, fvals, n)
     keep = rank_keep(X_full)
     dropped = [nm for nm, k in zip(names_full, keep) if not k]
+    messages: list[str] = []  # lme4's X attributes msgRankdrop, msgScaleX ("fit warnings:")
     if dropped:
         d = len(dropped)
-        inform(f"fixed-effect model matrix is rank deficient so dropping {d} "
-               f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
+        messages.append(f"fixed-effect model matrix is rank deficient so dropping {d} "
+                        f"column{'s' if d > 1 else ''} / coefficient{'s' if d > 1 else ''}")
+        inform(messages[-1])
     X = X_full if keep.all() else np.ascontiguousarray(X_full[:, keep])
+    fixed_names = [nm for nm, k in zip(names_full, keep) if k]
+    off_scale = scale_problem(X, fixed_names)
+    if off_scale is not None:
+        messages.append(SCALE_MESSAGE)
+        warnings.warn(f"{SCALE_MESSAGE} (lme4's check.scaleX; {off_scale}): e.g. divide the "
+                      "column by a power of ten or write scale(x) in the formula",
+                      ScaleWarning, stacklevel=3)
     fixed_spec = _SideSpec(fixed_terms, [v if isinstance(v, Factor) else None for v in fvals])
 
     # Random effects, in formula order, then sorted as mkReTrms does.
@@ -463,15 +546,17 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         response_name=resp_label,
         y=np.ascontiguousarray(sub[resp_label].values, dtype=np.float64),  # type: ignore[union-attr]
         X=X,
-        fixed_names=[nm for nm, k in zip(names_full, keep) if k],
+        fixed_names=fixed_names,
         dropped_fixed=dropped,
         terms=terms,
         weights=None if w is None else w[rows],
         offset=None if off is None else off[rows],
         n_dropped_na=int(n_dropped),
+        n_zero_weight=n_zero_weight,
         rows=rows,
         spec=spec,
         parsed=parsed,
+        messages=messages,
         _frame_values=sub,
         _frame_index=data.index,
         y2=None if y2_val is None else np.ascontiguousarray(sub["(cbind failures)"].values, dtype=np.float64),

@@ -12,6 +12,7 @@ named as ``as.character`` names them; logicals are ``FALSE``/``TRUE``.
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +21,15 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._errors import DataError, FormulaError
+from mixedlab.formula._columns import (
+    DIFFTIME_SECONDS, classify_object, is_complex, is_datetime, is_timedelta, timedelta_unit,
+)
 from mixedlab.formula._parser import BinOp, Call, Name, Node, Num, Paren, Str, UnaryOp, deparse
+from mixedlab.formula._poly import poly_basis
 from mixedlab.formula._rtext import collate_key, format_double
+from mixedlab.formula._splines import bs_basis, ns_basis
 
-__all__ = ["Numeric", "Factor", "Evaluator", "as_factor", "referenced_columns"]
+__all__ = ["Numeric", "Factor", "Basis", "Evaluator", "as_factor", "referenced_columns"]
 
 
 @dataclass
@@ -80,7 +86,26 @@ class Factor:
         return Factor(table[self.codes], list(levels), self.logical, self.ordered)
 
 
-Value = Numeric | Factor
+@dataclass
+class Basis:
+    """A matrix-valued variable (``poly(x, 2)``, ``ns(x, 3)``): one column per basis function.
+
+    Model-matrix columns are named ``label + suffix`` (``poly(x, 2)1``), as R names the
+    columns of a matrix in a model frame.
+    """
+
+    values: np.ndarray  # (n, k) float64, NaN rows are missing
+    suffixes: list[str]
+
+    @property
+    def missing(self) -> np.ndarray:
+        return np.isnan(self.values).any(axis=1)
+
+    def take(self, rows: np.ndarray) -> "Basis":
+        return Basis(self.values[rows], self.suffixes)
+
+
+Value = Numeric | Factor | Basis
 
 
 def _level_name(v: Any) -> str:
@@ -175,6 +200,9 @@ def as_factor(value: Value) -> Factor:
     """R's ``factor(x)``: numbers become levels in numeric order, named like ``as.character``."""
     if isinstance(value, Factor):
         return value
+    if isinstance(value, Basis):
+        raise FormulaError("a matrix of basis columns (poly(), ns(), bs()) cannot be a factor "
+                           "or a grouping variable")
     vals = value.values
     # hash the values (O(n)), then order the few distinct ones numerically
     raw, uniq0 = pd.factorize(vals, use_na_sentinel=True)
@@ -191,19 +219,43 @@ def as_factor(value: Value) -> Factor:
     return Factor(codes, names, compact=True)  # levels are the values present
 
 
+def _libm(np_fn: Any, math_fn: Any) -> Any:
+    """``math_fn`` (the C library's, as R uses) on every regular element; ``np_fn`` gives the
+    special values (0, negatives, infinities, NaN), where the two agree. numpy's vectorised
+    transcendental functions differ from libm by an ulp now and then (AVX-512)."""
+    def fn(x):
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out = np.array(np_fn(x), dtype=np.float64)
+        flat = out.reshape(-1)
+        src = x.reshape(-1)
+        ok = np.flatnonzero(np.isfinite(flat) & np.isfinite(src))
+        if ok.size:
+            flat[ok] = np.fromiter(map(math_fn, src[ok].tolist()), dtype=np.float64, count=ok.size)
+        return out
+    return fn
+
+
+_log = _libm(np.log, math.log)
+_exp = _libm(np.exp, math.exp)
+
+
 def _r_log(x, base=None):
-    out = np.log(x)
-    return out if base is None else out / np.log(base)
+    out = _log(x)
+    return out if base is None else out / _log(base)
 
 
 # Functions allowed in formula variables, with R's meaning.
 _FUNCS: dict[str, Any] = {
-    "log": _r_log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p,
-    "exp": np.exp, "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs,
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "floor": np.floor, "ceiling": np.ceil,
-    "trunc": np.trunc, "sign": np.sign, "plogis": lambda x: 1 / (1 + np.exp(-x)),
-    "qlogis": lambda p: np.log(p / (1 - p)), "pmin": np.minimum, "pmax": np.maximum,
-    "as.numeric": lambda x: np.asarray(x, dtype=float), "c": lambda x: x,
+    "log": _r_log, "log2": _libm(np.log2, math.log2), "log10": _libm(np.log10, math.log10),
+    "log1p": _libm(np.log1p, math.log1p), "exp": _exp, "expm1": _libm(np.expm1, math.expm1),
+    "sqrt": np.sqrt, "abs": np.abs, "sin": _libm(np.sin, math.sin),
+    "cos": _libm(np.cos, math.cos), "tan": _libm(np.tan, math.tan), "floor": np.floor,
+    "ceiling": np.ceil, "trunc": np.trunc, "sign": np.sign,
+    "plogis": lambda x: 1 / (1 + _exp(-np.asarray(x, dtype=float))),
+    "qlogis": lambda p: _log(np.asarray(p, dtype=float) / (1 - np.asarray(p, dtype=float))), "pmin": np.minimum, "pmax": np.maximum,
+    "as.numeric": lambda x: np.asarray(x, dtype=float),
+    "c": lambda *xs: np.concatenate([np.atleast_1d(np.asarray(v, dtype=float)) for v in xs]),
 }
 _ARITH = {
     "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
@@ -213,6 +265,8 @@ _ARITH = {
     "&": np.logical_and, "&&": np.logical_and, "|": np.logical_or, "||": np.logical_or,
 }
 _CONSTANTS = {"TRUE": True, "FALSE": False, "T": True, "F": False, "pi": np.pi}
+# T, F and pi are variables of R's base package: a data column of that name masks them
+_MASKABLE = {"T", "F", "pi"}
 _FACTOR_FUNCS = {"factor", "as.factor", "ordered", "as.ordered"}
 
 
@@ -265,6 +319,8 @@ class Evaluator:
         self.fitting = fitting
         self.n = len(data)
         self._columns: dict[str, pd.Series] = {}  # each column is looked up once
+        # what was decided about a column's type while fitting (said once, by build_model)
+        self.notes: list[str] = []
 
     # -- columns -------------------------------------------------------------
     def _stored(self, name: str) -> Any:
@@ -285,51 +341,143 @@ class Evaluator:
         col = self._columns.get(name)
         if col is not None:
             return col
-        if name in self.data.columns:
-            col = self.data[name]
-            if isinstance(col, pd.DataFrame):
-                raise DataError(f"the data has more than one column named {name!r}")
-            self._columns[name] = col
-            return col
-        cols = [str(c) for c in self.data.columns]
-        close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
-        low = [c for c in cols if c.lower() == name.lower() and c not in close]
+        key: Any = name
+        if name not in self.data.columns:
+            # a column named by a number (0, 1, ... from a numpy array) written `0`
+            alike = [c for c in self.data.columns if not isinstance(c, str) and str(c) == name]
+            if len(alike) != 1:
+                raise self._unknown_column(name)
+            key = alike[0]
+        col = self.data[key]
+        if isinstance(col, pd.DataFrame):
+            raise DataError(f"the data has more than one column named {name!r}")
+        self._columns[name] = col
+        return col
+
+    def _unknown_column(self, name: str) -> DataError:
+        """The error for a name that is not a column, with the likely meant ones."""
+        text = [c for c in self.data.columns if isinstance(c, str)]
+        other = [c for c in self.data.columns if not isinstance(c, str)]
+        close = difflib.get_close_matches(name, text, n=3, cutoff=0.6)
+        low = [c for c in text if c.lower() == name.lower() and c not in close]
         close = low + close
-        hint = (f" Did you mean {', '.join(repr(c) for c in close)}?" if close
-                else f" The data has columns: {', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''}.")
-        raise DataError(f"formula {self.formula!r} uses {name!r}, which is not a column "
-                        f"of the data.{hint}")
+        if close:
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?"
+        elif text:
+            hint = (f" The data has columns: {', '.join(text[:20])}"
+                    f"{' ...' if len(text) > 20 else ''}.")
+        else:
+            hint = ""
+        if other:
+            shown = ", ".join(repr(c) for c in other[:5]) + (" ..." if len(other) > 5 else "")
+            hint += (f" Some column names are not text ({shown}); a formula names columns by "
+                     "text: give the columns names (df.columns = ['y', 'x', ...]) or write a "
+                     "number name in backquotes, e.g. `0`.")
+        return DataError(f"formula {self.formula!r} uses {name!r}, which is not a column "
+                         f"of the data.{hint}")
+
+    def _is_constant(self, name: str) -> bool:
+        """R's constants; T, F and pi are ordinary names in R, so a data column wins."""
+        if name not in _CONSTANTS:
+            return False
+        return not (name in _MASKABLE and name in self.data.columns)
+
+    def _column_value(self, name: str) -> Value:
+        """A data column as a Numeric or Factor (the dtype rules of :mod:`._columns`)."""
+        arr = self._stored(name)
+        if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiu":
+            return _numeric_from_array(arr)
+        if isinstance(arr, pd.Categorical):
+            return _factor_from_categorical(arr)
+        s = self.column(name)
+        dt = s.dtype
+        if type(dt) is np.dtype and dt.kind in "fiu":
+            # plain numpy numbers (the common case): skip the generic dtype tests
+            return _numeric_from_series(s, name)
+        if isinstance(dt, pd.CategoricalDtype):
+            return _factor_from_series(s)
+        if is_complex(dt):
+            raise DataError(f"column {name!r} holds complex numbers; a mixed model needs real "
+                            f"values: use df[{name!r}].to_numpy().real (or the modulus) as the "
+                            "question requires")
+        if is_timedelta(dt):
+            return self._difftime(s, name)
+        if isinstance(dt, (pd.PeriodDtype, pd.IntervalDtype)):
+            kind = "periods" if isinstance(dt, pd.PeriodDtype) else "intervals"
+            raise DataError(f"column {name!r} holds pandas {kind}; convert it to numbers (e.g. "
+                            "the interval midpoints or period ordinals) or to text first")
+        if is_datetime(dt):
+            raise DataError(f"column {name!r} holds dates; convert it to a number (e.g. days "
+                            f"since the start: (df[{name!r}] - df[{name!r}].min()) / "
+                            "pandas.Timedelta(days=1)) or to text first")
+        if pd.api.types.is_bool_dtype(dt):
+            return _factor_from_series(s)
+        if dt == object:
+            return self._object_column(s, name)
+        if pd.api.types.is_numeric_dtype(dt):
+            return _numeric_from_series(s, name)
+        return _factor_from_series(s)
+
+    def _difftime(self, s: pd.Series, name: str) -> Numeric:
+        """A time difference as lme4 uses a difftime: a number in one unit (see ._columns)."""
+        secs = s.astype("timedelta64[ns]").dt.total_seconds().to_numpy(dtype=float,
+                                                                          na_value=np.nan)
+        key = ("difftime", name)
+        unit = self.state.get(key) if not self.fitting else None
+        if unit is None:
+            unit = timedelta_unit(secs)
+            if self.fitting:
+                self.state[key] = unit
+                self.notes.append(
+                    f"column {name!r} holds time differences; it is used as a number of {unit} "
+                    "(as lme4 uses a difftime); to choose the unit, convert it first, e.g. "
+                    f"df[{name!r}] / pandas.Timedelta(hours=1)")
+        return Numeric(secs / DIFFTIME_SECONDS[unit])
+
+    def _object_column(self, s: pd.Series, name: str) -> Value:
+        """An object column, judged by its values as the equivalent R vector would be."""
+        values = s.to_numpy()
+        kind = classify_object(values, name)
+        if kind == "text":
+            return _factor_from_series(s)
+        if kind == "bool":
+            codes = np.array([-1 if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                              else int(bool(v)) for v in values], dtype=np.int64)
+            return Factor(codes, ["FALSE", "TRUE"], logical=True)
+        if kind == "mixed":
+            if self.fitting:
+                self.notes.append(
+                    f"column {name!r} mixes numbers and text, so it is used as a factor (as R "
+                    "does with a character vector); if it should be numeric, convert it first: "
+                    f"pandas.to_numeric(df[{name!r}], errors='coerce') makes the text missing")
+            return _factor_from_series(s)
+        vals = np.array([np.nan if v is None or v is pd.NA else float(v) for v in values],
+                        dtype=np.float64)
+        if self.fitting:
+            self.notes.append(
+                f"column {name!r} has dtype object but holds only numbers, so it is used as a "
+                "numeric variable (as R does with a numeric vector); convert it to silence this: "
+                f"df[{name!r}] = pandas.to_numeric(df[{name!r}]), or make it a Categorical to "
+                "use it as a factor")
+        integer = all(isinstance(v, (int, np.integer)) for v in values
+                      if v is not None and v is not pd.NA and not isinstance(v, float))
+        return Numeric(vals, integer)
 
     # -- variables -----------------------------------------------------------
     def variable(self, node: Node) -> Value:
         """Evaluate a whole formula variable to a Numeric or Factor."""
         if isinstance(node, Paren):
             return self.variable(node.inner)
-        if isinstance(node, Name) and node.id not in _CONSTANTS:
-            arr = self._stored(node.id)
-            if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiu":
-                return _numeric_from_array(arr)
-            if isinstance(arr, pd.Categorical):
-                return _factor_from_categorical(arr)
-            s = self.column(node.id)
-            dt = s.dtype
-            if type(dt) is np.dtype and dt.kind in "fiu":
-                # plain numpy numbers (the common case): skip the generic dtype tests
-                return _numeric_from_series(s, node.id)
-            if isinstance(dt, pd.CategoricalDtype):
-                return _factor_from_series(s)  # (a categorical is never a datetime dtype)
-            if (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype)
-                    or not pd.api.types.is_numeric_dtype(s.dtype)):
-                if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                    raise DataError(f"column {node.id!r} holds dates; convert it to a number "
-                                    "(e.g. days since the start) or to text first")
-                return _factor_from_series(s)
-            return _numeric_from_series(s, node.id)
+        if isinstance(node, Name) and not self._is_constant(node.id):
+            return self._column_value(node.id)
         label = deparse(node)
+        node = _plain_call(node)
         if isinstance(node, Call) and node.fn in _FACTOR_FUNCS:
             return self._factor_call(node, label)
         if isinstance(node, Call) and node.fn == "scale":
             return self._scale(node, label)
+        if isinstance(node, Call) and node.fn in _BASIS_FUNCS:
+            return self._basis(node, label)
         return self._to_value(self.array(node), label)
 
     def _factor_call(self, node: Call, label: str) -> Factor:
@@ -361,10 +509,87 @@ class Evaluator:
             return f
         return Factor(f.codes, f.levels, ordered=ordered, compact=f.compact)
 
+    def _basis(self, node: Call, label: str) -> Basis:
+        """``poly()``, ``ns()``, ``bs()`` with R's arguments; on new data (``predict``) with
+        the fit's coefficients and knots, as R's ``makepredictcall`` arranges."""
+        args = _match_args(node, _BASIS_FUNCS[node.fn], label)
+        if "x" not in args:
+            raise FormulaError(f"{label}: the variable is missing")
+        extra = set(args) - {"x"} - set(_BASIS_OPTIONS[node.fn])
+        if extra:
+            raise FormulaError(f"{label}: argument {sorted(extra)[0]!r} of {node.fn}() is not "
+                               f"supported (supported: {', '.join(_BASIS_OPTIONS[node.fn])})")
+        x = self._to_value(self.array(args["x"]), label)
+        if not isinstance(x, Numeric):
+            raise DataError(f"{label}: {node.fn}() needs a numeric variable, but "
+                            f"{deparse(args['x'])!r} is categorical")
+        opts = {k: v for k, v in args.items() if k != "x"}
+        key = ("basis", label)
+        if node.fn == "poly":
+            degree = _whole(self._option(opts.get("degree"), 1.0), label, "degree")
+            raw = _flag(opts.get("raw"), False, f"{label}: raw")
+            coefs = None if self.fitting else self.state.get(key)
+            if not self.fitting and coefs is None and not raw:
+                raise FormulaError(f"{label}: no fitted coefficients to evaluate it on new data")
+            values, coefs = poly_basis(x.values, degree, raw=raw, coefs=coefs)
+            if self.fitting and coefs is not None:
+                self.state[key] = coefs
+        else:
+            params = None if self.fitting else self.state.get(key)
+            if params is None:
+                df = opts.get("df")
+                knots = opts.get("knots")
+                bk = opts.get("Boundary.knots")
+                kw = dict(df=None if _is_null(df) else _whole(self._option(df), label, "df"),
+                          knots=None if _is_null(knots) else self._numbers(knots, label),
+                          boundary=None if _is_null(bk) else self._numbers(bk, label),
+                          intercept=_flag(opts.get("intercept"), False, f"{label}: intercept"))
+                if kw["boundary"] is not None and np.asarray(kw["boundary"]).size != 2:
+                    raise FormulaError(f"{label}: Boundary.knots must be two numbers")
+                if node.fn == "bs":
+                    kw["degree"] = _whole(self._option(opts.get("degree"), 3.0), label, "degree")
+            else:
+                kw = dict(knots=params["knots"], boundary=params["boundary"],
+                          intercept=params["intercept"])
+                if node.fn == "bs":
+                    kw["degree"] = params["degree"]
+            fn = bs_basis if node.fn == "bs" else ns_basis
+            values, params = fn(x.values, **kw)
+            if self.fitting:
+                self.state[key] = params
+        return Basis(values, [str(j) for j in range(1, values.shape[1] + 1)])
+
+    def _option(self, node: Node | None, default: float | None = None) -> float | None:
+        """A numeric option written in the formula (``2``, ``df = 3``, ``degree = 1 + 1``)."""
+        if node is None:
+            return default
+        v = np.asarray(self.array(node), dtype=float)
+        if v.size != 1:
+            raise FormulaError(f"expected one number, not {deparse(node)!r}")
+        return float(v.ravel()[0])
+
+    def _numbers(self, node: Node, label: str) -> np.ndarray:
+        used = [c for c in referenced_columns(node) if not self._is_constant(c)]
+        if used:
+            raise FormulaError(f"{label}: knots must be numbers written in the formula, such as "
+                               f"c(2, 5), not data columns ({', '.join(map(repr, used))}); "
+                               "compute them first and write the values")
+        try:
+            v = np.atleast_1d(np.asarray(self.array(node), dtype=float))
+        except (TypeError, ValueError):
+            raise FormulaError(f"{label}: {deparse(node)!r} is not a vector of numbers") from None
+        if v.ndim != 1 or not np.isfinite(v).all():
+            raise FormulaError(f"{label}: {deparse(node)!r} must be finite numbers")
+        return v
+
     def _to_value(self, arr: Any, label: str) -> Value:
         arr = np.asarray(arr)
-        if arr.ndim == 0:
-            arr = np.full(self.n, arr.item())
+        if arr.ndim == 0 or (arr.ndim == 1 and arr.size == 1 and self.n != 1):
+            # R: model.frame needs one value per row ("T" and "pi" are R's constants unless
+            # the data have such a column)
+            raise FormulaError(f"variable lengths differ (found for '{label}') (R's error): "
+                               f"{label!r} is a single value, not one per row; a constant "
+                               "cannot be a term (the intercept is written 1)")
         if arr.shape != (self.n,):
             raise FormulaError(f"variable {label!r} does not give one value per row")
         if arr.dtype == bool:
@@ -404,16 +629,18 @@ class Evaluator:
         if isinstance(node, Num):
             return node.value
         if isinstance(node, Str):
-            return node.value
+            return np.asarray(node.value, dtype=object)
         if isinstance(node, Name):
-            if node.id in _CONSTANTS:
+            if self._is_constant(node.id):
                 return _CONSTANTS[node.id]
-            s = self.column(node.id)
-            if pd.api.types.is_bool_dtype(s.dtype):
-                return s.to_numpy(dtype=float, na_value=np.nan) if s.hasnans else s.to_numpy(dtype=bool)
-            if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
-                return s.to_numpy(dtype=np.float64, na_value=np.nan)
-            return s.astype(object).to_numpy()
+            v = self._column_value(node.id)
+            if isinstance(v, Numeric):
+                return np.asarray(v.values, dtype=np.float64)
+            if v.logical:
+                return (np.where(v.codes < 0, np.nan, v.codes.astype(float)) if v.missing.any()
+                        else v.codes.astype(bool))
+            labels = np.asarray(list(v.levels) + [None], dtype=object)
+            return labels[v.codes]
         if isinstance(node, Paren):
             return self._array(node.inner)
         if isinstance(node, UnaryOp):
@@ -432,20 +659,98 @@ class Evaluator:
                 right = np.asarray(right, dtype=float) if not isinstance(right, float) else right
             return fn(left, right)
         if isinstance(node, Call):
+            node = _plain_call(node)
             if node.fn == "I":
                 if len(node.args) != 1:
                     raise FormulaError("I() takes exactly one expression")
                 return self._array(node.args[0])
             fn = _FUNCS.get(node.fn)
             if fn is None:
+                if node.fn in _BASIS_FUNCS or node.fn in _FACTOR_FUNCS or node.fn == "scale":
+                    raise FormulaError(
+                        f"{node.fn}() can only be a term (or a variable of an interaction) of "
+                        f"its own, not part of an expression such as {deparse(node)!r} inside "
+                        "I() or arithmetic")
                 raise FormulaError(
-                    f"function {node.fn}() is not supported in formulas (supported: I, "
-                    f"factor, scale, {', '.join(sorted(_FUNCS))}); compute the column "
-                    "in the DataFrame first")
+                    f"function {node.fn}() is not supported in formulas (supported: I, factor, "
+                    f"ordered, scale, poly, ns, bs, {', '.join(sorted(_FUNCS))}); compute the "
+                    "column in the DataFrame first")
             args = [self._array(a) for a in node.args]
-            kwargs = {("base" if k == "base" else k): self._array(v) for k, v in node.kwargs}
-            return fn(*args, **kwargs)
+            kwargs = {k: self._array(v) for k, v in node.kwargs}
+            try:
+                return fn(*args, **kwargs)
+            except TypeError:
+                raise FormulaError(f"wrong arguments in {deparse(node)!r}: {node.fn}() takes "
+                                   + ("x and base" if node.fn == "log" else
+                                      "two vectors" if node.fn in ("pmin", "pmax") else
+                                      "numbers" if node.fn == "c" else "one variable")) from None
         raise FormulaError(f"cannot evaluate {deparse(node)!r}")
+
+
+# formals of the basis functions, in R's order (for positional and partial matching)
+_BASIS_FUNCS = {
+    "poly": ("x", "...", "degree", "coefs", "raw", "simple"),
+    "bs": ("x", "df", "knots", "degree", "intercept", "Boundary.knots"),
+    "ns": ("x", "df", "knots", "intercept", "Boundary.knots"),
+}
+_BASIS_OPTIONS = {
+    "poly": ("degree", "raw"),
+    "bs": ("df", "knots", "degree", "intercept", "Boundary.knots"),
+    "ns": ("df", "knots", "intercept", "Boundary.knots"),
+}
+
+
+def _match_args(node: Call, formals: tuple[str, ...], label: str) -> dict[str, Node]:
+    """R's argument matching: exact names, then unique partial names (only for formals
+    before ``...``), then positions; ``poly``'s one unnamed argument after x is its degree."""
+    out: dict[str, Node] = {}
+    dots = formals.index("...") if "..." in formals else len(formals)
+    for key, value in node.kwargs:
+        if key in formals and key != "...":
+            name = key
+        else:
+            cands = [f for f in formals[:dots] if f.startswith(key)]
+            if len(cands) != 1:
+                raise FormulaError(f"{label}: unused argument {key} = {deparse(value)}")
+            name = cands[0]
+        if name in out:
+            raise FormulaError(f"{label}: formal argument {name!r} matched by multiple arguments")
+        out[name] = value
+    free = [f for f in formals if f not in out]
+    for value in node.args:
+        if not free:
+            raise FormulaError(f"{label}: too many arguments")
+        name = free.pop(0)
+        if name == "...":  # poly(x, 2): the dots' single number is the degree
+            if "degree" in out:
+                raise FormulaError(f"{label}: several variables in poly() are not supported")
+            name = "degree"
+            free = [f for f in free if f != "degree"]
+        out[name] = value
+    return out
+
+
+# packages whose functions are R's own: base::log, stats::poly, splines::ns
+_R_PACKAGES = {"base", "stats", "splines"}
+
+
+def _plain_call(node: Node) -> Node:
+    """``splines::ns(x, 3)`` as ``ns(x, 3)`` (the label keeps the prefix, as R's does)."""
+    if isinstance(node, Call) and "::" in node.fn:
+        pkg, _, fn = node.fn.replace(":::", "::").partition("::")
+        if pkg in _R_PACKAGES:
+            return Call(fn, node.args, node.kwargs, pos=node.pos)
+    return node
+
+
+def _is_null(node: Node | None) -> bool:
+    return node is None or (isinstance(node, Name) and node.id == "NULL")
+
+
+def _whole(value: float | None, label: str, what: str) -> int:
+    if value is None or not float(value).is_integer():
+        raise FormulaError(f"{label}: {what} must be a whole number, not {value!r}")
+    return int(value)
 
 
 def _flag(node: Node | None, default: bool, what: str = "scale()") -> bool:

@@ -19,12 +19,12 @@ from functools import lru_cache
 import numpy as np
 
 from mixedlab._errors import DataError
-from mixedlab.formula._evaluate import Factor, Numeric
+from mixedlab.formula._evaluate import Basis, Factor, Numeric
 from mixedlab.formula._terms import Terms
 
 __all__ = ["model_matrix", "rank_keep", "indicator_matrix", "contr_poly"]
 
-Value = Numeric | Factor
+Value = Numeric | Factor | Basis
 
 
 def indicator_matrix(f: Factor, first: int = 0) -> np.ndarray:
@@ -109,6 +109,8 @@ def _poly_block(f: Factor) -> np.ndarray:
 def _variable_block(label: str, value: Value, coding: int | None) -> tuple[np.ndarray, list[str]]:
     if isinstance(value, Numeric):
         return value.values.reshape(-1, 1), [label]
+    if isinstance(value, Basis):
+        return value.values, [label + s for s in value.suffixes]
     if coding == 1:
         if len(value.levels) < 2:
             raise DataError(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mixedlab._errors import ArgumentError
+from mixedlab._errors import ArgumentError, FormulaError
 from mixedlab.formula._rtext import format_double
 from mixedlab.formula._tokens import Token, caret_error, tokenize
 
@@ -132,11 +132,28 @@ _BINARY_LEVELS: list[tuple[frozenset[str], bool]] = [
 ]
 
 
+# R's parser keeps at most 50 nested contexts (CONTEXTSTACK_SIZE in gram.y): parentheses and
+# calls together; the 51st is "contextstack overflow". The same limit keeps this recursive
+# parser far from Python's recursion limit.
+MAX_NESTING = 50
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks: list[Token] = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, tok: Token) -> None:
+        """Open one level of parentheses or call; refuse the 51st as R's parser does."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise caret_error(
+                self.text, tok.pos,
+                f"contextstack overflow (R's parser error): the formula nests parentheses and "
+                f"function calls more than {MAX_NESTING} deep; remove redundant parentheses or "
+                "compute the expression as a column of the data first")
 
     # -- helpers ---------------------------------------------------------
     @property
@@ -224,6 +241,7 @@ class _Parser:
             if not isinstance(node, Name):
                 raise self.error("only named functions can be called")
             open_tok = self.advance()
+            self.enter(open_tok)
             args: list[Node] = []
             kwargs: list[tuple[str, Node]] = []
             if not self.at_op({")"}):
@@ -245,6 +263,7 @@ class _Parser:
                 raise self.error(f"expected ')' to close the call of {node.id}() "
                                  f"opened at column {open_tok.pos + 1}")
             self.advance()
+            self.depth -= 1
             node = Call(node.id, tuple(args), tuple(kwargs), pos=node.pos)
         return node
 
@@ -261,6 +280,7 @@ class _Parser:
             return Str(t.text, pos=t.pos)
         if t.kind == "op" and t.text == "(":
             self.advance()
+            self.enter(t)
             if self.at_op({")"}):
                 raise self.error("empty parentheses")
             inner = self.binary(0)
@@ -269,6 +289,7 @@ class _Parser:
                 raise self.error(f"expected ')' to close the '(' at column {t.pos + 1}, "
                                  f"found {found}")
             self.advance()
+            self.depth -= 1
             return Paren(inner, pos=t.pos)
         if t.kind == "end":
             raise self.error("the formula ends where a term was expected")
@@ -299,6 +320,9 @@ def deparse(node: Node | None) -> str:
         if isinstance(node.operand, BinOp) and _precedence(node.operand.op) < 10:
             inner = f"({inner})"
         return f"{node.op}{inner}"
+    if isinstance(node, BinOp) and node.op in ("+", "-") and isinstance(node.left, BinOp) \
+            and node.left.op in ("+", "-"):
+        return _deparse_sum(node)
     if isinstance(node, BinOp):
         sep = node.op if node.op in _TIGHT else f" {node.op} "
         prec = _precedence(node.op)
@@ -318,6 +342,34 @@ def deparse(node: Node | None) -> str:
     raise TypeError(f"not a formula node: {node!r}")
 
 
+def _left_spine(node: BinOp, ops: tuple[str, ...]) -> tuple[Node, list[BinOp]]:
+    """The leftmost operand of a left-nested chain of ``ops`` and the chain's nodes, innermost
+    first (``a + b - c`` gives ``a`` and the nodes of ``a + b`` and ``(a + b) - c``)."""
+    chain: list[BinOp] = []
+    cur: Node = node
+    while isinstance(cur, BinOp) and cur.op in ops:
+        chain.append(cur)
+        cur = cur.left
+    chain.reverse()
+    return cur, chain
+
+
+def _deparse_sum(node: BinOp) -> str:
+    """:func:`deparse` of a long ``a + b - c + ...`` chain without recursing down its spine."""
+    first, chain = _left_spine(node, ("+", "-"))
+    prec = _precedence("+")
+    text = deparse(first)
+    if isinstance(first, BinOp) and _precedence(first.op) < prec:
+        text = f"({text})"
+    parts = [text]
+    for link in chain:
+        right = deparse(link.right)
+        if isinstance(link.right, BinOp) and _precedence(link.right.op) <= prec:
+            right = f"({right})"
+        parts.append(f" {link.op} {right}")
+    return "".join(parts)
+
+
 def _precedence(op: str) -> int:
     """Binding strength of a binary operator in R's grammar (higher binds tighter)."""
     if op == "^":
@@ -331,6 +383,8 @@ def _precedence(op: str) -> int:
 
 
 def _is_syntactic(name: str) -> bool:
+    if "::" in name:  # pkg::fn, as written
+        return all(_is_syntactic(part) for part in name.replace(":::", "::").split("::"))
     if not name or name[0].isdigit() or name[0] == "_":
         return False
     if name[0] == "." and len(name) > 1 and name[1].isdigit():
@@ -379,13 +433,16 @@ def find_bars(rhs: Node, text: str) -> tuple[Node | None, list[BinOp]]:
             bars.append(inner)
             return None
         if isinstance(inner, BinOp) and inner.op == "+":
-            left = walk(inner.left)
-            right = walk(inner.right)
-            if left is None:
-                return right
-            if right is None:
-                return left
-            return BinOp("+", left, right, pos=inner.pos)
+            # a long sum a + b + c + ...: its left spine in a loop, not by recursion
+            first, chain = _left_spine(inner, ("+",))
+            kept = walk(first)
+            for link in chain:
+                right = walk(link.right)
+                if kept is None:
+                    kept = right
+                elif right is not None:
+                    kept = BinOp("+", kept, right, pos=link.pos)
+            return kept
         if isinstance(inner, BinOp) and inner.op == "-" and not _contains_bar(inner.right):
             # "(1 | g) - 1": bars on the left of a minus, removals on the right
             left = walk(inner.left)
@@ -423,7 +480,18 @@ def parse_formula(formula: str) -> Formula:
     if not isinstance(formula, str):
         raise ArgumentError(f"formula must be a string such as 'y ~ x + (1 | g)', "
                             f"not {type(formula).__name__}")
-    return _parse_text(formula)
+    try:
+        return _parse_text(formula)
+    except RecursionError:
+        raise too_deep(formula) from None
+
+
+def too_deep(formula: str) -> FormulaError:
+    """The error for a formula whose structure is too deep to process (instead of a
+    RecursionError): say it in words."""
+    return FormulaError(f"the formula is too deeply nested to read ({len(formula)} characters); "
+                        "write it with fewer levels of parentheses and calls, or compute parts "
+                        "of it as columns of the data first")
 
 
 @lru_cache(maxsize=512)

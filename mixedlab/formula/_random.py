@@ -253,6 +253,11 @@ def check_terms(terms: list[ReTerm], n: int, allow_n: bool = False) -> None:
             f"(problems: {', '.join(bad)}); with one observation per level the random effect "
             "cannot be separated from the residual: use a coarser grouping variable")
     for t in terms:
+        if t.k and not np.any(t.X):
+            raise ModelSpecificationError(
+                f"the random-effect term ({t.text}) is zero in every row ({', '.join(t.columns)}), "
+                "so it has nothing to estimate (lme4 1.1-31 crashes on such a term); remove it "
+                "or check the column")
         q = t.n_levels * t.k
         if (q > n if allow_n else q >= n):
             raise ModelSpecificationError(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mixedlab._errors import FormulaError
-from mixedlab.formula._parser import BinOp, Name, Node, Num, Paren, UnaryOp, deparse
+from mixedlab.formula._parser import BinOp, Name, Node, Num, Paren, UnaryOp, _left_spine, deparse
 from mixedlab.formula._tokens import caret_error
 
 __all__ = ["Terms", "expand_terms"]
@@ -117,14 +117,24 @@ class _Expander:
                 return self.expand(node.operand, parity)
             self.expand(node.operand, not parity)
             return []
+        if isinstance(node, BinOp) and node.op in ("+", "-"):
+            # a long a + b - c + ...: its left spine in a loop, not by recursion
+            first, chain = _left_spine(node, ("+", "-"))
+            result = _unique(self.expand(first, parity))
+            seen = set(result)
+            for link in chain:
+                if link.op == "+":
+                    for t in self.expand(link.right, parity):
+                        if t and t not in seen:
+                            seen.add(t)
+                            result.append(t)
+                else:
+                    removed = set(self.expand(link.right, not parity))
+                    result = [t for t in result if t not in removed]
+                    seen = set(result)
+            return result
         if isinstance(node, BinOp):
             op = node.op
-            if op == "+":
-                return _unique(self.expand(node.left, parity) + self.expand(node.right, parity))
-            if op == "-":
-                left = self.expand(node.left, parity)
-                right = self.expand(node.right, not parity)
-                return [t for t in left if t not in set(right)]
             if op == ":":
                 left, right = self.expand(node.left, parity), self.expand(node.right, parity)
                 return _unique([a | b for a in left for b in right])

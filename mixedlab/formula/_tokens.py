@@ -72,6 +72,10 @@ def tokenize(formula: str) -> list[Token]:
         if c.isspace():
             i += 1
             continue
+        if c == "#":  # a comment runs to the end of the line, as in R code
+            j = s.find("\n", i)
+            i = n if j < 0 else j
+            continue
         if c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
             j = _scan_number(s, i)
             out.append(Token("num", s[i:j], i))
@@ -81,6 +85,14 @@ def tokenize(formula: str) -> list[Token]:
             j = i + 1
             while j < n and (s[j].isalnum() or s[j] in "._"):
                 j += 1
+            # pkg::fn and pkg:::fn (splines::ns) are one name, as R reads them
+            for sep in (":::", "::"):
+                k = j + len(sep)
+                if s.startswith(sep, j) and k < n and (s[k].isalpha() or s[k] == "."):
+                    j = k + 1
+                    while j < n and (s[j].isalnum() or s[j] in "._"):
+                        j += 1
+                    break
             out.append(Token("name", s[i:j], i))
             i = j
             continue

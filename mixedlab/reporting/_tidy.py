@@ -94,7 +94,7 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
                             f"{list(_EFFECTS)}, not {type(effects).__name__} {effects!r}")
     unknown = [e for e in effects if e not in _EFFECTS]
     if unknown:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown effects {unknown}: choose from {list(_EFFECTS)} "
             "(ran_vals is not available yet; use fit.ranef)"
         )

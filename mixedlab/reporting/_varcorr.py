@@ -74,9 +74,12 @@ def varcorr_table(
     comp : sequence of {"Variance", "Std.Dev."}
         Which columns to show, in this order.
     """
+    if isinstance(comp, str) or not isinstance(comp, (list, tuple)):
+        raise ArgumentError(f"comp must be a list of 'Variance' and/or 'Std.Dev.', not "
+                            f"{type(comp).__name__} {comp!r}")
     for c in comp:
         if c not in ("Variance", "Std.Dev."):
-            raise ValueError(f"comp must hold 'Variance' and/or 'Std.Dev.', not {c!r}")
+            raise ArgumentError(f"comp must hold 'Variance' and/or 'Std.Dev.', not {c!r}")
     if not comp:
         raise ValueError("comp must show variances or standard deviations (or both)")
     groups, sigma = varcorr_groups(varcorr)

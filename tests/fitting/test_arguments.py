@@ -107,3 +107,36 @@ def test_single_string_comp_is_one_component(fit):
 def test_control_instance_still_accepted(sleep):
     m = mixedlab.lmer(F, sleep, control=LmerControl())
     assert np.isfinite(m.objective)
+
+
+@pytest.fixture(scope="module")
+def cbpp(rbridge):
+    return rbridge.r_dataset("cbpp")
+
+
+CB = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+
+
+@pytest.mark.parametrize("kw,name", [
+    ({"nAGQ": "2"}, "nAGQ"), ({"nAGQ": 1.5}, "nAGQ"), ({"nAGQ": True}, "nAGQ"),
+    ({"control": {"calc_derivs": "FALSE"}}, "calc_derivs"), ({"control": {"maxit": "10"}}, "maxit"),
+    ({"control": {"tolPwrss": -1}}, "tolPwrss"), ({"control": "x"}, "control"),
+    ({"data_name": 3}, "data_name"),
+])
+def test_glmer_arguments_are_checked_by_type(kw, name, cbpp):
+    with pytest.raises(ArgumentError) as exc:
+        mixedlab.glmer(CB, cbpp, family="binomial", **kw)
+    assert name in str(exc.value)
+
+
+def test_glmer_nb_tol_is_checked(cbpp):
+    with pytest.raises(ArgumentError, match="tol"):
+        mixedlab.glmer_nb("incidence ~ period + (1 | herd)", cbpp, tol="1e-5")
+
+
+def test_glmer_whole_float_nagq_is_accepted(cbpp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = mixedlab.glmer(CB, cbpp, family="binomial", nAGQ=2.0)
+        b = mixedlab.glmer(CB, cbpp, family="binomial", nAGQ=2)
+    assert a.deviance == b.deviance

@@ -64,7 +64,7 @@ def test_negative_weights(mixed):
 
 
 def test_weights_wrong_length(mixed):
-    with pytest.raises(DataError, match="length 3"):
+    with pytest.raises(DataError, match="3 values"):
         build_model("y ~ x + (1 | g)", mixed, weights=[1.0, 2.0, 3.0])
 
 
@@ -101,8 +101,8 @@ def test_not_a_dataframe():
 
 
 def test_unsupported_function(mixed):
-    with pytest.raises(FormulaError, match="poly"):
-        build_model("y ~ poly(x, 2) + (1 | g)", mixed)
+    with pytest.raises(FormulaError, match="besselJ"):
+        build_model("y ~ besselJ(x, 2) + (1 | g)", mixed)
 
 
 def test_input_frame_unchanged(mixed):
