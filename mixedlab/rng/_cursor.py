@@ -41,6 +41,7 @@ class Cursor:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._u: list[float] = []
+        self._len = 0
         self._n: list[float] | None = None
         self._i = 0
         self._block = self._FIRST_BLOCK
@@ -54,30 +55,32 @@ class Cursor:
     def sync(self) -> None:
         """Consume the words used so far and drop the block (array access may follow)."""
         self._stream.consume(self._i)
-        self._u, self._n, self._i = [], None, 0
+        self._u, self._n, self._i, self._len = [], None, 0, 0
         self._block = self._FIRST_BLOCK
 
     def _refill(self) -> None:
         self._stream.consume(self._i)
         self._u = self._stream.peek_unif(self._block).tolist()
+        self._len = len(self._u)
         self._block = min(2 * self._block, self._MAX_BLOCK)
         self._n = None
         self._i = 0
 
     def unif(self) -> float:
         """The next ``unif_rand()``."""
-        if self._i == len(self._u):
+        i = self._i
+        if i == self._len:
             self._refill()
-        u = self._u[self._i]
-        self._i += 1
-        return u
+            i = 0
+        self._i = i + 1
+        return self._u[i]
 
     def norm(self) -> float:
         """The next ``norm_rand()`` by Inversion (two uniforms; ``snorm.c``)."""
         i = self._i
         n = self._n
-        if n is None or i + 1 >= len(self._u):
-            if i + 1 >= len(self._u):
+        if n is None or i + 1 >= self._len:
+            if i + 1 >= self._len:
                 self._refill()
                 i = 0
             n = self._n = _block_norms(self._u)

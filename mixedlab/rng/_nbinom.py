@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from mixedlab.rng._driver import NO_DRAW, SCALAR, drive
-from mixedlab.rng._gamma import rgamma_value
+from mixedlab.rng._gamma import rgamma1, rgamma_value
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._poisson import rpois1
 from mixedlab.rng._cursor import Cursor
@@ -33,6 +33,20 @@ def _pois_of(cur: Cursor, mu: float) -> float:
     if mu <= 0.0:
         return 0.0
     return rpois1(cur, mu)
+
+
+_INF = math.inf
+
+
+def _draw(cur: Cursor, a: float, scale: float) -> float:
+    """``rpois(rgamma(a, scale))`` with the common case (finite, positive) taken directly."""
+    if 0.0 < a < _INF and 0.0 < scale < _INF:
+        lam = rgamma1(cur, a, scale)
+    else:
+        lam = rgamma_value(cur, a, scale)
+    if 0.0 < lam < _INF:
+        return rpois1(cur, lam)
+    return _pois_of(cur, lam)
 
 
 def _finish(out: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -57,7 +71,7 @@ def rnbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) ->
     pl = pr.tolist()
 
     def run(cur: Cursor, idx: list[int]) -> list[float]:
-        return [_pois_of(cur, rgamma_value(cur, sl[i], (1 - pl[i]) / pl[i])) for i in idx]
+        return [_draw(cur, sl[i], (1 - pl[i]) / pl[i]) for i in idx]
 
     drive(stream, kind, out, run)
     return _finish(out, bad)
@@ -79,7 +93,7 @@ def rnbinom_mu(stream: MTStream, count: int, size: np.ndarray, mu: np.ndarray) -
     ml = mu_.tolist()
 
     def run(cur: Cursor, idx: list[int]) -> list[float]:
-        return [_pois_of(cur, rgamma_value(cur, sl[i], ml[i] / sl[i])) for i in idx]
+        return [_draw(cur, sl[i], ml[i] / sl[i]) for i in idx]
 
     drive(stream, kind, out, run)
     return _finish(out, bad)
