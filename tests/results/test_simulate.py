@@ -206,3 +206,22 @@ def test_gamma_design_rebuilt_with_rrandom_is_rs(r_session) -> None:
     got = gamma_data()
     for col in ("y", "x"):
         assert np.array_equal(got[col].to_numpy(), np.asarray(want.rx2(col)))
+
+
+def test_glmm_weights_follow_lme4s_rules() -> None:
+    """Binomial weights are trials (whole numbers or lme4's error); Poisson ignores them
+    with lme4's warning."""
+    d = mixedlab.datasets.cbpp()
+    d["w"] = d["size"] + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frac = mixedlab.glmer("incidence / size ~ period + (1 | herd)", d, family="binomial",
+                              weights="w")
+    with pytest.raises(mixedlab.DataError, match="cannot simulate from non-integer prior.weights"):
+        frac.simulate(1, seed=1)
+    d["pw"] = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pois = mixedlab.glmer("incidence ~ period + (1 | herd)", d, family="poisson", weights="pw")
+    with pytest.warns(UserWarning, match="ignoring prior weights"):
+        pois.simulate(1, seed=1)
