@@ -15,10 +15,10 @@ from mixedlab._errors import (
     ScaleWarning,
 )
 from mixedlab.diagnostics import SimulatedResiduals, simulate_residuals
-from mixedlab.fitting import anova, drop1, glmer, glmer_nb, lmer, ranova
+from mixedlab.fitting import anova, drop1, glmer, glmer_nb, glmmtmb, isSingular, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
-from mixedlab.results import GlmerFit, LmerFit
+from mixedlab.results import GlmerFit, LmerFit, TmbFit
 from mixedlab.rng import RRandom
 from mixedlab import datasets
 
@@ -29,7 +29,10 @@ __all__ = [
     "lmer",
     "glmer",
     "glmer_nb",
+    "glmmtmb",
+    "TmbFit",
     "anova",
+    "isSingular",
     "ranova",
     "drop1",
     "LmerFit",

@@ -20,6 +20,8 @@ __all__ = [
     "ScaleWarning",
     "ConvergenceWarning",
     "inform",
+    "with_python_help",
+    "PYTHON_HELP",
 ]
 
 
@@ -56,6 +58,20 @@ class ConvergenceWarning(UserWarning):
     """The optimiser stopped at a point that fails lme4's convergence checks."""
 
 
+#: lme4's messages point into R's help, which Python's ``help()`` cannot find. The emitted
+#: message keeps lme4's words (fit.messages and summaries compare them with R's) and adds
+#: where the same explanation is in Python.
+PYTHON_HELP = {"help('isSingular')": "help(mixedlab.isSingular)"}
+
+
+def with_python_help(text: str) -> str:
+    """``text`` plus the Python counterpart of an R help pointer it ends with, if any."""
+    for r_help, py_help in PYTHON_HELP.items():
+        if text.endswith(r_help):
+            return f"{text} (in Python: {py_help})"
+    return text
+
+
 def inform(text: str, *, stacklevel: int = 3) -> None:
-    """Emit ``text`` as a :class:`FitMessage` warning (lme4's ``message()``)."""
-    warnings.warn(text, FitMessage, stacklevel=stacklevel)
+    """Emit ``text`` as a :class:`FitMessage` warning (lme4's ``message()``), R help pointers translated."""
+    warnings.warn(with_python_help(text), FitMessage, stacklevel=stacklevel)

@@ -1,4 +1,4 @@
-"""The ``mixedlab`` command: ``mixedlab lessons``, ``mixedlab parity``, ``mixedlab bench``.
+"""The mixedlab command: mixedlab lessons, mixedlab parity, mixedlab bench.
 
 Each sub-command lives in the module that owns its concern; this file only
 dispatches, importing the sub-command lazily so that ``mixedlab parity`` does not

@@ -25,7 +25,8 @@ import pandas as pd
 
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
-__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "simulate_large", "LARGE_SEED"]
+__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data",
+           "load_corpus_dataset", "simulate_large", "LARGE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
 LARGE_SEED = 20240611
@@ -83,7 +84,26 @@ def load_lme4_dataset(name: str, mixedlab_function: str) -> LoadedData:
     df = _from_mixedlab(mixedlab_function)
     if df is not None:
         return LoadedData(df, f"mixedlab.datasets.{mixedlab_function}()")
-    return LoadedData(_r_to_pandas(f"as.data.frame(lme4::{name})"), f"R lme4::{name} via rpy2")
+    pkg = "glmmTMB" if name == "Salamanders" else "lme4"
+    return LoadedData(_r_to_pandas(f"as.data.frame({pkg}::{name})"), f"R {pkg}::{name} via rpy2")
+
+
+def load_corpus_dataset(name: str) -> LoadedData:
+    """A simulated dataset of the parity corpus (``mixedlab/data/corpus/<name>.csv``).
+
+    The JSON beside the CSV gives each factor's level order.
+    """
+    import json
+    from importlib import resources
+
+    base = resources.files("mixedlab").joinpath("data", "corpus")
+    meta = json.loads(base.joinpath(f"{name}.json").read_text("utf-8"))
+    factors = [c for c, m in meta["columns"].items() if m["type"] == "factor"]
+    with resources.as_file(base.joinpath(f"{name}.csv")) as path:
+        df = pd.read_csv(path, dtype={c: str for c in factors})
+    for c in factors:
+        df[c] = pd.Categorical(df[c], categories=meta["columns"][c]["levels"])
+    return LoadedData(df, f"mixedlab/data/corpus/{name}.csv")
 
 
 def load_tutorial_simulation(which: str) -> LoadedData:
@@ -95,6 +115,14 @@ def load_tutorial_simulation(which: str) -> LoadedData:
         return LoadedData(df, f"mixedlab.datasets.simulate_{which}()")
     code = f"local({{\n{tutorial_r_code(which)}df_{which}\n}})"
     return LoadedData(_r_to_pandas(code), f"tutorial R code, set.seed(123), via rpy2 ({which})")
+
+
+def load_explorer_data() -> LoadedData:
+    """Lesson 4's explorer data at its starting settings (20 groups x 10, seed 123)."""
+    from mixedlab.datasets import simulate_pooling
+
+    data, _truth = simulate_pooling()
+    return LoadedData(data, "mixedlab.datasets.simulate_pooling() (lesson 4's explorer, default sliders)")
 
 
 def simulate_large(

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from mixedlab.bench._data import LoadedData, load_lme4_dataset, load_tutorial_simulation, simulate_large
+from mixedlab.bench._data import (
+    LoadedData,
+    load_corpus_dataset,
+    load_explorer_data,
+    load_lme4_dataset,
+    load_tutorial_simulation,
+    simulate_large,
+)
 
 __all__ = ["Target", "StatsmodelsSpec", "BenchCase", "CASES", "select_cases"]
 
@@ -80,6 +87,15 @@ class BenchCase:
         The equivalent MixedLM call, or None with ``statsmodels_skip`` saying why.
     targets
         Goals shown in the table.
+    kind
+        ``"lmer"`` (mixedlab.lmer against lme4::lmer) or ``"glmmtmb"`` (mixedlab.glmmtmb
+        against glmmTMB::glmmTMB with ``family``, ``ziformula``, ``dispformula``).
+    family, ziformula, dispformula
+        The glmmTMB model (``family`` as the R expression glmmTMB is called with).
+    reference
+        The engine of the ratio and of the agreement check.
+    memory
+        Whether peak memory is measured for this case.
     """
 
     name: str
@@ -96,7 +112,15 @@ class BenchCase:
     statsmodels: StatsmodelsSpec | None = None
     statsmodels_skip: str | None = None
     targets: tuple[Target, ...] = field(default_factory=tuple)
+    kind: str = "lmer"
+    family: str | None = None
+    ziformula: str = "~0"
+    dispformula: str = "~1"
+    reference: str = "lme4"
+    memory: bool = True
 
+
+_NOT_LMER = "not an lmer model: a glmmTMB family, fitted against glmmTMB"
 
 CASES: tuple[BenchCase, ...] = (
     BenchCase(
@@ -160,6 +184,20 @@ CASES: tuple[BenchCase, ...] = (
         ),
     ),
     BenchCase(
+        # every slider move of lesson 4 simulates, refits this model and redraws; the refit is
+        # nearly all of it (drawing the SVG takes about a millisecond), and the lesson's budget
+        # for the whole move is 100 ms
+        name="explorer",
+        title="lesson 4 explorer refit: y ~ x + (1 + x | group), 20 groups x 10 (REML); 100 ms per slider move",
+        formula="y ~ x + (1 + x | group)",
+        reml=True,
+        load=load_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels=StatsmodelsSpec("y ~ x", groups="group", re_formula="~x"),
+        targets=(Target("seconds", 0.1),),
+    ),
+    BenchCase(
         name="insteval",
         title="InstEval: y ~ 1 + service + (1|s) + (1|d) + (1|dept:service) (ML, 73,421 rows)",
         formula="y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)",
@@ -185,6 +223,42 @@ CASES: tuple[BenchCase, ...] = (
         big=True,
         statsmodels_skip="not attempted: crossed g1 and g2 need one group holding 1,000,000 rows; impractical",
         targets=(Target("seconds", 60.0),),
+    ),
+    BenchCase(
+        name="tmb_zinb",
+        title="Salamanders ZINB: count ~ spp + mined + (1 | site), zi ~spp + mined (glmmTMB, nbinom2)",
+        formula="count ~ spp + mined + (1 | site)",
+        reml=False,
+        load=lambda: load_lme4_dataset("Salamanders", "salamanders"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="nbinom2", ziformula="~spp + mined", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        name="tmb_grouseticks",
+        title="grouseticks NB2: TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION) (glmmTMB, nbinom2)",
+        formula="TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION)",
+        reml=False,
+        load=lambda: load_lme4_dataset("grouseticks", "grouseticks"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="nbinom2", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        name="tmb_beta",
+        title="simulated beta GLMM: y ~ x + (1 | g), dispersion ~z (glmmTMB, beta_family)",
+        formula="y ~ x + (1 | g)",
+        reml=False,
+        load=lambda: load_corpus_dataset("sim_beta"),
+        quick=True,
+        repeats=9,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("ratio", 0.2),),
+        kind="glmmtmb", family="beta_family()", dispformula="~z", reference="glmmTMB", memory=False,
     ),
 )
 

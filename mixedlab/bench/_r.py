@@ -78,6 +78,28 @@ cat(sprintf('{"rss_before_mb": %%.3f, "hwm_after_mb": %%.3f, "peak_reset": %%s, 
 """
 
 
+_R_FIT_TMB = """
+function(formula, family, ziformula, dispformula, data) {
+  f <- stats::as.formula(formula)
+  notes <- character()
+  keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
+  fam <- eval(str2lang(family), asNamespace("glmmTMB"))
+  zi <- stats::as.formula(ziformula); disp <- stats::as.formula(dispformula)
+  t0 <- Sys.time()
+  m <- withCallingHandlers(
+    glmmTMB::glmmTMB(f, data = data, family = fam, ziformula = zi, dispformula = disp),
+    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
+    message = function(m) { keep(m); invokeRestart("muffleMessage") }
+  )
+  seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+  objective <- -2 * as.numeric(stats::logLik(m))
+  if (!is.finite(objective)) objective <- 2 * m$fit$objective  # logLik is NA without pdHess
+  list(seconds = seconds, objective = objective, messages = notes,
+       n_evals = as.integer(m$fit$evaluations[["function"]]))
+}
+"""
+
+
 def _switch_arms() -> str:
     """The ``switch(engine, ...)`` arms calling each R engine."""
     return ", ".join(f"{name} = {call}" for name, (_pkg, call) in R_ENGINES.items())
@@ -133,6 +155,22 @@ class RSession:
             },
         )
 
+    def fit_tmb(self, formula: str, family: str, ziformula: str, dispformula: str,
+                data_name: str) -> FitRecord:
+        """Fit once with ``glmmTMB::glmmTMB`` and a family, zero-inflation and dispersion."""
+        import rpy2.robjects as ro
+
+        fit = ro.globalenv[".mixedlab_bench_fit_tmb"]
+        out = fit(formula, family, ziformula, dispformula, ro.globalenv[data_name])
+        result = dict(zip(out.names, out))
+        n_evals = result["n_evals"][0]
+        return FitRecord(
+            seconds=float(result["seconds"][0]),
+            objective=float(result["objective"][0]),
+            info={"messages": [str(m) for m in result["messages"]],
+                  "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals)},
+        )
+
     def save_rds(self, data_name: str, path: str) -> None:
         """Write the R data bound to ``data_name`` to ``path`` with ``saveRDS``."""
         import rpy2.robjects as ro
@@ -153,6 +191,7 @@ def r_session() -> tuple[RSession | None, str | None]:
             ro.r(f"suppressMessages(requireNamespace('{pkg}'))")
     versions["BLAS"] = str(ro.r("extSoftVersion()[['BLAS']]")[0])
     ro.globalenv[".mixedlab_bench_fit"] = ro.r(_R_FIT % _switch_arms())
+    ro.globalenv[".mixedlab_bench_fit_tmb"] = ro.r(_R_FIT_TMB)
     return RSession(versions), None
 
 

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["render_text", "render_markdown", "write_json", "ENGINE_LABELS"]
+__all__ = ["render_text", "render_markdown", "write_json", "verdict_line", "ENGINE_LABELS"]
 
 ENGINE_LABELS = {"mixedlab": "mixedlab", "lme4": "lme4", "glmmTMB": "glmmTMB", "statsmodels": "statsmodels"}
 
@@ -44,9 +44,10 @@ def _fmt_ratio(case: dict) -> str:
     s = case["ratio_mixedlab_lme4"]["summary"]
     if s is None:
         return "-"
+    vs = "" if case.get("ratio_reference", "lme4") == "lme4" else f" vs {case['ratio_reference']}"
     if s["n"] == 1:
-        return f"{s['median']:.3f} (n=1)"
-    return f"{s['median']:.3f} [{s['q1']:.3f}-{s['q3']:.3f}]"
+        return f"{s['median']:.3f} (n=1){vs}"
+    return f"{s['median']:.3f} [{s['q1']:.3f}-{s['q3']:.3f}]{vs}"
 
 
 def _fmt_memory(case: dict, engine: str) -> str:
@@ -128,10 +129,24 @@ def render_text(result: dict) -> str:
     if notes:
         parts += ["", "Notes:"] + notes
     parts += ["", machine]
-    failed = any(c["agreement"]["status"] == "FAIL" for c in cases)
-    status = "FAILED: a mixedlab answer disagrees with lme4" if failed else "all answers agree"
-    parts.append(status)
+    parts.append(verdict_line(result))
     return "\n".join(parts)
+
+
+def verdict_line(result: dict) -> str:
+    """The closing line: never claims agreement for answers that were not compared."""
+    cases = result["cases"]
+    failed = [c["name"] for c in cases if c["agreement"]["status"] == "FAIL"]
+    unchecked = [c["name"] for c in cases if c["agreement"]["status"] == "unchecked"]
+    if failed:
+        return "FAILED: a mixedlab answer disagrees with lme4 (" + ", ".join(failed) + ")"
+    if unchecked and len(unchecked) == len(cases):
+        return ("NOTHING COMPARED: no reference engine (lme4 or glmmTMB) ran, so no mixedlab answer was "
+                "checked; these are timings only. Install R with lme4 and glmmTMB and the r extra to compare.")
+    if unchecked:
+        return (f"{len(cases) - len(unchecked)} of {len(cases)} answers agree with lme4; not compared "
+                f"(no reference engine ran): {', '.join(unchecked)}")
+    return "all answers agree"
 
 
 def render_markdown(result: dict) -> str:

@@ -13,7 +13,7 @@ from mixedlab.bench._checks import check_agreement, check_target
 from mixedlab.bench._data import load_lme4_dataset
 from mixedlab.bench._machine import machine_info
 from mixedlab.bench._memory import python_memory
-from mixedlab.bench._mixedlab import fit_mixedlab, mixedlab_available
+from mixedlab.bench._mixedlab import fit_mixedlab, fit_mixedlab_tmb, mixedlab_available
 from mixedlab.bench._models import BenchCase
 from mixedlab.bench._r import RSession, r_memory, r_session
 from mixedlab.bench._statsmodels import fit_statsmodels, statsmodels_version
@@ -73,7 +73,9 @@ def _skipped_engines(
     """Engine -> reason for every selected engine that will not run on ``case``."""
     skipped: dict[str, str] = {}
     for engine in ("lme4", "glmmTMB"):
-        if engine not in options.engines:
+        if case.kind == "glmmtmb" and engine == "lme4":
+            skipped[engine] = "not an lme4 model (a glmmTMB family: compared with glmmTMB)"
+        elif engine not in options.engines:
             skipped[engine] = "not selected"
         elif r is None:
             skipped[engine] = r_reason or "R unavailable"
@@ -126,7 +128,10 @@ def _run_case(
     ml_reason = mixedlab_available()
     runners: dict[str, Runner] = {}
     if "mixedlab" not in skipped:
-        if ml_reason is None:
+        if ml_reason is None and case.kind == "glmmtmb":
+            runners["mixedlab"] = lambda: fit_mixedlab_tmb(case.formula, frame, case.family or "gaussian",
+                                                           case.ziformula, case.dispformula)
+        elif ml_reason is None:
             runners["mixedlab"] = lambda: fit_mixedlab(case.formula, frame, case.reml)
         else:
             skipped["mixedlab"] = ml_reason
@@ -136,7 +141,11 @@ def _run_case(
         assert r is not None
         r.put_data(frame, r_name)  # converted to R once; every timed R fit reuses it
         for engine in r_engines:
-            runners[engine] = lambda engine=engine: r.fit(engine, case.formula, case.reml, r_name)
+            if case.kind == "glmmtmb":
+                runners[engine] = lambda: r.fit_tmb(case.formula, case.family or "gaussian",
+                                                    case.ziformula, case.dispformula, r_name)
+            else:
+                runners[engine] = lambda engine=engine: r.fit(engine, case.formula, case.reml, r_name)
     if "statsmodels" not in skipped:
         spec = case.statsmodels
         assert spec is not None
@@ -146,7 +155,7 @@ def _run_case(
     runs = interleave(runners, repeats, warmup=case.warmup, progress=lambda m: _log(f"{case.name}: {m}"))
 
     memory: dict[str, dict] = {}
-    if options.memory:
+    if options.memory and case.memory:
         for engine, run in runs.items():
             if run.error is not None or not run.times:
                 continue
@@ -189,7 +198,8 @@ def _case_record(
 ) -> dict:
     """Assemble a case's result: engine records, pairwise ratio, agreement, targets."""
     ml = runs.get("mixedlab")
-    ratios = pairwise_ratios(ml, runs["lme4"]) if ml is not None and "lme4" in runs else []
+    ref = case.reference
+    ratios = pairwise_ratios(ml, runs[ref]) if ml is not None and ref in runs else []
     ratio_summary = summarize(ratios)
     references = {e: runs[e].last.objective for e in ("lme4", "glmmTMB") if e in runs and runs[e].last}
     ml_error = ml.error if ml is not None else (ml_reason or skipped.get("mixedlab"))
@@ -217,6 +227,8 @@ def _case_record(
         "skipped": skipped,
         "memory": memory,
         "ratio_mixedlab_lme4": {"pairs": ratios, "summary": ratio_summary},
+        # the engine of that ratio (lme4, or glmmTMB for glmmTMB families)
+        "ratio_reference": ref,
         "agreement": asdict(agreement),
         "targets": [
             {

@@ -1,8 +1,9 @@
 """``mixedlab bench``: time mixedlab against lme4, glmmTMB and statsmodels; check the answers agree.
 
-Exit status: 0 when every mixedlab objective agrees with lme4's (|Δ| ≤ 1e-4, or
-mixedlab lower), 1 when one disagrees or mixedlab failed to fit, and also 1 for a
-missed target under ``--strict-targets``; 2 for bad arguments.
+Exit status: 0 when every mixedlab objective was compared with lme4's (or glmmTMB's) and
+agrees (|Δ| ≤ 1e-4, or mixedlab lower); 1 when one disagrees or mixedlab failed to fit, and
+also 1 for a missed target under ``--strict-targets``; 2 for bad arguments; 3 when nothing
+disagreed but some answers were not compared (no reference engine ran, e.g. without R).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mixedlab.bench._models import CASES, select_cases
 from mixedlab.bench._report import render_markdown, render_text, write_json
 from mixedlab.bench._run import ENGINES, BenchOptions, run_benchmark
 
-__all__ = ["add_arguments", "run", "exit_status"]
+__all__ = ["add_arguments", "run", "exit_status", "EXIT_UNCHECKED"]
 
 
 def _csv(value: str) -> list[str]:
@@ -98,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     return exit_status(result, args.strict_targets)
 
 
+#: Exit status when no answer disagreed but not every answer was compared.
+EXIT_UNCHECKED = 3
+
+
 def _run_residuals(args: argparse.Namespace) -> int:
     """``--residuals``: the simulated-residuals table; 1 when residuals differ from R's."""
     from mixedlab.bench._machine import machine_info
@@ -115,7 +120,12 @@ def _run_residuals(args: argparse.Namespace) -> int:
 
 
 def exit_status(result: dict, strict_targets: bool = False) -> int:
-    """1 when a mixedlab answer disagrees (or, with ``strict_targets``, a target is missed), else 0."""
+    """1 when a mixedlab answer disagrees (or, with ``strict_targets``, a target is missed);
+    3 when some answer was not compared; 0 when every answer was compared and agrees."""
     failed = any(c["agreement"]["status"] == "FAIL" for c in result["cases"])
     missed = any(t["met"] is False for c in result["cases"] for t in c["targets"])
-    return 1 if failed or (strict_targets and missed) else 0
+    if failed or (strict_targets and missed):
+        return 1
+    if any(c["agreement"]["status"] == "unchecked" for c in result["cases"]):
+        return EXIT_UNCHECKED
+    return 0

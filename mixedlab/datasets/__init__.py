@@ -2,15 +2,18 @@
 
 * :func:`load_dataset` and one function per data set (:func:`sleepstudy`,
   :func:`penicillin`, :func:`pastes`, :func:`dyestuff`, :func:`dyestuff2`, :func:`cake`,
-  :func:`insteval`, :func:`cbpp`, :func:`verbagg`, :func:`grouseticks`) return lme4's data with R's factor level order.
+  :func:`insteval`, :func:`cbpp`, :func:`verbagg`, :func:`grouseticks`) return lme4's data with R's factor level order;
+  :func:`salamanders` is glmmTMB's ``Salamanders``.
 * :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
   simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
+* :func:`simulate_pooling` draws lesson 4's grouped data (correlated intercepts and slopes).
 """
 
 from __future__ import annotations
 
 from mixedlab.datasets._lme4 import (
     DATASET_NAMES,
+    DATASET_PACKAGES,
     cake,
     cbpp,
     dyestuff,
@@ -20,13 +23,16 @@ from mixedlab.datasets._lme4 import (
     load_dataset,
     pastes,
     penicillin,
+    salamanders,
     sleepstudy,
     verbagg,
 )
+from mixedlab.datasets._pooling import simulate_pooling
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
 __all__ = [
     "DATASET_NAMES",
+    "DATASET_PACKAGES",
     "load_dataset",
     "sleepstudy",
     "penicillin",
@@ -38,6 +44,8 @@ __all__ = [
     "cbpp",
     "verbagg",
     "grouseticks",
+    "salamanders",
     "simulate_nested",
     "simulate_crossed",
+    "simulate_pooling",
 ]

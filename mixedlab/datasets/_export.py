@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mixedlab.datasets._lme4 import DATASET_NAMES
+from mixedlab.datasets._lme4 import DATASET_NAMES, DATASET_PACKAGES
 from mixedlab.datasets._rng_programs import (
     RNG_PROGRAMS,
     RNG_SEEDS,
@@ -96,8 +96,9 @@ def export_datasets(ro: Any, out_dir: Path = DATA_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {**_r_versions(ro), "datasets": {}}
     written = []
+    ro.r("suppressPackageStartupMessages(library(glmmTMB))")
     for name in DATASET_NAMES:
-        frame = f"lme4::{name}"
+        frame = f"{DATASET_PACKAGES.get(name, 'lme4')}::{name}"
         cols = [str(c) for c in ro.r(f"names({frame})")]
         specs, data = [], {}
         for col in cols:

@@ -31,13 +31,17 @@ __all__ = [
     "cbpp",
     "verbagg",
     "grouseticks",
+    "salamanders",
+    "DATASET_PACKAGES",
 ]
 
 #: lme4's names of the shipped data sets, in R's spelling.
 DATASET_NAMES: tuple[str, ...] = (
     "sleepstudy", "Penicillin", "Pastes", "Dyestuff", "Dyestuff2", "cake", "InstEval",
-    "cbpp", "VerbAgg", "grouseticks",
+    "cbpp", "VerbAgg", "grouseticks", "Salamanders",
 )
+#: The R package of each data set that is not lme4's.
+DATASET_PACKAGES: dict[str, str] = {"Salamanders": "glmmTMB"}
 _BY_LOWER = {name.lower(): name for name in DATASET_NAMES}
 
 
@@ -169,3 +173,13 @@ def grouseticks() -> pd.DataFrame:
     """lme4's ``grouseticks``: ``TICKS`` counted on 403 red grouse chicks (``INDEX``) in ``BROOD`` s
     at ``LOCATION`` s over three ``YEAR`` s, with ``HEIGHT`` above sea level (and centred ``cHEIGHT``)."""
     return load_dataset("grouseticks")
+
+
+def salamanders() -> pd.DataFrame:
+    """glmmTMB's ``Salamanders``: salamander ``count`` s at 23 ``site`` s, mined or not.
+
+    644 rows: ``site`` (23 levels), ``mined`` ("yes", "no"), ``cover``, ``sample`` (integer),
+    ``DOP``, ``Wtemp``, ``DOY``, ``spp`` (7 species: "GP", "PR", "DM", "EC-A", "EC-L", "DES-L",
+    "DF") and ``count`` (integer); glmmTMB's zero-inflation example (Price et al. 2016).
+    """
+    return load_dataset("Salamanders")

@@ -38,6 +38,7 @@ from mixedlab.linear._optimize import LmerControl
 from mixedlab.reporting._anova_table import AnovaTable
 from mixedlab.reporting.rformat import deparse_formula
 from mixedlab.results._lmer_fit import LmerFit
+from mixedlab.results._tmb_fit import TmbFit
 
 __all__ = ["anova", "refit_ml", "AnovaTable", "REFIT_MESSAGE"]
 
@@ -139,6 +140,11 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     """
     refit = check_flag(refit, "refit")
     mods = list(fits) + list(named_fits.values())
+    if any(isinstance(m, TmbFit) for m in mods):
+        names = None
+        if model_names is None and not named_fits:
+            names = _caller_names(list(fits)) if fits else None
+        return _anova_tmb(list(fits), dict(named_fits), model_names, names)
     if len(mods) == 1 and isinstance(mods[0], LmerFit):
         return single_anova(mods[0], type=type, ddf=ddf)
     if len(mods) < 2:
@@ -257,3 +263,58 @@ def _check_same_data(mods: list[LmerFit], names: list[str]) -> None:
 def _deparse1(formula: str) -> str:
     """R's ``deparse1`` of the formula lmer keeps in its call (one line)."""
     return " ".join(line.strip() for line in deparse_formula(formula))
+
+
+def _anova_tmb(fits: list, named: dict, model_names, guessed) -> AnovaTable:
+    """glmmTMB 1.1.5's ``anova.glmmTMB``: likelihood-ratio tests of fits ordered by df."""
+    mods = fits + list(named.values())
+    if len(mods) < 2:
+        raise ModelSpecificationError(
+            "anova compares two or more nested glmmTMB fits, e.g. anova(m0, m1); glmmTMB has "
+            "no single-model anova table")
+    for i, m in enumerate(mods):
+        if not isinstance(m, TmbFit):
+            raise ModelSpecificationError(
+                f"argument {i + 1} of anova is a {type(m).__name__}: glmmtmb fits can only be "
+                "compared with other fits from mixedlab.glmmtmb")
+    if model_names is not None:
+        names = [str(n) for n in model_names]
+        if len(names) != len(mods):
+            raise ModelSpecificationError(
+                f"model_names has {len(names)} names for {len(mods)} models; give one name per model")
+    elif named and not fits:
+        names = list(named)
+    else:
+        names = (guessed if guessed is not None else [f"MODEL{i + 1}" for i in range(len(fits))])
+        names = names + list(named)
+    if len(set(names)) != len(names):
+        raise ModelSpecificationError(f"model names must be unique, got {names}; pass model_names=")
+    nobs = [m.nobs for m in mods]
+    if len(set(nobs)) > 1:
+        raise DataError(
+            "models were not all fitted to the same size of dataset "
+            f"(numbers of observations: {', '.join(f'{n}: {k}' for n, k in zip(names, nobs))}); "
+            "drop the rows with missing values in any model's variables before fitting them all")
+    data_names = {m.data_name for m in mods if m.data_name}
+    if len(data_names) > 1:
+        raise DataError(f"all models must be fit to the same data object (got {sorted(data_names)})")
+    order = sorted(range(len(mods)), key=lambda i: mods[i].npar)  # R's order() is stable
+    mods = [mods[i] for i in order]
+    names = [names[i] for i in order]
+    df = np.array([m.npar for m in mods], dtype=float)
+    llk = np.array([m.loglik for m in mods], dtype=float)
+    chisq = np.concatenate([[np.nan], 2.0 * np.maximum(0.0, np.diff(llk))])
+    dfc = np.concatenate([[np.nan], np.diff(df)])
+    with np.errstate(invalid="ignore"):
+        p = chi2.sf(chisq, dfc)
+    p[0] = np.nan
+    table = AnovaTable(
+        {"Df": df.astype(int), "AIC": [m.aic for m in mods], "BIC": [m.bic for m in mods],
+         "logLik": llk, "deviance": -2.0 * llk, "Chisq": chisq, "Chi Df": dfc, "Pr(>Chisq)": p},
+        index=pd.Index(names))
+    heading = ([f"Data: {mods[0].data_name}"] if mods[0].data_name else []) + ["Models:"]
+    heading += [f"{n}: {_deparse1(m.formula)}, zi={_deparse1(m.ziformula)}, "
+                f"disp={_deparse1(m.dispformula)}" for n, m in zip(names, mods)]
+    table.heading = heading
+    table.fits = dict(zip(names, mods))
+    return table

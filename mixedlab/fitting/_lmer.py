@@ -187,5 +187,6 @@ def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None
     for msg in opt.messages:
         inform(msg, stacklevel=4)
     for msg in opt.conv_warnings:
-        warnings.warn(f"{msg}. {_CONVERGENCE_HELP}", ConvergenceWarning, stacklevel=4)
+        # NLopt's texts end with a full stop already; lme4's own checks do not
+        warnings.warn(f"{msg.rstrip().rstrip('.')}. {_CONVERGENCE_HELP}", ConvergenceWarning, stacklevel=4)
     return fit

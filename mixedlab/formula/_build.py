@@ -364,7 +364,9 @@ def _drop_zero_weights(w: np.ndarray | None, rows: np.ndarray) -> tuple[np.ndarr
 
 
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
-                na_action: str = "omit", response: str = "numeric") -> ModelFrame:
+                na_action: str = "omit", response: str = "numeric", *,
+                random_required: bool = True, lme4_checks: bool = True,
+                exclude: np.ndarray | None = None) -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
 
     Parameters
@@ -381,6 +383,15 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         ``"glm"`` also accepts what R's binomial family accepts: ``cbind(successes, failures)``
         (``y`` = successes, ``y2`` = failures) and a factor or logical response (``y`` = 1 for
         every level but the first).
+    random_required : bool
+        lmer's rule that the formula has a random term; glmmTMB's formulas (its
+        conditional, zero-inflation and dispersion parts) may have none.
+    lme4_checks : bool
+        lme4's ``checkNlevels``/``checkZdims`` on the random terms; glmmTMB applies none
+        (an observation-level random effect is a common glmmTMB model).
+    exclude : boolean array of ``len(data)``, optional
+        Rows to drop as well, e.g. rows where another part of a model is missing (glmmTMB's
+        one model frame for all its formulas); variables are still evaluated on all rows.
 
     Returns
     -------
@@ -399,7 +410,7 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     if parsed.response is None:
         raise ModelSpecificationError(
             f"formula {formula!r} has no response; write it as 'y ~ ...'")
-    if not parsed.random:
+    if not parsed.random and random_required:
         raise ModelSpecificationError(
             "No random effects terms specified in formula: add a term such as '(1 | group)', "
             "or, for a model without random effects, use ordinary regression "
@@ -477,6 +488,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
         named["(weights)"] = w
     if off is not None:
         named["(offset)"] = off
+    if exclude is not None:
+        named["(excluded)"] = np.where(np.asarray(exclude, dtype=bool), np.nan, 0.0)
     rows, n_dropped = rows_to_use(named, n_all)
     if n_dropped and na_action == "fail":
         raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")
@@ -535,7 +548,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     for t in terms:
         if t.k == 0:
             raise ModelSpecificationError(f"random-effect term ({t.text}) has no columns")
-    check_terms(terms, n, allow_n=response == "glm")
+    if lme4_checks:
+        check_terms(terms, n, allow_n=response == "glm")
 
     spec = DesignSpec(formula=formula, fixed=fixed_spec, keep=keep,
                       response_node=parsed.response, state=state,

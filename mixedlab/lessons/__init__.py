@@ -40,6 +40,7 @@ from mixedlab.lessons._runner import (
     LessonsNotFoundError,
     find_lessons_dir,
     lesson_paths,
+    parity_ok,
     parity_summary,
     run_lessons,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "lesson_paths",
     "run_lessons",
     "parity_summary",
+    "parity_ok",
 ]
 
 

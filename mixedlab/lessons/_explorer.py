@@ -34,7 +34,7 @@ import pandas as pd
 
 from mixedlab._errors import MixedLabError
 from mixedlab.fitting._lmer import lmer
-from mixedlab.rng._rrandom import RRandom
+from mixedlab.datasets._pooling import POOLING_BETA, simulate_pooling
 
 __all__ = [
     "ExplorerSettings",
@@ -55,8 +55,7 @@ FORMULA = "y ~ x + (1 + x | group)"
 
 # Population intercept and slope of the simulation (β0, β1); fixed so that the
 # sliders only move the variance components, which is what pooling is about.
-BETA0 = 10.0
-BETA1 = 2.0
+BETA0, BETA1 = POOLING_BETA
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,8 @@ class Estimates:
 def simulate(settings: ExplorerSettings) -> Simulation:
     """Draw one data set for the explorer, from R's random stream.
 
-    The draws follow this R code, so R reproduces the data exactly::
+    The draws follow this R code (:func:`mixedlab.datasets.simulate_pooling`), so R
+    reproduces the data exactly::
 
         set.seed(seed)
         sizes <- if (unbalanced) sample(2 * n_per_group - 1, n_groups, replace = TRUE)
@@ -146,29 +146,10 @@ def simulate(settings: ExplorerSettings) -> Simulation:
         ``x`` and ``y``; ``truth`` with each group's true intercept and slope.
     """
     s = settings
-    if s.n_groups < 1 or s.n_per_group < 1:
-        raise ValueError("n_groups and n_per_group must be at least 1")
-    if not -1.0 <= s.corr <= 1.0:
-        raise ValueError(f"corr must lie in [-1, 1], got {s.corr}")
-    rng = RRandom(int(s.seed))
-    if s.unbalanced and s.n_per_group > 1:
-        sizes = rng.sample(2 * s.n_per_group - 1, s.n_groups, replace=True).astype(np.int64)
-    else:
-        sizes = np.full(s.n_groups, s.n_per_group, dtype=np.int64)
-    z0 = rng.rnorm(s.n_groups)
-    z1 = rng.rnorm(s.n_groups)
-    u0 = s.intercept_sd * z0
-    u1 = s.slope_sd * (s.corr * z0 + math.sqrt(max(0.0, 1.0 - s.corr**2)) * z1)
-    g = np.repeat(np.arange(s.n_groups), sizes)
-    n = int(sizes.sum())
-    x = rng.rnorm(n)
-    y = (BETA0 + u0[g]) + (BETA1 + u1[g]) * x
-    y = y + rng.rnorm(n, 0.0, s.residual_sd)
-    width = len(str(s.n_groups))
-    levels = [f"g{i + 1:0{width}d}" for i in range(s.n_groups)]
-    data = pd.DataFrame({"group": pd.Categorical.from_codes(g, categories=levels), "x": x, "y": y})
-    truth = pd.DataFrame({"intercept": BETA0 + u0, "slope": BETA1 + u1, "n": sizes},
-                         index=pd.Index(levels, name="group"))
+    data, truth = simulate_pooling(
+        n_groups=s.n_groups, n_per_group=s.n_per_group, unbalanced=s.unbalanced,
+        intercept_sd=s.intercept_sd, slope_sd=s.slope_sd, corr=s.corr, residual_sd=s.residual_sd,
+        seed=int(s.seed))
     return Simulation(data=data, truth=truth, settings=s)
 
 
@@ -284,11 +265,25 @@ def estimate(sim: Simulation) -> Estimates:
         table["partial_intercept"] = c["(Intercept)"].reindex(table.index).to_numpy()
         table["partial_slope"] = c["x"].reindex(table.index).to_numpy()
         if fit.is_singular:
-            messages.append(
-                "boundary (singular) fit: an estimated SD is 0 or the estimated correlation is ±1, "
-                "so the groups' effects are pooled completely along that direction."
-            )
+            messages.append(_singular_message(fit))
     return Estimates(table=table, fit=fit, messages=messages)
+
+
+def _singular_message(fit: Any) -> str:
+    """Say which estimate sits on the boundary (an SD of 0, or a correlation of ±1)."""
+    sd_intercept, sd_slope, corr = (float(v) for v in fit.varcorr["sdcor"].iloc[:3])
+    scale = max(fit.sigma, 1e-12)
+    which = []
+    if sd_intercept < 1e-4 * scale:
+        which.append("the intercept SD is estimated as 0")
+    if sd_slope < 1e-4 * scale:
+        which.append("the slope SD is estimated as 0")
+    if not which:
+        which.append(f"the intercept-slope correlation is estimated as {corr:+.2f}")
+    return ("boundary (singular) fit: " + " and ".join(which) + ", so the groups' estimates are pooled "
+            "completely along that direction (the red dots line up). The data hold too little "
+            "information about how groups differ: more groups, more observations per group or less "
+            "noise make it go away.")
 
 
 def summary_tables(est: Estimates, settings: ExplorerSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -333,8 +328,9 @@ def summary_tables(est: Estimates, settings: ExplorerSettings) -> tuple[pd.DataF
 # elements takes about a millisecond and the browser rasterises them.
 
 _COLORS = {"none": "#1f77b4", "partial": "#d62728", "complete": "#2ca02c", "truth": "#555555"}
-_W, _H = 520, 390
-_MARGIN = {"left": 56, "right": 14, "top": 28, "bottom": 46}
+_W, _H = 520, 430
+# the legend sits under the x axis, outside the plotting area, so it never covers a point
+_MARGIN = {"left": 56, "right": 14, "top": 28, "bottom": 86}
 
 
 def nice_ticks(lo: float, hi: float, target: int = 6) -> np.ndarray:
@@ -406,7 +402,7 @@ def shrinkage_svg(est: Estimates, show_truth: bool = True, title: str | None = N
         out.append(f'<line x1="{L}" y1="{Y:.1f}" x2="{R}" y2="{Y:.1f}" stroke="#eee"/>'
                    f'<line x1="{L - 4}" y1="{Y:.1f}" x2="{L}" y2="{Y:.1f}" stroke="#333"/>'
                    f'<text x="{L - 7}" y="{Y + 4:.1f}" text-anchor="end">{_fmt_tick(v)}</text>')
-    out.append(f'<text x="{(L + R) / 2}" y="{_H - 10}" text-anchor="middle" font-size="12">intercept</text>')
+    out.append(f'<text x="{(L + R) / 2}" y="{B + 32}" text-anchor="middle" font-size="12">intercept</text>')
     out.append(f'<text transform="translate(14,{(T + B) / 2}) rotate(-90)" text-anchor="middle" '
                'font-size="12">slope of x</text>')
     out.append(f'<text x="{L}" y="{T - 10}" font-size="13">'
@@ -430,21 +426,19 @@ def shrinkage_svg(est: Estimates, show_truth: bool = True, title: str | None = N
             out.append(f'<circle cx="{X:.1f}" cy="{Y:.1f}" r="3.5" fill="{_COLORS["partial"]}"/>')
     cx, cy = float(px(t["complete_intercept"].iloc[0])), float(py(t["complete_slope"].iloc[0]))
     out.append(_star(cx, cy, 10.0))
-    # legend, top right
-    lx, ly = R - 190, T + 8
-    out.append(f'<rect x="{lx}" y="{ly}" width="182" height="{72 if show_truth else 56}" fill="white" '
-               'fill-opacity="0.85" stroke="#ccc"/>')
+    # legend, two columns under the x axis label
     items = [
-        (f'<circle cx="{lx + 12}" cy="{ly + 12}" r="4.5" fill="none" stroke="{_COLORS["none"]}" stroke-width="1.5"/>',
+        (lambda x, y: f'<circle cx="{x}" cy="{y}" r="4.5" fill="none" stroke="{_COLORS["none"]}" stroke-width="1.5"/>',
          "no pooling (a line per group)"),
-        (f'<circle cx="{lx + 12}" cy="{ly + 28}" r="3.5" fill="{_COLORS["partial"]}"/>', "partial pooling (lmer)"),
-        (_star(lx + 12, ly + 44, 7.0), "complete pooling (one line)"),
+        (lambda x, y: f'<circle cx="{x}" cy="{y}" r="3.5" fill="{_COLORS["partial"]}"/>', "partial pooling (lmer)"),
+        (lambda x, y: _star(x, y, 7.0), "complete pooling (one line)"),
     ]
     if show_truth:
-        items.append((f'<path d="M{lx + 8},{ly + 60}h8M{lx + 12},{ly + 56}v8" stroke="{_COLORS["truth"]}"/>',
+        items.append((lambda x, y: f'<path d="M{x - 4},{y}h8M{x},{y - 4}v8" stroke="{_COLORS["truth"]}"/>',
                       "true value"))
     for k, (glyph, label) in enumerate(items):
-        out.append(glyph + f'<text x="{lx + 24}" y="{ly + 16 + 16 * k}">{label}</text>')
+        gx, gy = L + 8 + (k % 2) * 230, B + 50 + (k // 2) * 18
+        out.append(glyph(gx, gy) + f'<text x="{gx + 12}" y="{gy + 4}">{label}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -524,10 +518,19 @@ class PartialPoolingExplorer:
                               w.HBox([self._drawing, self._tables_html]), self._timing_html])
         self.update()
 
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a frontend
-        from IPython.display import display
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live widget for Jupyter, and the current drawing as HTML for pages without a kernel.
 
-        display(self.widget)
+        A frontend with widget support shows the sliders; an HTML page rendered from the
+        executed notebook (``mixedlab lessons``) has no kernel, and shows the static drawing.
+        """
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/html"] = (
+            '<div class="mixedlab-explorer-static"><p><i>A still of the explorer at its starting '
+            "settings: open the notebook in Jupyter to move the sliders.</i></p>"
+            + self.static_html() + "</div>"
+        )
+        return bundle
 
     def current_settings(self) -> ExplorerSettings:
         """The settings the widgets show now."""
@@ -588,8 +591,11 @@ class PartialPoolingExplorer:
         return statistics.median(self.timings[start:start + repeats])
 
     def static_html(self) -> str:
-        """The current message, drawing and tables as one HTML snippet (for pages without widgets)."""
-        return self._message_html.value + self._drawing.value + self._tables_html.value
+        """The current message, drawing and tables as one HTML snippet (for pages without widgets);
+        the tables stand beside the drawing, as in the widget, and wrap below it when narrow."""
+        return (self._message_html.value
+                + '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+                + f'<div>{self._drawing.value}</div><div style="font-size:12px">{self._tables_html.value}</div></div>')
 
     def settings_dict(self) -> dict[str, Any]:
         """The current settings as a plain dict."""

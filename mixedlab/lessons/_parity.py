@@ -1,20 +1,110 @@
 """The parity cell that ends lessons 1-3: mixedlab beside lme4 and glmmTMB.
 
-The comparison itself is :func:`mixedlab.parity.run_case`; this module only
-shows it in a notebook: a visible note saying whether R ran live or the stored
-reference outputs were read, the table, and one machine-readable line that
-``mixedlab lessons`` collects for its summary (:data:`PARITY_LINE`).
+The comparison itself is :func:`mixedlab.parity.run_case`; this module only shows it in a
+notebook: a visible note saying whether R ran live or the stored reference outputs were read,
+a table of the quantities a student has met in the lesson (criterion, fixed effects and their
+standard errors, standard deviations and correlations of the random effects, the random
+effects themselves), a line for the structural checks, and one machine-readable line that
+``mixedlab lessons`` collects for its summary (:data:`mixedlab.lessons._runner.PARITY_LINE`).
+
+When no reference can be had (R absent and no stored file), the cell says so in that one
+line instead of raising.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-__all__ = ["show_parity", "TABLE_COLUMNS"]
+import pandas as pd
 
-#: The columns shown in a lesson (the harness's full table has more).
-TABLE_COLUMNS = ["quantity", "mixedlab", "lme4", "glmmTMB", "|Δ|", "tolerance", "within tolerance",
-                 "glmmTMB ok", "note"]
+__all__ = ["show_parity", "student_table", "TABLE_COLUMNS"]
+
+#: The columns shown in a lesson.
+TABLE_COLUMNS = ["quantity", "mixedlab", "lme4", "glmmTMB", "|Δ| to lme4", "within tolerance"]
+
+# exact (structural) checks of the harness, said in one sentence under the table
+_STRUCTURE = {
+    "nobs": "number of observations",
+    "fixef names": "names and order of the fixed effects",
+    "VarCorr names and order": "names and order of the variance components",
+    "ngroups": "number of groups",
+    "isSingular": "whether the fit is singular",
+}
+
+
+def _labels(result: Any) -> dict[str, str]:
+    """Harness row label -> the words of the lesson; rows missing here are not shown."""
+    from mixedlab.parity._harness import _vc_label
+
+    case = result.case
+    names = {
+        "objective": "REML criterion" if case.REML else "deviance (−2 log-likelihood)",
+        "logLik": "log-likelihood",
+        "sigma": "residual standard deviation",
+    }
+    for name in result.lme4["fixef"]:
+        names[f"fixef {name}"] = f"fixed effect {name}"
+        names[f"se {name}"] = f"standard error of {name}"
+    for row in result.lme4["varcorr"]:
+        label = _vc_label(row)
+        if row["grp"] == "Residual":
+            names[f"{label} var"] = "residual variance"
+        elif row["var2"] is None:
+            names[f"{label} sd"] = f"{row['grp']}: standard deviation of {row['var1']}"
+            names[f"{label} var"] = f"{row['grp']}: variance of {row['var1']}"
+        else:
+            names[f"{label} corr"] = f"{row['grp']}: correlation of {row['var1']} and {row['var2']}"
+    for grp, block in result.lme4["ranef"].items():
+        n = len(block["levels"]) * len(block["columns"])
+        names[f"ranef {grp} (worst of {n})"] = f"random effects of {grp} (largest of {n} differences)"
+    return names
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.7g}"
+    return str(v)
+
+
+def _verdict(ok: Any) -> str:
+    return "yes" if ok is True else "NO" if ok is False else "not compared"
+
+
+def student_table(result: Any) -> tuple[pd.DataFrame, str]:
+    """The lesson's table for a :class:`~mixedlab.parity.CaseResult`, and the structure sentence."""
+    names = _labels(result)
+    rows = []
+    structure_ok, structure_bad = [], []
+    for r in result.table.to_dict("records"):
+        label = r["quantity"]
+        if label in _STRUCTURE:
+            ok = r["within tolerance"] is not False and r["glmmTMB ok"] is not False
+            (structure_ok if ok else structure_bad).append(_STRUCTURE[label])
+            continue
+        if label not in names:
+            continue
+        ok = r["within tolerance"]
+        if ok is not False and r["glmmTMB ok"] is False:
+            ok = False
+        delta = r["|Δ|"]
+        rows.append({
+            "quantity": names[label],
+            "mixedlab": _value(r["mixedlab"]),
+            "lme4": _value(r["lme4"]),
+            "glmmTMB": _value(r["glmmTMB"]),
+            "|Δ| to lme4": "" if delta is None or (isinstance(delta, float) and math.isnan(delta)) else f"{delta:.1e}",
+            "within tolerance": _verdict(ok),
+        })
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    sentence = ""
+    if structure_ok:
+        sentence = "Identical to lme4's: " + ", ".join(structure_ok) + "."
+    if structure_bad:
+        sentence += (" " if sentence else "") + "DIFFERENT from lme4's: " + ", ".join(structure_bad) + "."
+    return table, sentence
 
 
 def show_parity(case_name: str, live: bool | None = None) -> Any:
@@ -30,12 +120,20 @@ def show_parity(case_name: str, live: bool | None = None) -> Any:
 
     Returns
     -------
-    mixedlab.parity.CaseResult
-        The full result (``.table``, ``.ok``, ``.source``, ``.notes``).
+    mixedlab.parity.CaseResult or None
+        The full result (``.table``, ``.ok``, ``.source``, ``.notes``); None when no R
+        reference could be had (the printed line says why).
     """
     from mixedlab import parity
+    from mixedlab.parity._reference import ReferenceOutputError, reference_path
 
-    result = parity.run_case(case_name, live)
+    try:
+        result = parity.run_case(case_name, live)
+    except ReferenceOutputError:
+        path = reference_path(case_name)
+        problem = "no stored R reference" if not path.exists() else "the stored R reference does not fit this case"
+        print(f"parity {case_name}: not checked ({problem} at {path}, and R was not run)")
+        return None
     kind = "live R" if result.live else "stored reference outputs"
     status = "within tolerance" if result.ok else "OUTSIDE tolerance"
     print(f"Reference values: {result.source}")
@@ -44,12 +142,15 @@ def show_parity(case_name: str, live: bool | None = None) -> Any:
               "stored reference outputs written by `mixedlab parity --regenerate`.")
     for note in result.notes:
         print(f"note: {note}")
-    table = result.table[TABLE_COLUMNS]
+    table, sentence = student_table(result)
     try:
         from IPython.display import display
 
-        display(table)
+        display(table.set_index("quantity"))
     except ImportError:  # pragma: no cover - outside IPython
-        print(table.to_string())
+        print(table.to_string(index=False))
+    if sentence:
+        print(sentence)
     print(f"parity {case_name}: {status} ({kind})")
     return result
+

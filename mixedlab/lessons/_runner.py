@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from mixedlab._resources import shipped_dir
+
 __all__ = [
     "LessonsNotFoundError",
     "LessonResult",
@@ -31,15 +33,17 @@ __all__ = [
     "execute_lesson",
     "run_lessons",
     "parity_summary",
+    "parity_ok",
+    "count_parity_cells",
     "PARITY_LINE",
 ]
 
 #: The line every lesson's parity cell prints (see :func:`mixedlab.lessons.show_parity`);
 #: the runner collects them for its one-line summary.
-PARITY_LINE = re.compile(r"^parity (?P<case>\S+): (?P<status>within tolerance|OUTSIDE tolerance) "
-                         r"\((?P<source>live R|stored reference outputs)\)$", re.M)
+PARITY_LINE = re.compile(r"^parity (?P<case>\S+): (?P<status>within tolerance|OUTSIDE tolerance|not checked) "
+                         r"\((?P<source>[^)\n]+)\)$", re.M)
 
-_INSTALL_HINT = "install the lessons extra: pip install 'mixedlab[lessons]'"
+_INSTALL_HINT = 'install the lessons extra: pip install "/path/to/mixedlab[lessons]" (the folder of the mixedlab checkout)'
 
 
 class LessonsNotFoundError(FileNotFoundError):
@@ -57,18 +61,18 @@ class LessonResult:
     html: Path | None = None
     error: str = ""
     parity: list[dict[str, str]] = field(default_factory=list)
+    parity_cells: int = 0  # code cells that call show_parity (each should print one parity line)
 
 
-def find_lessons_dir(explicit: str | os.PathLike | None = None, cwd: str | os.PathLike | None = None) -> Path:
+def find_lessons_dir(explicit: str | os.PathLike | None = None) -> Path:
     """The folder holding the lesson notebooks.
 
     Parameters
     ----------
     explicit : path, optional
-        ``--lessons-dir``; used as given.
-    cwd : path, optional
-        Where to look for ``lessons/`` (the current directory by default): run
-        from the repository root.
+        ``--lessons-dir``; used as given. Without it, the lessons that come with this
+        mixedlab: inside the installed package, or ``lessons/`` of the checkout it runs
+        from (:func:`mixedlab._resources.shipped_dir`), whatever the current directory.
 
     Raises
     ------
@@ -79,12 +83,13 @@ def find_lessons_dir(explicit: str | os.PathLike | None = None, cwd: str | os.Pa
         path = Path(explicit).expanduser().resolve()
         where = f"--lessons-dir {explicit}"
     else:
-        path = (Path(cwd) if cwd is not None else Path.cwd()).resolve() / "lessons"
-        where = f"{path} (the lessons/ folder of the current directory)"
+        path = shipped_dir("lessons")
+        where = f"{path} (where this mixedlab keeps its lessons)"
     if not path.is_dir():
         raise LessonsNotFoundError(
-            f"no lessons folder at {where}. Run `mixedlab lessons` from the root of the mixedlab "
-            "repository (the folder that contains lessons/), or pass --lessons-dir PATH."
+            f"no lessons folder at {where}. This mixedlab was installed without its lessons; "
+            "reinstall it from a full checkout (pip install \"<checkout>[lessons]\"), or pass "
+            "--lessons-dir PATH."
         )
     if not lesson_paths(path):
         raise LessonsNotFoundError(
@@ -181,6 +186,11 @@ def parity_lines(nb: Any) -> list[dict[str, str]]:
     return found
 
 
+def count_parity_cells(nb: Any) -> int:
+    """How many code cells of a notebook call ``show_parity`` (each prints one parity line)."""
+    return sum(1 for c in nb.cells if c.cell_type == "code" and "show_parity(" in c.source)
+
+
 def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool = True,
                    kernel_dir: Path | None = None) -> LessonResult:
     """Run one lesson in a fresh kernel; write the executed notebook (and HTML page) to ``out_dir``.
@@ -197,6 +207,7 @@ def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool 
 
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
+    n_parity = count_parity_cells(nb)
     own_tmp = None
     if kernel_dir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="mixedlab-kernels-")
@@ -206,7 +217,9 @@ def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool 
         timeout=timeout,
         kernel_name="python3",
         kernel_manager_class=_kernel_manager_class(kernel_dir),
-        resources={"metadata": {"path": str(path.parent)}},
+        # the kernel works in the (writable) build folder: the lessons themselves may sit
+        # read-only inside an installed package
+        resources={"metadata": {"path": str(out_dir)}},
         shutdown_kernel="immediate",
     )
     start = time.perf_counter()
@@ -230,16 +243,16 @@ def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool 
         html_path = out_dir / (path.stem + ".html")
         html_path.write_text(_to_html(nb), encoding="utf-8")
     return LessonResult(name=path.stem, ok=not error, seconds=seconds, notebook=nb_path, html=html_path,
-                        error=error, parity=parity_lines(nb))
+                        error=error, parity=parity_lines(nb), parity_cells=n_parity)
 
 
 def _to_html(nb: Any) -> str:
     try:
-        from nbconvert import HTMLExporter
+        from mixedlab.lessons._pages import offline_html
+
+        return offline_html(nb)
     except ImportError as err:  # pragma: no cover
-        raise ImportError(f"HTML pages need nbconvert ({err}); {_INSTALL_HINT}") from err
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    return body
+        raise ImportError(f"HTML pages need nbconvert and latex2mathml ({err}); {_INSTALL_HINT}") from err
 
 
 def run_lessons(
@@ -251,40 +264,76 @@ def run_lessons(
     html: bool = True,
     progress: bool = True,
 ) -> list[LessonResult]:
-    """Execute the lessons in order, showing a tqdm progress bar; return one result per lesson."""
+    """Execute the lessons in order and return one result per lesson.
+
+    With ``progress``, a terminal gets a tqdm bar on stderr; captured output (a file, a
+    pipe, CI) gets one plain line per lesson on stdout instead, so no carriage-return
+    updates end up mixed into the log.
+    """
     paths = lesson_paths(lessons_dir, only)
     results: list[LessonResult] = []
     with tempfile.TemporaryDirectory(prefix="mixedlab-kernels-") as tmp:
         kernel_dir = _kernelspec_dir(Path(tmp))
         bar = None
-        if progress:
+        if progress and sys.stderr.isatty():
             try:
-                from tqdm.auto import tqdm
+                from tqdm import tqdm
 
                 bar = tqdm(total=len(paths), unit="lesson", desc="lessons")
-            except ImportError:  # pragma: no cover - tqdm is optional; progress then goes silent
+            except ImportError:  # pragma: no cover - tqdm is optional; plain lines then
                 bar = None
-        for path in paths:
+        for k, path in enumerate(paths, 1):
             if bar is not None:
                 bar.set_postfix_str(path.stem)
             res = execute_lesson(path, out_dir, timeout=timeout, html=html, kernel_dir=kernel_dir)
             results.append(res)
+            line = (f"{'ok  ' if res.ok else 'FAIL'} {res.name} ({res.seconds:.1f} s)"
+                    + (f": {res.error}" if res.error else ""))
             if bar is not None:
-                bar.write(f"{'ok  ' if res.ok else 'FAIL'} {res.name} ({res.seconds:.1f} s)"
-                          + (f": {res.error}" if res.error else ""))
+                bar.write(line)
                 bar.update(1)
+            elif progress:
+                print(f"[{k}/{len(paths)}] {line}", flush=True)
         if bar is not None:
             bar.close()
     return results
 
 
-def parity_summary(results: list[LessonResult]) -> str:
-    """``parity: N/M cases within tolerance (live R)`` from the lessons' parity cells."""
+def _parity_counts(results: list[LessonResult]) -> tuple[list[dict[str, str]], list[str]]:
+    """The parity lines printed, and the lessons whose parity cells printed none (they failed first)."""
     lines = [p for r in results for p in r.parity]
-    if not lines:
+    silent = [r.name for r in results if r.parity_cells > len(r.parity)]
+    return lines, silent
+
+
+def parity_ok(results: list[LessonResult]) -> bool:
+    """True when every parity cell ran and found its case within tolerance."""
+    lines, silent = _parity_counts(results)
+    return not silent and all(p["status"] == "within tolerance" for p in lines)
+
+
+def parity_summary(results: list[LessonResult]) -> str:
+    """``parity: N/M cases within tolerance (live R)`` from the lessons' parity cells.
+
+    Cases that could not be checked, and parity cells that never printed (their lesson
+    failed before them), are named and counted in M: the line never claims more than was
+    compared.
+    """
+    lines, silent = _parity_counts(results)
+    if not lines and not silent:
         return "parity: not computed (none of the lessons run has a parity cell)"
+    missing = sum(r.parity_cells - len(r.parity) for r in results if r.parity_cells > len(r.parity))
     ok = sum(p["status"] == "within tolerance" for p in lines)
-    sources = sorted({p["source"] for p in lines})
-    bad = [p["case"] for p in lines if p["status"] != "within tolerance"]
-    text = f"parity: {ok}/{len(lines)} cases within tolerance ({' + '.join(sources)})"
-    return text + (f"; outside tolerance: {', '.join(bad)}" if bad else "")
+    sources = sorted({p["source"] for p in lines if p["status"] != "not checked"})
+    text = f"parity: {ok}/{len(lines) + missing} cases within tolerance"
+    if sources:
+        text += f" ({' + '.join(sources)})"
+    bad = [p["case"] for p in lines if p["status"] == "OUTSIDE tolerance"]
+    unchecked = [f"{p['case']} ({p['source']})" for p in lines if p["status"] == "not checked"]
+    if bad:
+        text += f"; outside tolerance: {', '.join(bad)}"
+    if unchecked:
+        text += f"; not checked: {', '.join(unchecked)}"
+    if silent:
+        text += f"; no parity result from {', '.join(silent)} (the lesson failed before its parity cell)"
+    return text

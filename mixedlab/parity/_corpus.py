@@ -85,6 +85,9 @@ class Case:
     nAGQ: int = 1
     #: why glmmTMB's optimum is not the reference's by design (its values are then reported only)
     glmmtmb_differs: str | None = None
+    #: glmmTMB's zero-inflation and dispersion formulas (kind "glmmtmb")
+    ziformula: str = "~0"
+    dispformula: str = "~1"
 
     @property
     def method(self) -> str:
@@ -110,6 +113,8 @@ class Case:
         }
         if self.kind != "lmer":  # lmer cases keep the layout of their existing files
             out.update(kind=self.kind, family=self.family, nAGQ=self.nAGQ)
+        if self.kind in ("glmmtmb", "glmmtmb_lmer"):
+            out.update(ziformula=self.ziformula, dispformula=self.dispformula)
         return out
 
 
@@ -208,13 +213,52 @@ GLMER_CASES: tuple[Case, ...] = (
                          "glmmTMB's nbinom2 maximises over θ with the other parameters"),
 )
 
+_SAL = "count ~ spp + mined + (1 | site)"
+
+#: glmmTMB cases (kind "glmmtmb"): glmmTMB 1.1.5 as the reference (lme4's ML fit beside the
+#: gaussian one); ``family`` is the R expression glmmTMB is called with.
+TMB_CASES: tuple[Case, ...] = (
+    Case("tmb_salamanders_zip", "glmmTMB:Salamanders", _SAL, False,
+         ("glmmTMB", "poisson", "zero inflation"), kind="glmmtmb", family="poisson",
+         ziformula="~spp + mined", description="Salamanders: zero-inflated Poisson"),
+    Case("tmb_salamanders_zinb", "glmmTMB:Salamanders", _SAL, False,
+         ("glmmTMB", "nbinom2", "zero inflation"), kind="glmmtmb", family="nbinom2",
+         ziformula="~spp + mined", description="Salamanders: zero-inflated negative binomial (NB2)"),
+    Case("tmb_salamanders_hurdle", "glmmTMB:Salamanders", _SAL, False,
+         ("glmmTMB", "truncated_nbinom2", "hurdle"), kind="glmmtmb", family="truncated_nbinom2",
+         ziformula="~spp + mined", description="Salamanders: hurdle model (truncated NB2 + zeros)"),
+    Case("tmb_salamanders_nb1_disp", "glmmTMB:Salamanders", _SAL, False,
+         ("glmmTMB", "nbinom1", "dispersion formula"), kind="glmmtmb", family="nbinom1",
+         dispformula="~mined", description="Salamanders: NB1 with a dispersion model ~mined"),
+    Case("tmb_grouseticks_nb2", "lme4:grouseticks", "TICKS ~ YEAR + scale(HEIGHT) + (1 | LOCATION)",
+         False, ("glmmTMB", "nbinom2"), kind="glmmtmb", family="nbinom2",
+         description="grouseticks: negative binomial (NB2) counts by location"),
+    Case("tmb_cbpp_binomial", "lme4:cbpp", "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+         False, ("glmmTMB", "binomial", "cbind response"), kind="glmmtmb", family="binomial",
+         description="cbpp: binomial GLMM with a cbind(successes, failures) response"),
+    Case("tmb_beta_disp", "corpus:sim_beta", "y ~ x + (1 | g)", False,
+         ("glmmTMB", "beta", "dispersion formula"), kind="glmmtmb", family="beta_family()",
+         dispformula="~z", description="simulated proportions: beta GLMM with a dispersion model ~z"),
+    Case("tmb_tweedie", "corpus:sim_tweedie", "y ~ x + (1 | g)", False, ("glmmTMB", "tweedie"),
+         kind="glmmtmb", family="tweedie",
+         description="simulated compound Poisson-gamma amounts: Tweedie GLMM (power estimated)"),
+    Case("tmb_betabinomial", "corpus:sim_betabinom", "cbind(k, n - k) ~ x + (1 | g)", False,
+         ("glmmTMB", "betabinomial"), kind="glmmtmb", family="betabinomial",
+         description="simulated overdispersed binomial counts: beta-binomial GLMM"),
+    Case("tmb_sleepstudy_gaussian", "lme4:sleepstudy", _SLEEP, False,
+         ("glmmTMB", "gaussian", "correlated slopes"), kind="glmmtmb_lmer", family="gaussian",
+         description="sleepstudy by ML: glmmTMB's gaussian model equals lmer's ML fit"),
+)
+
 # the glmer cases join the corpus with the engine (mixedlab.glmer)
 #: glmer cases whose mixedlab fit is still too slow for every test run (three scalar terms with an
 #: observation-level term; glmer.nb's repeated refits): stored references exist, run them with
 #: ``mixedlab parity grouseticks_poisson grouseticks_nb``
 SLOW_GLMER = ("grouseticks_poisson", "grouseticks_nb")
 CASES = CASES + tuple(c for c in GLMER_CASES if c.name not in SLOW_GLMER)
-ALL_CASES = CASES + tuple(c for c in GLMER_CASES if c.name in SLOW_GLMER)
+# glmmTMB cases have glmmTMB, not lme4, as their primary reference: tests/tmb runs them
+# (and ``mixedlab parity tmb_...``)
+ALL_CASES = CASES + tuple(c for c in GLMER_CASES if c.name in SLOW_GLMER) + TMB_CASES
 
 _BY_NAME = {c.name: c for c in ALL_CASES}
 
@@ -240,7 +284,7 @@ def load_case_data(case: Case | str) -> tuple[pd.DataFrame, str]:
         from mixedlab.parity._corpus_data import load_corpus_dataset
 
         return load_corpus_dataset(name), f"mixedlab/data/corpus/{name}.csv"
-    if kind == "lme4":
+    if kind in ("lme4", "glmmTMB"):
         try:
             from mixedlab.datasets import load_dataset
         except ImportError:

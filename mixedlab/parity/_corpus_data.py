@@ -121,6 +121,60 @@ def _singular() -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g": _cat(np.array(groups)[gi], groups)})
 
 
+def _beta() -> pd.DataFrame:
+    """30 groups x 12 rows of proportions in (0, 1): a beta GLMM whose precision depends on ``z``.
+
+    logit μ = −0.5 + 0.8 x + b_g (sd 0.6); φ = exp(2.0 + 1.0 [z = "hi"]); y ~ Beta(μφ, (1 − μ)φ).
+    """
+    rng = np.random.default_rng(20240311)
+    groups = _labels("g", 30)
+    gi = np.repeat(np.arange(30), 12)
+    x = rng.normal(0, 1, gi.size)
+    zi = rng.integers(0, 2, gi.size)
+    eta = -0.5 + 0.8 * x + rng.normal(0, 0.6, 30)[gi]
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    phi = np.exp(2.0 + 1.0 * zi)
+    y = rng.beta(mu * phi, (1.0 - mu) * phi)
+    return pd.DataFrame({"y": y, "x": x, "z": _cat(np.array(["lo", "hi"])[zi], ["lo", "hi"]),
+                         "g": _cat(np.array(groups)[gi], groups)})
+
+
+def _tweedie() -> pd.DataFrame:
+    """25 groups x 16 rows of compound Poisson–gamma amounts (exact zeros and positive values).
+
+    log μ = 0.5 + 0.4 x + b_g (sd 0.5), φ = 1.2, p = 1.5: N ~ Poisson(μ^{2−p}/(φ(2−p))) and y the
+    sum of N gamma(shape (2−p)/(p−1), scale φ(p−1)μ^{p−1}) amounts.
+    """
+    rng = np.random.default_rng(20240312)
+    groups = _labels("g", 25)
+    gi = np.repeat(np.arange(25), 16)
+    x = rng.normal(0, 1, gi.size)
+    mu = np.exp(0.5 + 0.4 * x + rng.normal(0, 0.5, 25)[gi])
+    p, phi = 1.5, 1.2
+    lam = mu ** (2 - p) / (phi * (2 - p))
+    shape, scale = (2 - p) / (p - 1), phi * (p - 1) * mu ** (p - 1)
+    counts = rng.poisson(lam)
+    y = np.array([rng.gamma(shape, s, k).sum() if k else 0.0 for k, s in zip(counts, scale)])
+    return pd.DataFrame({"y": y, "x": x, "g": _cat(np.array(groups)[gi], groups)})
+
+
+def _betabinom() -> pd.DataFrame:
+    """20 groups x 10 rows of k successes out of n (5–20) trials, overdispersed (beta-binomial).
+
+    logit μ = −0.3 + 0.6 x + b_g (sd 0.5); p ~ Beta(μφ, (1 − μ)φ) with φ = 6; k ~ Binomial(n, p).
+    """
+    rng = np.random.default_rng(20240313)
+    groups = _labels("g", 20)
+    gi = np.repeat(np.arange(20), 10)
+    x = rng.normal(0, 1, gi.size)
+    n = rng.integers(5, 21, gi.size).astype(float)
+    eta = -0.3 + 0.6 * x + rng.normal(0, 0.5, 20)[gi]
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    phi = 6.0
+    k = rng.binomial(n.astype(int), rng.beta(mu * phi, (1.0 - mu) * phi)).astype(float)
+    return pd.DataFrame({"k": k, "n": n, "x": x, "g": _cat(np.array(groups)[gi], groups)})
+
+
 # A Gamma(log) GLMM simulated in R (GLMM.md §2.9: glmer logLik -797.27, glmmTMB -802.38).
 _R_GAMMA = """local({
   set.seed(1); n <- 400; g <- factor(rep(1:40, each = 10)); x <- rnorm(n); b <- rnorm(40, sd = 0.5)
@@ -151,6 +205,9 @@ _NUMPY_DESIGNS: dict[str, Callable[[], pd.DataFrame]] = {
     "offset": _offset,
     "missing": _missing,
     "singular": _singular,
+    "sim_beta": _beta,
+    "sim_tweedie": _tweedie,
+    "sim_betabinom": _betabinom,
 }
 
 

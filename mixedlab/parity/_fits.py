@@ -8,7 +8,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer"]
+__all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer", "results_from_tmb_fit",
+           "fit_mixedlab_tmb"]
 
 
 
@@ -106,3 +107,77 @@ def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+
+
+def _r_family(expr: str) -> tuple[str, str | None]:
+    """``(name, link)`` of an R family expression: "beta_family()", 'binomial(link = "probit")'."""
+    import re
+
+    m = re.fullmatch(r"\s*([A-Za-z_.][A-Za-z0-9_.]*)\s*(?:\((.*)\))?\s*", expr)
+    if not m:
+        raise ValueError(f"cannot read the R family expression {expr!r}")
+    link = None
+    if m.group(2):
+        lk = re.search(r"""link\s*=\s*["']([^"']+)["']""", m.group(2)) or \
+            re.fullmatch(r"""\s*["']([^"']+)["']\s*""", m.group(2))
+        link = lk.group(1) if lk else None
+    return m.group(1), link
+
+
+def results_from_tmb_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -> dict[str, Any]:
+    """A :class:`mixedlab.TmbFit` in the layout of :mod:`mixedlab.parity._rtmb` (zi~/disp~ names)."""
+    fixef = {str(k): float(v) for k, v in fit.fixef.items()}
+    se = {str(k): float(v) for k, v in fit.se.items()}
+    for pre, fe, s in (("zi~", fit.fixef_zi, fit.se_zi), ("disp~", fit.fixef_disp, fit.se_disp)):
+        fixef.update({f"{pre}{k}": float(v) for k, v in fe.items()})
+        se.update({f"{pre}{k}": float(v) for k, v in s.items()})
+    rows = []
+    for pre, vc in (("", fit.varcorr), ("zi~", fit.varcorr_zi)):
+        for r in vc.itertuples(index=False):
+            grp = str(r.grp) if str(r.grp) == "Residual" else pre + str(r.grp)
+            rows.append({"grp": grp, "var1": _none_if_missing(r.var1), "var2": _none_if_missing(r.var2),
+                         "vcov": float(r.vcov), "sdcor": float(r.sdcor)})
+    # glmmTMB lists the Residual row last
+    rows.sort(key=lambda r: r["grp"] == "Residual")
+    ranef = {}
+    for pre, re_ in (("", fit.ranef), ("zi~", fit.ranef_zi)):
+        for g, frame in re_.items():
+            ranef[pre + str(g)] = {"levels": [str(i) for i in frame.index],
+                                   "columns": [str(c) for c in frame.columns],
+                                   "values": frame.to_numpy(dtype=float).tolist()}
+    ngroups = {str(k): int(v) for k, v in fit.ngroups.items()}
+    ngroups.update({f"zi~{k}": int(v) for k, v in fit.ngroups_zi.items()})
+    return {
+        "objective": float(fit.objective), "loglik": float(fit.loglik),
+        "aic": float(fit.aic), "bic": float(fit.bic), "df_resid": int(fit.df_resid),
+        "fixef": fixef, "se": se, "sigma": float(fit.sigma),
+        "theta": [float(t) for t in fit.theta],
+        "varcorr": rows, "ranef": ranef, "nobs": int(fit.nobs), "ngroups": ngroups,
+        "is_singular": False,
+        "par": [float(v) for v in fit.par],
+        "pd_hess": bool(fit.pd_hess),
+        "n_evals": fit.optinfo.get("n_fn"),
+        "conv_warnings": [str(w) for w in fit.optinfo.get("conv_warnings", [])],
+        "messages": [str(m) for m in getattr(fit, "messages", []) or []],
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+        "summary": str(fit.summary()),
+    }
+
+
+def fit_mixedlab_tmb(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit a glmmtmb-kind ``case`` with :func:`mixedlab.glmmtmb`."""
+    from mixedlab import glmmtmb
+
+    name, link = _r_family(case.family or "gaussian")
+    from mixedlab.tmb import get_family
+
+    kwargs: dict[str, Any] = {"data_name": case.data_name}
+    if case.weights is not None:
+        kwargs["weights"] = case.weights
+    if case.offset is not None:
+        kwargs["offset"] = case.offset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = glmmtmb(case.formula, data, family=get_family(name, link), ziformula=case.ziformula,
+                      dispformula=case.dispformula, REML=case.REML, **kwargs)
+    return results_from_tmb_fit(fit, caught)

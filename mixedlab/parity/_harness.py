@@ -142,7 +142,7 @@ def _compare_rows(side: str, ours: dict, ref: dict, template: dict, objective_on
     out.add(check(side, "loglik", "logLik", ours["loglik"], ref["loglik"], {}))
     out.add(_exact_check("nobs", ours["nobs"], ref["nobs"], "rows used differ"))
 
-    sigma_t = template["sigma"]
+    sigma_t = _num(template["sigma"])  # NaN where R has none (glmmTMB with a dispersion model)
     se_t = template["se"]
     # fixed effects
     if not base:

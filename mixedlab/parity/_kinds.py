@@ -116,9 +116,29 @@ def _glmer_reference(reference: str, case, data: pd.DataFrame) -> dict:
                                     data_name=case.data_name)
 
 
+def _tmb_mixedlab(case, data: pd.DataFrame) -> dict:
+    from mixedlab.parity._fits import fit_mixedlab_tmb
+
+    return fit_mixedlab_tmb(case, data)
+
+
+def _tmb_reference(reference: str, case, data: pd.DataFrame) -> dict:
+    from mixedlab.parity import _rbridge, _rtmb
+
+    if reference == "lme4":
+        return _rbridge.fit_lmer(case.formula, data, case.REML, case.weights, case.offset)
+    return _rtmb.fit_glmmtmb_family(case.formula, data, case.family or "gaussian", case.ziformula,
+                                    case.dispformula, case.REML, case.weights, case.offset,
+                                    data_name=case.data_name)
+
+
 def _builtins() -> None:
     if "lmer" not in _KINDS:
         register_kind(Kind("lmer", ("lme4", "glmmTMB"), _lmer_mixedlab, _lmer_reference, optional=("glmmTMB",)))
+    if "glmmtmb" not in _KINDS:
+        register_kind(Kind("glmmtmb", ("glmmTMB",), _tmb_mixedlab, _tmb_reference))
+        # gaussian glmmTMB models have lme4's ML fit beside them
+        register_kind(Kind("glmmtmb_lmer", ("glmmTMB", "lme4"), _tmb_mixedlab, _tmb_reference))
     if "glmer" not in _KINDS:
         register_kind(Kind("glmer", ("lme4", "glmmTMB"), _glmer_mixedlab, _glmer_reference,
                            optional=("glmmTMB",)))

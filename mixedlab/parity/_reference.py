@@ -1,7 +1,8 @@
 """Stored R reference outputs: one JSON file per parity case.
 
-Files live in ``reference_outputs/parity/<case>.json`` at the repository root (override the
-directory with the environment variable ``MIXEDLAB_REFERENCE_DIR``). They are written only by
+Files live in ``reference_outputs/parity/<case>.json`` at the repository root, and inside the
+package once installed (:func:`mixedlab._resources.shipped_dir`); the environment variable
+``MIXEDLAB_REFERENCE_DIR`` overrides the directory. They are written only by
 :func:`write_reference`, called by ``mixedlab parity --regenerate``; never edit them by hand.
 
 Each file holds the case specification, when and with which versions it was generated, a
@@ -23,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from mixedlab._resources import shipped_dir
+
 __all__ = ["reference_dir", "reference_path", "read_reference", "write_reference", "fingerprint",
            "ReferenceOutputError"]
 
@@ -38,7 +41,7 @@ def reference_dir() -> Path:
     env = os.environ.get("MIXEDLAB_REFERENCE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "reference_outputs" / "parity"
+    return shipped_dir("reference_outputs") / "parity"
 
 
 def reference_path(case_name: str) -> Path:

@@ -323,6 +323,76 @@ _GLMER_ROWS: tuple[Tolerance, ...] = (
 
 TOLERANCES = TOLERANCES + _GLMER_ROWS
 
+# ------------------------------------------------------------- mixedlab.glmmtmb vs glmmTMB
+_TMB_SAME = (
+    "mixedlab evaluates glmmTMB's own objective (the exact Laplace approximation of TMB; the "
+    "values and gradients of the two agree to ~1e-12 at the same parameters) and locates its "
+    "optimum to |∇f| < 1e-8 by Newton steps, while glmmTMB's nlminb stops at a relative change "
+    "of f below rel.tol = 1e-10 (≈1e-7 in f)"
+)
+
+
+def _tmb_rows(kind: str) -> tuple[Tolerance, ...]:
+    return (
+        Tolerance("glmmTMB", "objective", "Δ ≤ 1e-6 (mixedlab lower: accepted, reported)",
+                  _TMB_SAME + "; so mixedlab's −2 logLik is never above glmmTMB's by more than "
+                  "rounding, and is usually lower by 1e-9–1e-7 (a better optimum)",
+                  lambda ref, s: 1e-6, one_sided=True, kind=kind),
+        Tolerance("glmmTMB", "loglik", "Δ ≤ 5e-7 (mixedlab higher: accepted)",
+                  "logLik = −objective/2, so half the objective tolerance", lambda ref, s: 5e-7,
+                  one_sided=True, kind=kind),
+        Tolerance("glmmTMB", "fixef", "|Δ| ≤ 1e-3·SE",
+                  _TMB_SAME + ": a stop Δf short of the optimum leaves each coefficient off by "
+                  "at most √(2Δf) ≈ 5e-4 of its SE (measured ≤ 1e-4·SE on the corpus)",
+                  lambda ref, s: 1e-3 * s["se"], kind=kind),
+        Tolerance("glmmTMB", "se", "|Δ| ≤ 1e-3·SE",
+                  "both invert optimHess's central differences (step 1e-3) of the same gradient; "
+                  "the Hessians differ only through the optima's distance (measured ≤ 4e-5·SE)",
+                  lambda ref, s: 1e-3 * abs(ref), kind=kind),
+        Tolerance("glmmTMB", "sigma", "|Δ| ≤ 1e-3·σ",
+                  "σ = exp of the dispersion coefficient (family's scale), located like the "
+                  "coefficients: 1e-3 relative ≥ 1e-3·SE(log σ) when that SE < 1",
+                  lambda ref, s: 1e-3 * abs(ref), kind=kind),
+        Tolerance("glmmTMB", "sd", "|Δ| ≤ 1e-3·sd",
+                  "the log-SDs are outer parameters located like the coefficients (measured "
+                  "≤ 3e-5 relative); glmmTMB's log-SD cannot reach 0, so no absolute floor",
+                  lambda ref, s: 1e-3 * abs(ref), kind=kind),
+        Tolerance("glmmTMB", "var", "|Δ| ≤ t·(2·sd + t), t = 1e-3·sd",
+                  "variance = sd²: the SD rule carried through the square",
+                  lambda ref, s: 1e-3 * s["sd"] * (2 * s["sd"] + 1e-3 * s["sd"]), kind=kind),
+        Tolerance("glmmTMB", "corr", "|Δ| ≤ 1e-3",
+                  "correlations are functions of the UNSTRUCTURED_CORR parameters, located like "
+                  "the others", lambda ref, s: 1e-3, kind=kind),
+        Tolerance("glmmTMB", "cov", "|Δ| ≤ 1e-3·s1·s2 + |ρ|(t1·s2 + t2·s1 + t1·t2)",
+                  "covariance = ρ·s1·s2: the correlation and SD rules carried through the product",
+                  lambda ref, s: 1e-3 * s["sd1"] * s["sd2"] + abs(s["corr"]) * 1e-3 * s["sd1"] * s["sd2"]
+                  * (2.0 + 1e-3), kind=kind),
+        Tolerance("glmmTMB", "ranef", "|Δ| ≤ max(1e-3·|b|, 1e-3·sd)",
+                  "b̂ solves the inner problem to |∇| < 1e-10 at parameters within the rules above; "
+                  "scaled by |b| or, for modes near zero, by the term's SD",
+                  lambda ref, s: max(1e-3 * abs(ref), 1e-3 * s["sd"]), kind=kind),
+        Tolerance("glmmTMB", "nobs", _EXACT, "a count: rows used after NA removal",
+                  lambda ref, s: 0.0, kind=kind),
+        Tolerance("glmmTMB", "ngroups", _EXACT, "a count: levels per grouping factor and component",
+                  lambda ref, s: 0.0, kind=kind),
+        Tolerance("glmmTMB", "names", _EXACT,
+                  "users compare names and order with R's output (fixef of every component, "
+                  "VarCorr rows, ranef)", lambda ref, s: 0.0, kind=kind),
+        Tolerance("glmmTMB", "is_singular", _EXACT, "glmmTMB has no singular fits (log-SDs)",
+                  lambda ref, s: 0.0, kind=kind),
+    )
+
+
+# the gaussian case beside lme4's ML fit: the lmer kind's glmmTMB-vs-lme4 comparison, reversed
+_TMB_LMER_ROWS = tuple(
+    Tolerance("lme4", t.quantity, t.rule,
+              "mixedlab's glmmtmb is glmmTMB's computation; against lme4 the lmer kind's "
+              "glmmTMB rule applies: " + t.reason, t.bound, t.one_sided, kind="glmmtmb_lmer")
+    for t in TOLERANCES if t.kind == "lmer" and t.reference == "glmmTMB"
+)
+
+TOLERANCES = TOLERANCES + _tmb_rows("glmmtmb") + _tmb_rows("glmmtmb_lmer") + _TMB_LMER_ROWS
+
 _BY_KEY = {(t.kind, t.reference, t.quantity): t for t in TOLERANCES}
 
 #: Situations in which only the objective is compared, with the reason shown in reports.

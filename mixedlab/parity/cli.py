@@ -1,8 +1,10 @@
-"""``mixedlab parity [CASE...] [--live|--stored] [--regenerate] [--list] [--all-rows] [--inference]``.
+"""``mixedlab parity [CASE...] [--live|--stored] [--regenerate] [--list] [--verbose] [--inference]``.
 
-Without ``--regenerate``: fit each case (default: the whole corpus) with mixedlab and print
-its side-by-side table against lme4 and glmmTMB, live in R or from the stored reference
-outputs, then a summary; the exit status is 1 when any case is outside tolerance.
+Without ``--regenerate``: fit each case (default: the whole corpus) with mixedlab, compare it
+with lme4 and glmmTMB, live in R or from the stored reference outputs, and print a compact
+table (one row per case and quantity group, :mod:`mixedlab.parity._report`) and a summary;
+``--verbose`` adds every compared row. The exit status is 1 when any case is outside
+tolerance, 2 when a case cannot be compared at all (no R and no stored reference).
 
 With ``--regenerate``: run R (lme4 and glmmTMB) on the cases and rewrite their files in
 ``reference_outputs/parity/``. This is the only way those files are written.
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+import textwrap
 
 import pandas as pd
 
@@ -32,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--regenerate", action="store_true",
                       help="run R and rewrite reference_outputs/parity/<case>.json")
     parser.add_argument("--list", action="store_true", help="list the corpus and exit")
-    parser.add_argument("--failures-only", action="store_true", help="print only rows outside tolerance")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also print every compared quantity of each case")
+    parser.add_argument("--failures-only", action="store_true",
+                        help="with --verbose, print only the rows outside tolerance")
     parser.add_argument("--inference", action="store_true",
                         help="the inference corpus (t/F tests, anova, intervals) instead of the fits")
 
@@ -47,7 +54,8 @@ def _fmt(v, width: int = 44) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sub-command; return the exit status."""
-    from mixedlab.parity import _corpus, _harness
+    from mixedlab.parity import _corpus, _harness, _report
+    from mixedlab.parity._reference import ReferenceOutputError
 
     if getattr(args, "inference", False):
         return _run_inference(args)
@@ -62,30 +70,40 @@ def run(args: argparse.Namespace) -> int:
         for path in _harness.regenerate(names):
             print(f"wrote {path}")
         return 0
-    failed = []
-    maxima: dict[str, float] = {}
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500,
-                           "display.max_colwidth", 60):
-        for n in names:
+    results, unchecked = [], []
+    for n in names:
+        try:
             res = _harness.run_case(n, args.live)
+        except ReferenceOutputError as err:
+            unchecked.append(n)
+            print(f"{n}: not checked: {err}", file=sys.stderr)
+            continue
+        results.append(res)
+        if args.verbose:
             table = res.failures if args.failures_only else res.table
-            shown = table.drop(columns=["case", "source"]).map(_fmt)
+            shown = type(res)(res.case, res.source, res.live, table, res.mixedlab, res.lme4, res.glmmtmb, res.notes)
             print(f"== {n}: {res.case.formula} ({res.case.method}) — {'ok' if res.ok else 'OUTSIDE TOLERANCE'}")
             print(f"   source: {res.source}")
-            for note in res.notes:
-                print(f"   note: {note}")
-            if not shown.empty:
-                print(shown.to_string(index=False))
+            print("\n".join(_report.render_verbose(shown)))
             print()
-            if not res.ok:
-                failed.append(n)
-            for k, v in res.max_deltas().items():
-                maxima[k] = max(maxima.get(k, 0.0), v)
-    print(f"{len(names) - len(failed)}/{len(names)} cases within tolerance")
-    if failed:
-        print("outside tolerance: " + ", ".join(failed))
-    print("largest |Δ| against lme4 per quantity: " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(maxima.items())))
-    return 1 if failed else 0
+    if results:
+        print("\n".join(_report.render_compact(results)))
+        print()
+        for line in sorted({_source_line(r) for r in results}):
+            print("\n".join(textwrap.wrap(line, _report.WIDTH, subsequent_indent="  ")))
+        print("\n".join(_report.render_summary(results)))
+    if unchecked:
+        print(f"not checked (no R and no usable stored reference): {', '.join(unchecked)}")
+        return 2
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _source_line(res) -> str:
+    """Where a case's R results came from, without the per-file name and date."""
+    if res.live:
+        return f"R results: {res.source}"
+    versions = res.source.split(" (", 1)[1].rsplit(";", 1)[0] if " (" in res.source else "?"
+    return f"R results: stored reference outputs, generated with {versions}"
 
 
 def _run_inference(args: argparse.Namespace) -> int:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from mixedlab.reporting._ftable import RAnovaFrame
 from mixedlab.reporting._html import summary_html
 from mixedlab.reporting._lmertest_summary import LmerTestSummary
+from mixedlab.reporting._print import print_lines
 from mixedlab.reporting._summary import LmerSummary
 from mixedlab.reporting._tidy import TIDY_COLUMNS, tidy
 from mixedlab.reporting._varcorr import format_varcorr, varcorr_table
 
-__all__ = ["RAnovaFrame", "LmerSummary", "LmerTestSummary", "summary_html", "format_varcorr", "varcorr_table", "tidy", "TIDY_COLUMNS"]
+__all__ = ["RAnovaFrame", "LmerSummary", "LmerTestSummary", "print_lines", "summary_html", "format_varcorr", "varcorr_table", "tidy",
+           "TIDY_COLUMNS"]

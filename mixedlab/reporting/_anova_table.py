@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,7 @@ from mixedlab.reporting.rformat import (
     zapsmall,
 )
 
-__all__ = ["AnovaTable", "print_anova"]
+__all__ = ["AnovaTable", "print_anova", "anova_cells", "anova_html", "SIGNIF_LEGEND"]
 
 
 class AnovaTable(pd.DataFrame):
@@ -43,9 +45,43 @@ class AnovaTable(pd.DataFrame):
     def __repr__(self) -> str:
         return self.to_r_text()
 
+    def _repr_html_(self) -> str:
+        """R's table as HTML: the same cells as the text (NA blank, integer Df, formatted p, stars)."""
+        return anova_html(self)
+
+
+def anova_html(table: pd.DataFrame, digits: int = 5, signif_stars: bool = True) -> str:
+    """An anova table as HTML with the cells of R's ``print.anova``."""
+    frame = pd.DataFrame(table)
+    colnames, cells, show_stars = anova_cells(frame, digits, signif_stars)
+    head = "<th></th>" + "".join(f"<th>{escape(c)}</th>" for c in colnames)
+    body = "".join(
+        f"<tr><th>{escape(str(name))}</th>"
+        + "".join(f'<td style="text-align:right;font-family:monospace">{escape(c.strip())}</td>' for c in row)
+        + "</tr>"
+        for name, row in zip(frame.index, cells)
+    )
+    heading = "".join(f"<div><code>{escape(line)}</code></div>" for line in (getattr(table, "heading", None) or []))
+    legend = f'<div style="font-size:smaller">{escape(SIGNIF_LEGEND)}</div>' if show_stars else ""
+    return (f'<div class="mixedlab-anova">{heading}<table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>{legend}</div>")
 
 def print_anova(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) -> list[str]:
     """``print.anova`` → ``printCoefmat(zap.ind = npar..deviance, tst.ind = Chisq)``."""
+    colnames, cells, show_stars = anova_cells(df, digits, signif_stars)
+    lines = print_matrix(cells, [str(r) for r in df.index], colnames, right=True)
+    if show_stars:
+        lines.append("---")
+        lines.append(SIGNIF_LEGEND)
+    return lines
+
+
+#: The legend R prints under a table with significance stars.
+SIGNIF_LEGEND = "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1"
+
+
+def anova_cells(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) -> tuple[list[str], list[list[str]], bool]:
+    """The cells R prints for an anova table: column names, formatted cells (NA blank), stars shown."""
     cols = list(df.columns)
     nc = len(cols)
     xm = df.to_numpy(dtype=float).copy()
@@ -101,8 +137,4 @@ def print_anova(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) ->
             for i, s in enumerate(stars):
                 cells[i].append(s.ljust(w))  # format() of the symnum codes pads on the right
             colnames.append("")
-    lines = print_matrix(cells, [str(r) for r in df.index], colnames, right=True)
-    if show_stars:
-        lines.append("---")
-        lines.append("Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1")
-    return lines
+    return colnames, cells, show_stars

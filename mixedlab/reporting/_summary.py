@@ -184,11 +184,11 @@ def _ngrps(fit: Any) -> list[tuple[str, int]]:
     return out
 
 
-def _conv_lines(fit: Any) -> tuple[list[str], list[str]]:
-    """``fit warnings:`` lines and ``.prt.warn`` lines."""
+def conv_status(fit: Any) -> tuple[int, str, list[str], list[str]]:
+    """``.prt.warn``'s pieces: convergence code, its text ("OK", NLopt's message or ""),
+    lme4's messages and the optimizer's warnings."""
     messages = list(getattr(fit, "messages", []) or [])
     optinfo = dict(getattr(fit, "optinfo", {}) or {})
-    fit_msgs = [m for m in messages if m.startswith(_X_MSG_PREFIXES)]
     lme4_msgs = [m for m in messages if not m.startswith(_X_MSG_PREFIXES)]
     for w in optinfo.get("conv_warnings", []) or []:
         if w not in lme4_msgs:
@@ -202,17 +202,25 @@ def _conv_lines(fit: Any) -> tuple[list[str], list[str]]:
     cc = 0 if rc is None or rc > 0 else int(rc)
     if not optinfo.get("converged", True) and cc == 0:
         cc = int(rc) if rc else 0
+    text = "OK" if cc == 0 else str(optinfo.get("message") or "")
+    return cc, text, lme4_msgs, opt_warnings
+
+
+def optimizer_name(fit: Any) -> str:
+    """The optimizer function lme4 names ("nloptwrap"), without any description after it."""
+    optinfo = dict(getattr(fit, "optinfo", {}) or {})
+    return str(optinfo.get("optimizer", "nloptwrap")).split(" (")[0]
+
+
+def _conv_lines(fit: Any) -> tuple[list[str], list[str]]:
+    """``fit warnings:`` lines and ``.prt.warn`` lines."""
+    messages = list(getattr(fit, "messages", []) or [])
+    fit_msgs = [m for m in messages if m.startswith(_X_MSG_PREFIXES)]
+    cc, text, lme4_msgs, opt_warnings = conv_status(fit)
     lines: list[str] = []
     if cc > 0 or lme4_msgs or opt_warnings:
-        if cc == 0:
-            m = "(OK)"
-        elif optinfo.get("message"):
-            m = f"({optinfo['message']})"
-        else:
-            m = ""
-        # lme4 names the optimizer function ("nloptwrap"); drop any description after it.
-        optimizer = str(optinfo.get("optimizer", "nloptwrap")).split(" (")[0]
-        lines.append(f"optimizer ({optimizer}) convergence code: {cc} {m}")
+        m = f"({text})" if text else ""
+        lines.append(f"optimizer ({optimizer_name(fit)}) convergence code: {cc} {m}")
         lines += lme4_msgs + opt_warnings + [""]
     return fit_msgs, lines
 

@@ -39,7 +39,7 @@ def _fixed_rows(fit: Any) -> list[dict]:
         rows.append(
             {
                 "effect": "fixed",
-                "group": None,
+                "group": np.nan,
                 "term": str(name),
                 "estimate": est,
                 "std.error": s,
@@ -84,8 +84,8 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``effect, group, term, estimate, std.error, statistic``;
-        ``group`` is None for fixed effects, ``std.error`` and ``statistic``
-        are NaN for random-effect parameters.
+        ``group`` is missing (NaN, pandas' missing value, where R has NA) for fixed
+        effects; ``std.error`` and ``statistic`` are NaN for random-effect parameters.
     """
     if isinstance(effects, str):
         effects = (effects,)
@@ -103,8 +103,8 @@ def tidy(fit: Any, effects: Sequence[str] = _EFFECTS) -> pd.DataFrame:
         rows += _fixed_rows(fit)
     if "ran_pars" in effects:
         rows += _ran_par_rows(fit)
-    # Built column by column so that the missing group of fixed effects stays None
-    # (pandas would otherwise infer a string column holding NaN).
+    # Built column by column with fixed dtypes: text columns are object columns whose
+    # missing entries are NaN, whatever pandas version infers for mixed lists.
     data = {c: pd.Series([r[c] for r in rows], dtype=object if c in ("effect", "group", "term") else float)
             for c in TIDY_COLUMNS}
     return pd.DataFrame(data, columns=TIDY_COLUMNS)

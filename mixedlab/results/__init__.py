@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from mixedlab.results._glmer_fit import GlmerFit
 from mixedlab.results._lmer_fit import LmerFit, ReTermInfo
+from mixedlab.results._tmb_fit import TmbFit
 
-__all__ = ["LmerFit", "GlmerFit", "ReTermInfo"]
+__all__ = ["LmerFit", "GlmerFit", "ReTermInfo", "TmbFit"]

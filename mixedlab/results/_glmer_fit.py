@@ -76,6 +76,8 @@ class GlmerFit:
         self._solution = _Solution(np.array(opt.beta, dtype=float), b, u)
         self._factor = gm.state.factor
         self._sys = sys
+        # lme4's getME(m, "lower") for θ (0 on the diagonals), as LmerFit has it; isSingular reads it
+        self.lower = np.asarray(sys.layout.lower, dtype=float).copy()
         self._mu = resp.mu.copy()
         self._eta_base = model.X @ self._solution.beta + sys.Zb(b) + gm.base_offset
         self.deviance = float(np.sum(resp.dev_resid()))

@@ -20,7 +20,7 @@ from mixedlab.linear._pls import (
     random_effects_matrix,
     solve_triangular,
 )
-from mixedlab.reporting import LmerSummary, LmerTestSummary, format_varcorr, tidy
+from mixedlab.reporting import LmerSummary, LmerTestSummary, format_varcorr, print_lines, tidy
 from mixedlab.results._lmer_inference import LmerInference
 from mixedlab.results._predict import predict
 from mixedlab.results._simulate import simulate_lmer
@@ -86,6 +86,8 @@ class LmerFit(LmerInference):
         self.nobs = n
         self.theta = np.array(opt.theta, dtype=float)
         self.theta_names = theta_names
+        # lme4's getME(m, "lower"): 0 for the diagonal of each relative covariance factor
+        self.lower = np.asarray(cp.layout.lower, dtype=float).copy()
         self.objective = float(profiled_deviance(cp, factor, REML))
         denom = n - p if REML else n
         self.sigma = float(np.sqrt(factor.pwrss / denom))
@@ -131,7 +133,11 @@ class LmerFit(LmerInference):
     # ------------------------------------------------------------------ variance components
     @cached_property
     def varcorr(self) -> pd.DataFrame:
-        """``as.data.frame(VarCorr(m))``: grp, var1, var2, vcov, sdcor in lme4's row order."""
+        """``as.data.frame(VarCorr(m))``: grp, var1, var2, vcov, sdcor in lme4's row order.
+
+        Where R has NA (``var2`` of a variance row, ``var1``/``var2`` of the residual) the
+        frame holds NaN, pandas' missing value.
+        """
         rows: list[tuple[str, Any, Any, float, float]] = []
         s2 = self.sigma**2
         for T, term in zip(self._cp.layout.factors(self.theta), self.terms):
@@ -147,9 +153,10 @@ class LmerFit(LmerInference):
                     rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
         rows.append(("Residual", None, None, s2, self.sigma))
         out = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
-        # keep None (R's NA) in the name columns rather than letting pandas infer NaN
+        # R's NA in the name columns is pandas' missing value, NaN (as pandas' own text
+        # columns hold it), so .isna()/.notna() find it and the frame displays it as NaN
         for col in ("grp", "var1", "var2"):
-            out[col] = pd.Series([r[("grp", "var1", "var2").index(col)] for r in rows], dtype=object)
+            out[col] = out[col].astype(object).where(out[col].notna(), np.nan)
         return out
 
     def format_varcorr(self, digits: int = 5, comp: tuple[str, ...] = ("Std.Dev.",)) -> str:
@@ -366,7 +373,8 @@ class LmerFit(LmerInference):
         return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
+        """lme4's ``print(m)``: formula, criterion, random-effect SDs, fixed effects (``summary()`` has the rest)."""
         try:
-            return str(self.summary())
+            return "\n".join(print_lines(self))
         except Exception:  # the display layer must never hide the fit itself
             return f"<LmerFit {self.method} {self.formula!r}: objective {self.objective:.4f}>"

@@ -19,6 +19,7 @@ PKG = Path(__file__).resolve().parents[2] / "mixedlab"
 RANKS = {
     "_errors": 0,
     "_callers": 0,
+    "_resources": 0,  # where the shipped reference outputs and lessons are
     "_arguments": 1,  # argument checks of the public API (imports _errors)
     "rng": 1,
     "formula": 1,

@@ -103,3 +103,32 @@ def test_a_disagreeing_objective_is_shown_and_fails_the_run(bench_r, tmp_path, c
     assert "FAIL (+1.0e-02 vs lme4)" in text
     assert "FAILED: a mixedlab answer disagrees with lme4" in text
     assert exit_status(result) == 1
+
+
+def test_without_a_reference_engine_nothing_is_claimed(tmp_path, capsys):
+    """As without R: only mixedlab runs, so no answer is compared, and the run says so."""
+    from mixedlab.bench.cli import EXIT_UNCHECKED
+
+    out = tmp_path / "bench.json"
+    status = main(["bench", "--quick", "--models", "sleepstudy", "--repeats", "1", "--engines", "mixedlab",
+                   "--no-memory", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert status == EXIT_UNCHECKED != 0
+    assert "all answers agree" not in text
+    assert "NOTHING COMPARED: no reference engine (lme4 or glmmTMB) ran" in text
+    assert json.loads(out.read_text())["cases"][0]["agreement"]["status"] == "unchecked"
+
+
+def test_glmmtmb_case_is_timed_against_glmmtmb(bench_r, tmp_path, capsys):
+    out = tmp_path / "bench_tmb.json"
+    status = main(["bench", "--models", "tmb_grouseticks", "--repeats", "2", "--engines",
+                   "mixedlab,lme4,glmmTMB", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert "vs glmmTMB" in text and "all answers agree" in text
+    case = json.loads(out.read_text())["cases"][0]
+    assert case["ratio_reference"] == "glmmTMB"
+    assert len(case["ratio_mixedlab_lme4"]["pairs"]) == 2
+    assert case["skipped"]["lme4"].startswith("not an lme4 model")
+    assert case["agreement"]["reference"] == "glmmTMB" and case["agreement"]["status"] in ("ok", "lower")
+    assert case["targets"][0]["label"] == "ratio<=0.2"

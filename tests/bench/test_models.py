@@ -11,7 +11,8 @@ from mixedlab.bench._models import CASES, select_cases
 
 def test_quick_selects_small_cases_and_default_selects_all():
     quick = [c.name for c in select_cases(None, quick=True)]
-    assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes"]
+    assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes", "explorer", "tmb_zinb",
+                     "tmb_grouseticks", "tmb_beta"]
     assert [c.name for c in select_cases(None, quick=False)] == [c.name for c in CASES]
 
 

@@ -16,6 +16,7 @@ LOADERS = {
     "Dyestuff2": datasets.dyestuff2,
     "cake": datasets.cake,
     "InstEval": datasets.insteval,
+    "Salamanders": datasets.salamanders,
 }
 
 
@@ -56,9 +57,9 @@ def test_each_call_returns_a_fresh_copy() -> None:
 @pytest.mark.parametrize("name", list(LOADERS))
 def test_dataset_equals_r(r_session, name: str) -> None:
     ro = r_session
-    ro.r("suppressPackageStartupMessages(library(lme4))")
+    ro.r("suppressPackageStartupMessages({library(lme4); library(glmmTMB)})")
     df = LOADERS[name]()
-    frame = f"lme4::{name}"
+    frame = f"{datasets.DATASET_PACKAGES.get(name, 'lme4')}::{name}"
     assert list(df.columns) == list(ro.r(f"names({frame})"))
     assert len(df) == int(ro.r(f"nrow({frame})")[0])
     for col in df.columns:

@@ -162,3 +162,39 @@ def test_simulation_matches_r(r_session, unbalanced):
     np.testing.assert_array_equal(sim.truth["n"].to_numpy(), np.asarray(r("sizes")))
     np.testing.assert_array_equal(sim.data["x"].to_numpy(), np.asarray(r("x")))
     np.testing.assert_array_equal(sim.data["y"].to_numpy(), np.asarray(r("y")))
+
+
+def test_legend_sits_outside_the_plotting_area():
+    est = estimate(simulate(ExplorerSettings()))
+    root = ET.fromstring(shrinkage_svg(est))
+    ns = "{http://www.w3.org/2000/svg}"
+    frame = next(r for r in root.findall(f"{ns}rect") if r.get("stroke") == "#333")
+    bottom = float(frame.get("y")) + float(frame.get("height"))
+    labels = [t for t in root.findall(f"{ns}text")
+              if ("pooling (" in (t.text or "") or t.text == "true value")]
+    assert len(labels) == 4
+    assert all(float(t.get("y")) > bottom + 20 for t in labels)   # under the axis labels, below every point
+
+
+def test_four_observations_per_group_is_singular_and_the_message_says_which_estimate():
+    explorer = PartialPoolingExplorer(ExplorerSettings(n_per_group=4))
+    assert explorer.estimates.fit.is_singular
+    assert "boundary (singular) fit: the intercept-slope correlation is estimated as +1.00" in explorer.message
+
+
+def test_explorer_display_has_the_live_widget_and_a_still(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<svg" in bundle["text/html"] and "open the notebook in Jupyter" in bundle["text/html"]
+    assert "display:flex" in bundle["text/html"]      # tables beside the drawing, wrapping when narrow
+
+
+def test_lesson_4_hint_says_few_observations_give_a_singular_fit():
+    import nbformat
+
+    from _lesson_fixtures import LESSONS_DIR
+
+    nb = nbformat.read(LESSONS_DIR / "04_partial_pooling_explorer.ipynb", as_version=4)
+    hint = next(c.source for c in nb.cells if "Fewer observations per group" in c.source)
+    assert "at 4 per group" in hint and "singular" in hint
+    assert not any("redraw" in c.source.lower() and c.cell_type == "code" for c in nb.cells)

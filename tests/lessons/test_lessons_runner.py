@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from _lesson_fixtures import LESSON_NAMES, LESSONS_DIR, REPO
+from _lesson_fixtures import LESSON_NAMES, LESSONS_DIR
 from mixedlab.lessons import (
     LessonResult,
     LessonsNotFoundError,
@@ -45,14 +45,15 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_finds_lessons_from_the_repo_root():
-    assert find_lessons_dir(cwd=REPO) == LESSONS_DIR
-    assert [p.stem for p in lesson_paths(LESSONS_DIR)] == LESSON_NAMES
+def test_finds_the_lessons_that_come_with_mixedlab_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert find_lessons_dir() == LESSONS_DIR      # a checkout: its lessons/ folder
+    assert [p.stem for p in lesson_paths(LESSONS_DIR)][:len(LESSON_NAMES)] == LESSON_NAMES
 
 
-def test_clear_error_outside_the_repo(tmp_path):
+def test_clear_error_for_a_folder_without_lessons(tmp_path):
     with pytest.raises(LessonsNotFoundError, match="--lessons-dir"):
-        find_lessons_dir(cwd=tmp_path)
+        find_lessons_dir(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(LessonsNotFoundError, match="holds no lesson notebooks"):
         find_lessons_dir(tmp_path / "empty")
@@ -65,8 +66,8 @@ def test_only_selects_lessons_and_names_unknown_ones():
         lesson_paths(LESSONS_DIR, ["09"])
 
 
-def test_cli_outside_the_repo_exits_2_with_the_fix(tmp_path):
-    proc = _cli(cwd=tmp_path)
+def test_cli_with_a_missing_lessons_dir_exits_2_with_the_fix(tmp_path):
+    proc = _cli("--lessons-dir", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert proc.returncode == 2
     assert "no lessons folder" in proc.stderr and "--lessons-dir" in proc.stderr
 
@@ -85,7 +86,9 @@ def test_cli_runs_notebooks_reports_failures_and_uses_this_interpreter(tmp_path)
     assert "FAILED 02_broken: ValueError: deliberate failure" in proc.stdout
     assert "FAILED 03_slow: a cell ran longer than the 8 s timeout" in proc.stdout
     assert "parity: 1/1 cases within tolerance (stored reference outputs)" in proc.stdout
-    assert "lessons:" in proc.stderr            # the tqdm progress bar
+    # captured output: one plain progress line per lesson, no carriage-return bar updates
+    assert "\r" not in proc.stdout and "\r" not in proc.stderr
+    assert "[1/3] ok   01_fine" in proc.stdout and "[2/3] FAIL 02_broken" in proc.stdout
     fine = nbformat.read(out / "01_fine.ipynb", as_version=4)
     assert fine.cells[0].outputs[0]["text"].strip() == sys.executable
     broken = nbformat.read(out / "02_broken.ipynb", as_version=4)
@@ -95,9 +98,37 @@ def test_cli_runs_notebooks_reports_failures_and_uses_this_interpreter(tmp_path)
         assert (out / f"{name}.html").read_text().startswith("<!DOCTYPE html>")
 
 
+def test_parity_summary_is_honest_about_unchecked_and_silent_cells():
+    from mixedlab.lessons import parity_ok
+
+    ok = {"case": "a", "status": "within tolerance", "source": "stored reference outputs"}
+    unchecked = {"case": "b", "status": "not checked", "source": "no stored R reference at /x/b.json, and R was not run"}
+    results = [LessonResult("01", True, 1.0, parity=[ok], parity_cells=1),
+               LessonResult("02", True, 1.0, parity=[unchecked], parity_cells=1),
+               LessonResult("03", False, 1.0, parity=[], parity_cells=1)]
+    text = parity_summary(results)
+    assert text.startswith("parity: 1/3 cases within tolerance (stored reference outputs)")
+    assert "not checked: b (no stored R reference at /x/b.json" in text
+    assert "no parity result from 03 (the lesson failed before its parity cell)" in text
+    assert not parity_ok(results)
+    assert parity_ok(results[:1])
+
+
 def test_parity_summary_counts_cases_and_sources():
     ok = {"case": "a", "status": "within tolerance", "source": "live R"}
     bad = {"case": "b", "status": "OUTSIDE tolerance", "source": "live R"}
     results = [LessonResult("01", True, 1.0, parity=[ok]), LessonResult("02", True, 1.0, parity=[bad])]
     assert parity_summary(results) == "parity: 1/2 cases within tolerance (live R); outside tolerance: b"
     assert parity_summary([LessonResult("04", True, 1.0)]).startswith("parity: not computed")
+
+
+def test_lab_works_on_a_writable_copy_and_keeps_the_users_edits(tmp_path):
+    from mixedlab.lessons.cli import _writable_copy
+
+    paths = lesson_paths(LESSONS_DIR)
+    out = tmp_path / "mine"
+    assert [p.name for p in _writable_copy(paths, out)] == [p.name for p in paths]
+    edited = out / paths[0].name
+    edited.write_text("my edits")
+    assert _writable_copy(paths, out) == []          # nothing overwritten
+    assert edited.read_text() == "my edits"

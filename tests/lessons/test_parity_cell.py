@@ -26,3 +26,32 @@ def test_live_parity_cell_says_live_r(capsys, rbridge):
     assert result.live
     assert "Reference values: live R (R version" in out
     assert "parity nested_reml: within tolerance (live R)" in out.splitlines()
+
+
+def test_lesson_table_shows_quantities_a_student_knows(capsys):
+    from mixedlab.lessons._parity import student_table
+
+    result = show_parity("sleepstudy_reml", live=False)
+    capsys.readouterr()
+    table, sentence = student_table(result)
+    quantities = list(table["quantity"])
+    assert quantities[:2] == ["REML criterion", "log-likelihood"]
+    for q in ("fixed effect Days", "standard error of Days", "residual standard deviation",
+              "Subject: standard deviation of Days", "Subject: correlation of (Intercept) and Days",
+              "random effects of Subject (largest of 36 differences)"):
+        assert q in quantities, q
+    assert not any(q.startswith(("fixef names", "VarCorr", "ngroups", "isSingular", "nobs")) for q in quantities)
+    assert set(table["within tolerance"]) == {"yes"}
+    assert sentence.startswith("Identical to lme4's: number of observations")
+
+
+def test_missing_reference_is_one_line_not_a_traceback(capsys, monkeypatch, tmp_path):
+    from mixedlab.lessons._runner import PARITY_LINE
+
+    monkeypatch.setenv("MIXEDLAB_REFERENCE_DIR", str(tmp_path))
+    assert show_parity("nested_reml", live=False) is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    found = [m.groupdict() for m in PARITY_LINE.finditer(out)]
+    assert found == [{"case": "nested_reml", "status": "not checked",
+                      "source": f"no stored R reference at {tmp_path / 'nested_reml.json'}, and R was not run"}]

@@ -7,19 +7,21 @@ from collections.abc import Sequence
 PRINT_WIDTH = 80  # getOption("width") in a default R session
 
 
-def print_named_vector(cells: Sequence[str], names: Sequence[str], width: int = PRINT_WIDTH) -> list[str]:
+def print_named_vector(cells: Sequence[str], names: Sequence[str], width: int = PRINT_WIDTH,
+                       gap: int = 1) -> list[str]:
     """R's ``printNamedVector`` for already formatted cells (right-justified).
 
-    Every name and value is padded to one common width and followed by one
-    space (R's gap), which is why such lines end in a blank.
+    Every name and value is padded to one common width and followed by ``gap``
+    spaces (R's ``print.gap``, 1 by default), which is why such lines end in a blank.
     """
     w = max([len(c) for c in cells] + [len(n) for n in names] + [0])
-    per_line = max(width // (w + 1), 1)
+    per_line = max(width // (w + gap), 1)
+    sep = " " * gap
     lines = []
     for start in range(0, len(cells), per_line):
         sl = slice(start, start + per_line)
-        lines.append("".join(n.rjust(w) + " " for n in names[sl]))
-        lines.append("".join(c.rjust(w) + " " for c in cells[sl]))
+        lines.append("".join(n.rjust(w) + sep for n in names[sl]))
+        lines.append("".join(c.rjust(w) + sep for c in cells[sl]))
     return lines
 
 
