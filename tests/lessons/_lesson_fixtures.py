@@ -13,4 +13,5 @@ LESSON_NAMES = [
     "03_sleepstudy_exercise",
     "04_partial_pooling_explorer",
     "05_binary_outcomes",
+    "06_simulated_residuals",
 ]
