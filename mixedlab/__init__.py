@@ -14,6 +14,7 @@ from mixedlab._errors import (
     ModelSpecificationError,
     ScaleWarning,
 )
+from mixedlab.diagnostics import SimulatedResiduals, simulate_residuals
 from mixedlab.fitting import anova, drop1, glmer, glmer_nb, glmmtmb, isSingular, lmer, ranova
 from mixedlab.glm import families
 from mixedlab.linear import LmerControl
@@ -47,5 +48,7 @@ __all__ = [
     "ScaleWarning",
     "ConvergenceWarning",
     "RRandom",
+    "simulate_residuals",
+    "SimulatedResiduals",
     "datasets",
 ]

@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--kr", action="store_true",
                         help="time Kenward-Roger (mixedlab's Woodbury form) against pbkrtest instead")
+    parser.add_argument(
+        "--residuals", action="store_true",
+        help="time simulate_residuals (n=250) against R's simulate() instead of the fits")
 
 
 def _default_output() -> str:
@@ -83,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats is not None and args.repeats < 1:
         print("mixedlab bench: --repeats must be at least 1", file=sys.stderr)
         return 2
+    if args.residuals:
+        return _run_residuals(args)
     try:
         cases = select_cases(args.models, args.quick)
     except ValueError as exc:
@@ -110,6 +115,22 @@ def run(args: argparse.Namespace) -> int:
 
 #: Exit status when no answer disagreed but not every answer was compared.
 EXIT_UNCHECKED = 3
+
+
+def _run_residuals(args: argparse.Namespace) -> int:
+    """``--residuals``: the simulated-residuals table; 1 when residuals differ from R's."""
+    from mixedlab.bench._machine import machine_info
+    from mixedlab.bench._residuals import render_residuals, run_residual_benchmark
+
+    repeats = args.repeats or (3 if args.quick else 7)
+    records = run_residual_benchmark(repeats, with_r="lme4" in args.engines,
+                                     log=lambda m: print(f"[bench] {m}", file=sys.stderr))
+    print(render_residuals(records))
+    output = args.output or _default_output().replace("bench-", "residuals-")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    write_json({"machine": machine_info(None, None), "residuals": records}, output)
+    print(f"\nwrote {output}", file=sys.stderr)
+    return 1 if any(r["identical"] is False for r in records) else 0
 
 
 def exit_status(result: dict, strict_targets: bool = False) -> int:

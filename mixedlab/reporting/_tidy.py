@@ -135,6 +135,10 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
                 ci = fit.confint(parm="beta_", level=conf_level, method=conf_method, quiet=True)
                 for r, (lo, hi) in zip(rows, ci.to_numpy(dtype=float)):
                     r["conf.low"], r["conf.high"] = lo, hi
+        if getattr(fit, "nAGQ", None) is not None:
+            # a GLMM (glmerMod): broom.mixed adds summary()'s Wald p-value, 2·Φ(−|z|)
+            for r in rows:
+                r["p.value"] = float(2.0 * norm.cdf(-abs(r["statistic"])))
         blocks.append(rows)
     if "ran_pars" in effects:
         rows = _ran_par_rows(fit)
@@ -152,7 +156,6 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
         blocks.append(rows)
     rows = [r for b in blocks for r in b]
     present = set().union(*[r.keys() for r in rows]) if rows else set(TIDY_COLUMNS)
-    cols = [c for c in ALL_TIDY_COLUMNS if c in present or c in TIDY_COLUMNS]
     if "ran_vals" in effects:
         present.add("level")
     cols = [c for c in ALL_TIDY_COLUMNS if c in present or c in TIDY_COLUMNS]

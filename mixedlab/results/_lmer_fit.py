@@ -23,6 +23,7 @@ from mixedlab.linear._pls import (
 from mixedlab.reporting import LmerSummary, LmerTestSummary, format_varcorr, print_lines, tidy
 from mixedlab.results._lmer_inference import LmerInference
 from mixedlab.results._predict import predict
+from mixedlab.results._simulate import simulate_lmer
 
 __all__ = ["LmerFit", "ReTermInfo"]
 
@@ -298,6 +299,57 @@ class LmerFit(LmerInference):
             are an error.
         """
         return predict(self, newdata=newdata, re_form=re_form, allow_new_levels=allow_new_levels)
+
+    # ------------------------------------------------------------------ simulation
+    def simulate(self, nsim: int = 1, seed: Any = None, re_form: Any = "NA",
+                 newparams: dict | None = None) -> pd.DataFrame:
+        """Responses simulated from the fitted model, as lme4's ``simulate(m, nsim, seed)``.
+
+        With the same seed the draws are R's: ``fit.simulate(3, seed=42)`` matches
+        ``set.seed(42); simulate(m, 3)`` in the same order of random numbers (new random
+        effects ``u ~ rnorm(q * nsim)`` first, then the residuals), with lme4's arithmetic,
+        so equal parameters give equal values to the last bit; this fit's parameters agree
+        with lme4's to the parity tolerances (``newparams`` can set R's exactly).
+
+        Parameters
+        ----------
+        nsim : int
+            Number of simulated responses.
+        seed : int, RRandom or None
+            An int is R's ``set.seed(seed)``; an :class:`~mixedlab.RRandom` continues that
+            stream (like R's session stream when ``seed = NULL``); ``None`` starts from a
+            fresh random seed.
+        re_form : str or None
+            The random-effect terms to *condition on*, with lme4's ``simulate`` meaning,
+            which differs from ``predict``'s:
+
+            * ``"NA"`` (the default, lme4 1.1-31's ``re.form = NA``) or ``"~0"``: none --
+              every simulation draws new random effects, i.e. new groups;
+            * ``None``: all -- the fitted conditional modes are kept and only the
+              residuals are new;
+            * a formula such as ``"~(1 | Subject)"``: its terms are kept (matched to the
+              fitted random effects as in ``predict``) and the model's other terms, as
+              written, get new draws.
+
+            In :meth:`predict`, ``None`` likewise includes every random effect, but
+            ``"~0"`` means the population-level prediction with no random variation,
+            while here it means new random effects.
+        newparams : dict, optional
+            lme4's ``newparams``: any of ``beta``, ``theta``, ``sigma`` to simulate with
+            instead of the estimates (the spherical modes u are kept, as ``setParams``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``sim_1 .. sim_nsim``, one row per observation used in the fit
+            (indexed like the data).
+
+        Notes
+        -----
+        As lme4 1.1-31, prior weights are not used when simulating an LMM (every
+        residual has SD sigma); offsets are included.
+        """
+        return simulate_lmer(self, nsim, seed, re_form, newparams)
 
     # ------------------------------------------------------------------ displays
     def summary(self, ddf: str | None = None):

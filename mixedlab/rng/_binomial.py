@@ -24,10 +24,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from mixedlab.rng import _libm as libm
+from mixedlab.rng._cursor import Cursor
 from mixedlab.rng._driver import BATCH, NO_DRAW, SCALAR, drive
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._qbinom import qbinom_upper
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rbinom", "rbinom1"]
 
@@ -233,6 +235,119 @@ def _batch_small(stream: MTStream, size: np.ndarray, prob: np.ndarray, out: np.n
     return done
 
 
+def _btpe_attempts(s: tuple, n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Score BTPE attempts ``(U, V)`` pairs at once: (accepted, ix) per attempt.
+
+    The same operations as :func:`_btpe1` on arrays (libm logs element by element); an
+    attempt's outcome depends on its own two uniforms only, so with constant parameters
+    the draws are the accepted attempts in stream order.
+    """
+    (_, p, q, r, g, m, fm, npq, p1, xm, xl, xr, c, xll, xlr, p2, p3, p4) = s
+    u = u * p4
+    k_att = u.size
+    ok = np.zeros(k_att, dtype=bool)
+    ix = np.zeros(k_att, dtype=np.int64)
+    vv = v.copy()
+    tri = u <= p1
+    ix[tri] = np.trunc(xm - p1 * v[tri] + u[tri]).astype(np.int64)
+    ok[tri] = True
+    par = ~tri & (u <= p2)
+    x = xl + (u[par] - p1) / c
+    v2 = v[par] * c + 1.0 - np.abs(xm - x) / p1
+    live = np.zeros(k_att, dtype=bool)
+    good = ~((v2 > 1.0) | (v2 <= 0.0))
+    pidx = np.flatnonzero(par)
+    live[pidx[good]] = True
+    ix[pidx[good]] = np.trunc(x[good]).astype(np.int64)
+    vv[pidx] = v2
+    right = ~tri & ~par & (u > p3)
+    if right.any():
+        ridx = np.flatnonzero(right)
+        ixr = np.trunc(xr - libm.log(v[ridx]) / xlr).astype(np.int64)
+        keep = ixr <= n
+        live[ridx[keep]] = True
+        ix[ridx] = ixr
+        vv[ridx] = v[ridx] * (u[ridx] - p3) * xlr
+    left = ~tri & ~par & ~right
+    if left.any():
+        lidx = np.flatnonzero(left)
+        ixl = np.trunc(xl + libm.log(v[lidx]) / xll).astype(np.int64)
+        keep = ixl >= 0
+        live[lidx[keep]] = True
+        ix[lidx] = ixl
+        vv[lidx] = v[lidx] * (u[lidx] - p2) * xll
+    cand = np.flatnonzero(live)
+    if cand.size == 0:
+        return ok, ix
+    k = np.abs(ix[cand] - m)
+    explicit = (k <= 20) | (k >= npq / 2 - 1)
+    e = cand[explicit]
+    if e.size:
+        # f = prod (g / i - r) over i = m+1..ix, or f /= (g / i - r) over i = ix+1..m, in order
+        ie = ix[e]
+        f = np.ones(e.size)
+        up = ie > m
+        steps = np.abs(ie - m)
+        for j in range(1, int(steps.max()) + 1 if steps.size else 1):
+            act = steps >= j
+            if not act.any():
+                break
+            a_up = act & up
+            if a_up.any():
+                f[a_up] *= g / (m + j) - r
+            a_dn = act & ~up
+            if a_dn.any():
+                f[a_dn] /= g / (ie[a_dn] + j) - r
+        ok[e[vv[e] <= f]] = True
+    sq = cand[~explicit]
+    if sq.size:
+        kk = np.abs(ix[sq] - m).astype(np.float64)
+        ki = np.abs(ix[sq] - m)
+        amaxp = (kk / npq) * ((kk * (kk / 3.0 + 0.625) + 0.1666666666666) / npq + 0.5)
+        ynorm = (((-ki * ki + 2**31) % 2**32) - 2**31).astype(np.float64) / (2.0 * npq)
+        alv = libm.log(vv[sq])
+        ok[sq[alv < ynorm - amaxp]] = True
+        mid = (alv >= ynorm - amaxp) & (alv <= ynorm + amaxp)
+        if mid.any():
+            sm, ixm = sq[mid], ix[sq[mid]]
+            x1 = (ixm + 1).astype(np.float64)
+            f1 = fm + 1.0
+            z = (n + 1) - fm
+            w = (n - ixm) + 1.0
+            z2, x2, f2, w2 = z * z, x1 * x1, f1 * f1, w * w
+            bound = (xm * libm.log(f1 / x1) + ((n - m) + 0.5) * libm.log(z / w)
+                     + (ixm - m) * libm.log(w * p / (x1 * q))
+                     + _stirling(f2) / f1 / 166320.0 + _stirling(z2) / z / 166320.0
+                     + _stirling_v(x2) / x1 / 166320.0 + _stirling_v(w2) / w / 166320.0)
+            ok[sm[alv[mid] <= bound]] = True
+    return ok, ix
+
+
+def _stirling_v(x2: np.ndarray) -> np.ndarray:
+    """:func:`_stirling` on an array (same operations)."""
+    return 13860.0 - (462.0 - (132.0 - (99.0 - 140.0 / x2) / x2) / x2) / x2
+
+
+def _btpe_constant(stream: MTStream, count: int, n: int, pp: float) -> np.ndarray:
+    """``count`` BTPE draws with one ``(n, pp)``: attempts scored in bulk, the accepted ones
+    taken in order, only the words up to the last accepted attempt consumed."""
+    s = _setup(n, pp)
+    out = np.empty(count)
+    filled = 0
+    while filled < count:
+        need = count - filled
+        attempts = int(need * 1.3) + 32
+        uv = stream.peek_unif(2 * attempts)
+        ok, ix = _btpe_attempts(s, n, uv[0::2], uv[1::2])
+        acc = np.flatnonzero(ok)[:need]
+        vals = ix[acc].astype(np.float64)
+        out[filled:filled + acc.size] = (n - vals) if pp > 0.5 else vals
+        filled += acc.size
+        used = (acc[-1] + 1) if acc.size == need else attempts
+        stream.consume(2 * int(used))
+    return out
+
+
 def rbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """``rbinom(count, size, prob)`` with both recycled, as R's ``random2``."""
     params = recycled(count, size, prob)
@@ -252,11 +367,14 @@ def rbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) -> 
         small = draw & (r < _INT_MAX) & (r * pmin < 30.0)
     out[bad] = np.nan
     out[one] = r[one]
+    if (count > 64 and draw.all() and not small.any() and r[0] < _INT_MAX
+            and (r == r[0]).all() and (pp == pp[0]).all()):
+        return _btpe_constant(stream, count, int(r[0]), float(pp[0]))  # one (n, p): in bulk
     kind = np.full(count, NO_DRAW, dtype=np.int8)
     kind[draw] = SCALAR
     kind[small] = BATCH
     rl, pl = r.tolist(), pp.tolist()
-    drive(stream, kind, out, lambda cur, i: rbinom1(cur, rl[i], pl[i]),
+    drive(stream, kind, out, lambda cur, idx: [rbinom1(cur, rl[i], pl[i]) for i in idx],
           lambda idx: _batch_small(stream, r, pp, out, idx))
     if bad.any():
         warn_nas(4)

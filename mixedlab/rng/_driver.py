@@ -14,19 +14,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["drive", "NO_DRAW", "BATCH", "SCALAR"]
 
 NO_DRAW, BATCH, SCALAR = 0, 1, 2
-_MIN_RUN = 24  # shorter batchable runs are cheaper one by one
+_MIN_RUN = 256  # shorter batchable runs are cheaper one by one (no array set-up)
 
 
 def drive(
     stream: MTStream,
     kind: np.ndarray,
     out: np.ndarray,
-    scalar: Callable[[Cursor, int], float],
+    scalar: Callable[[Cursor, list[int]], list[float]],
     batch: Callable[[np.ndarray], int] | None = None,
 ) -> None:
     """Fill ``out`` draw by draw in stream order.
@@ -41,7 +42,8 @@ def drive(
     out : numpy.ndarray
         Output values, filled in place.
     scalar : callable
-        ``scalar(cursor, i)`` returns draw ``i`` using the cursor's uniforms.
+        ``scalar(cursor, idx)`` returns the draws ``idx`` (a list, in order) using the
+        cursor's uniforms.
     batch : callable, optional
         ``batch(idx)`` computes the draws ``idx`` (in order) from the stream, consumes
         the uniforms it used and returns how many it completed; the next one, if any,
@@ -54,7 +56,7 @@ def drive(
         runs = [(0, todo.size, False)]
     else:
         runs = _runs(kind[todo] == BATCH)
-    cur = stream.cursor()
+    cur = Cursor(stream)
     for start, stop, batched in runs:
         pos = start
         if batched:
@@ -63,12 +65,13 @@ def drive(
                 done = batch(todo[pos:stop])
                 pos += done
                 if pos < stop:  # the batch hit a draw it cannot make: one by one
-                    out[todo[pos]] = scalar(cur, int(todo[pos]))
+                    i = int(todo[pos])
+                    out[i] = scalar(cur, [i])[0]
                     cur.sync()
                     pos += 1
         else:
-            for i in todo[start:stop].tolist():
-                out[i] = scalar(cur, i)
+            idx = todo[start:stop]
+            out[idx] = scalar(cur, idx.tolist())
     cur.sync()
 
 

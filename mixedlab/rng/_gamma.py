@@ -19,9 +19,9 @@ from functools import lru_cache
 import numpy as np
 
 from mixedlab.rng._driver import NO_DRAW, SCALAR, drive
-from mixedlab.rng._normal import norm_rand1
 from mixedlab.rng._params import recycled, warn_nas
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["exp_rand1", "rexp", "rgamma", "rgamma1"]
 
@@ -71,7 +71,7 @@ def rexp(stream: MTStream, count: int, scale: np.ndarray) -> np.ndarray:
     out[bad] = np.nan
     kind = np.where(bad | (sc == 0.0), NO_DRAW, SCALAR).astype(np.int8)
     scl = sc.tolist()
-    drive(stream, kind, out, lambda cur, i: scl[i] * exp_rand1(cur))
+    drive(stream, kind, out, lambda cur, idx: [scl[i] * exp_rand1(cur) for i in idx])
     if bad.any():
         warn_nas(4)
     return out
@@ -139,7 +139,7 @@ def rgamma1(cur: Cursor, a: float, scale: float) -> float:
 
     s2, s, d, q0, b, si, c = _gd_constants(a)
     # Step 2: t = standard normal deviate, x = (s, 1/2)-normal deviate; immediate acceptance
-    t = norm_rand1(cur)
+    t = cur.norm()
     x = s + 0.5 * t
     ret_val = x * x
     if t >= 0.0:
@@ -197,7 +197,7 @@ def rgamma(stream: MTStream, count: int, shape: np.ndarray, scale: np.ndarray) -
     out[inf] = np.inf
     kind = np.where(bad | zero | inf, NO_DRAW, SCALAR).astype(np.int8)
     al, sl = a.tolist(), sc.tolist()
-    drive(stream, kind, out, lambda cur, i: rgamma1(cur, al[i], sl[i]))
+    drive(stream, kind, out, lambda cur, idx: [rgamma1(cur, al[i], sl[i]) for i in idx])
     if bad.any():
         warn_nas(4)
     return out

@@ -15,10 +15,11 @@ import sys
 import numpy as np
 
 from mixedlab.rng._driver import NO_DRAW, SCALAR, drive
-from mixedlab.rng._gamma import rgamma_value
+from mixedlab.rng._gamma import rgamma1, rgamma_value
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._poisson import rpois1
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rnbinom", "rnbinom_mu"]
 
@@ -32,6 +33,20 @@ def _pois_of(cur: Cursor, mu: float) -> float:
     if mu <= 0.0:
         return 0.0
     return rpois1(cur, mu)
+
+
+_INF = math.inf
+
+
+def _draw(cur: Cursor, a: float, scale: float) -> float:
+    """``rpois(rgamma(a, scale))`` with the common case (finite, positive) taken directly."""
+    if 0.0 < a < _INF and 0.0 < scale < _INF:
+        lam = rgamma1(cur, a, scale)
+    else:
+        lam = rgamma_value(cur, a, scale)
+    if 0.0 < lam < _INF:
+        return rpois1(cur, lam)
+    return _pois_of(cur, lam)
 
 
 def _finish(out: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -55,11 +70,10 @@ def rnbinom(stream: MTStream, count: int, size: np.ndarray, prob: np.ndarray) ->
     sl = np.where(np.isinf(sz), _HALF_MAX, sz).tolist()
     pl = pr.tolist()
 
-    def one(cur: Cursor, i: int) -> float:
-        p = pl[i]
-        return _pois_of(cur, rgamma_value(cur, sl[i], (1 - p) / p))
+    def run(cur: Cursor, idx: list[int]) -> list[float]:
+        return [_draw(cur, sl[i], (1 - pl[i]) / pl[i]) for i in idx]
 
-    drive(stream, kind, out, one)
+    drive(stream, kind, out, run)
     return _finish(out, bad)
 
 
@@ -78,8 +92,8 @@ def rnbinom_mu(stream: MTStream, count: int, size: np.ndarray, mu: np.ndarray) -
     sl = np.where(np.isinf(sz), _HALF_MAX, sz).tolist()
     ml = mu_.tolist()
 
-    def one(cur: Cursor, i: int) -> float:
-        return _pois_of(cur, rgamma_value(cur, sl[i], ml[i] / sl[i]))
+    def run(cur: Cursor, idx: list[int]) -> list[float]:
+        return [_draw(cur, sl[i], ml[i] / sl[i]) for i in idx]
 
-    drive(stream, kind, out, one)
+    drive(stream, kind, out, run)
     return _finish(out, bad)

@@ -20,11 +20,11 @@ import numpy as np
 
 from mixedlab.rng import _libm as libm
 from mixedlab.rng._params import warn_nas
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._stream import MTStream
 
-__all__ = ["qnorm", "qnorm1", "norm_rand", "norm_rand1", "rnorm"]
+__all__ = ["BIG", "pnorm", "qnorm", "qnorm1", "norm_rand", "norm_rand1", "norm_rand1_direct", "rnorm"]
 
-_BIG = 134217728.0  # 2**27: norm_rand's Inversion precision booster
+BIG = 134217728.0  # 2**27: norm_rand's Inversion precision booster
 
 # --- AS 241 (PPND16) coefficients, as in R's qnorm.c, lowest power first ---------------
 # Central region |p - 0.5| <= 0.425: rational function of r = 0.180625 - q^2.
@@ -153,15 +153,20 @@ def norm_rand(stream: MTStream, n: int) -> np.ndarray:
         m = min(chunk, n - start)
         u = stream.unif(2 * m)
         # u = (int)(BIG * u1) + u2: BIG * u1 is exact; the cast truncates toward 0.
-        big = np.trunc(_BIG * u[0::2]) + u[1::2]
-        out[start:start + m] = qnorm(big / _BIG)
+        big = np.trunc(BIG * u[0::2]) + u[1::2]
+        out[start:start + m] = qnorm(big / BIG)
     return out
 
 
-def norm_rand1(cur: Cursor) -> float:
-    """One ``norm_rand()`` by Inversion from the cursor (2 uniforms)."""
-    u = float(int(_BIG * cur.unif())) + cur.unif()
-    return qnorm1(u / _BIG)
+def norm_rand1(cur: Any) -> float:
+    """One ``norm_rand()`` by Inversion from a :class:`~mixedlab.rng._cursor.Cursor`."""
+    return cur.norm()
+
+
+def norm_rand1_direct(cur: Any) -> float:
+    """``norm_rand()`` computed from two ``cur.unif()`` with the scalar ``qnorm`` (reference)."""
+    u = float(int(BIG * cur.unif())) + cur.unif()
+    return qnorm1(u / BIG)
 
 
 def rnorm(stream: MTStream, count: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -193,4 +198,88 @@ def rnorm(stream: MTStream, count: int, mu: np.ndarray, sigma: np.ndarray) -> np
     out[draws] = mi[draws] + si[draws] * z
     if bad.any():
         warn_nas(4)
+    return out
+
+
+# --- pnorm (lower tail), Cody's algorithm as R 4.2's pnorm_both --------------------------
+_PA = (2.2352520354606839287, 161.02823106855587881, 1067.6894854603709582,
+       18154.981253343561249, 0.065682337918207449113)
+_PB = (47.20258190468824187, 976.09855173777669322, 10260.932208618978205,
+       45507.789335026729956)
+_PC = (0.39894151208813466764, 8.8831497943883759412, 93.506656132177855979,
+       597.27027639480026226, 2494.5375852903726711, 6848.1904505362823326,
+       11602.651437647350124, 9842.7148383839780218, 1.0765576773720192317e-8)
+_PD = (22.266688044328115691, 235.38790178262499861, 1519.377599407554805,
+       6485.558298266760755, 18615.571640885098091, 34900.952721145977266,
+       38912.003286093271411, 19685.429676859990727)
+_PP = (0.21589853405795699, 0.1274011611602473639, 0.022235277870649807,
+       0.001421619193227893466, 2.9112874951168792e-5, 0.02307344176494017303)
+_PQ = (1.28426009614491121, 0.468238212480865118, 0.0659881378689285515,
+       0.00378239633202758244, 7.29751555083966205e-5)
+_M_SQRT_32 = 5.656854249492380195206754896838
+_M_1_SQRT_2PI = 0.398942280401432677939946059934
+_EPS_HALF = 2.220446049250313e-16 * 0.5
+
+
+def _tail_cum(X: np.ndarray, temp: np.ndarray) -> np.ndarray:
+    """pnorm.c's ``do_del(X)``: exp(-xsq^2/2) exp(-del/2) temp with xsq = trunc(16 X)/16."""
+    xsq = np.trunc(X * 16.0) / 16.0  # ldexp(trunc(ldexp(X, 4)), -4): exact scalings
+    dl = (X - xsq) * (X + xsq)
+    return (libm.exp(-xsq * (xsq * 0.5)) * libm.exp(-(dl * 0.5))) * temp
+
+
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
+def pnorm(x: Any) -> np.ndarray:
+    """Standard normal CDF, bit-identical to R's ``pnorm(x)`` (lower tail, not log).
+
+    W. J. Cody's rational Chebyshev approximations as R 4.2's ``pnorm_both`` codes them:
+    |x| <= 0.674, |x| <= sqrt(32), and the tail up to x = -37.5193 / 8.2924, beyond which
+    the probability is 0 or 1. exp is the C library's.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    y = np.abs(x)
+    a = y <= 0.67448975
+    if a.any():
+        xa = x[a]
+        xsq = xa * xa
+        xnum = _PA[4] * xsq
+        xden = xsq.copy()
+        for i in range(3):
+            xnum = (xnum + _PA[i]) * xsq
+            xden = (xden + _PB[i]) * xsq
+        tiny = np.abs(xa) <= _EPS_HALF
+        xnum[tiny] = 0.0
+        xden[tiny] = 0.0
+        out[a] = 0.5 + xa * (xnum + _PA[3]) / (xden + _PB[3])
+    b = ~a & (y <= _M_SQRT_32)
+    if b.any():
+        yb = y[b]
+        xnum = _PC[8] * yb
+        xden = yb.copy()
+        for i in range(7):
+            xnum = (xnum + _PC[i]) * yb
+            xden = (xden + _PD[i]) * yb
+        temp = (xnum + _PC[7]) / (xden + _PD[7])
+        cum = _tail_cum(yb, temp)
+        out[b] = np.where(x[b] > 0, 1.0 - cum, cum)  # swap_tail: lower = ccum when x > 0
+    c = ~a & ~b & (x > -37.5193) & (x < 8.2924)
+    if c.any():
+        xc, yc = x[c], y[c]
+        xsq = 1.0 / (xc * xc)
+        xnum = _PP[5] * xsq
+        xden = xsq.copy()
+        for i in range(4):
+            xnum = (xnum + _PP[i]) * xsq
+            xden = (xden + _PQ[i]) * xsq
+        temp = xsq * (xnum + _PP[4]) / (xden + _PQ[4])
+        temp = (_M_1_SQRT_2PI - temp) / yc
+        cum = _tail_cum(xc, temp)
+        out[c] = np.where(xc > 0, 1.0 - cum, cum)
+    d = ~a & ~b & ~c
+    if d.any():
+        out[d] = np.where(x[d] > 0, 1.0, 0.0)
+    nan = np.isnan(x)
+    if nan.any():
+        out[nan] = np.nan
     return out

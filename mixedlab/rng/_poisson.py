@@ -21,6 +21,7 @@ Invalid ``mu`` (NaN, negative, infinite) gives NaN without a draw; ``mu == 0`` g
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from functools import lru_cache
 
 import numpy as np
@@ -28,9 +29,9 @@ import numpy as np
 from mixedlab.rng import _libm as libm
 from mixedlab.rng._driver import BATCH, NO_DRAW, SCALAR, drive
 from mixedlab.rng._gamma import exp_rand1
-from mixedlab.rng._normal import norm_rand1
 from mixedlab.rng._params import recycled, warn_nas
-from mixedlab.rng._stream import Cursor, MTStream
+from mixedlab.rng._cursor import Cursor
+from mixedlab.rng._stream import MTStream
 
 __all__ = ["rpois", "rpois1"]
 
@@ -105,7 +106,7 @@ def _step_f(mu: float, pois: float, s: float, omega: float, c0: float, c1: float
 def _big1(cur: Cursor, mu: float) -> float:
     """Case A (``mu >= 10``): normal approximation with squeeze, quotient and hat tests."""
     s, d, big_l, omega, c0, c1, c2, c3, c = _big_constants(mu)
-    g = mu + s * norm_rand1(cur)  # Step N
+    g = mu + s * cur.norm()  # Step N
     if g >= 0.0:
         pois = float(math.floor(g))
         if pois >= big_l:  # Step I: immediate acceptance
@@ -140,6 +141,45 @@ def _exp(x: float) -> float:
 def rpois1(cur: Cursor, mu: float) -> float:
     """One ``rpois(mu)`` draw for a finite ``mu > 0``."""
     return _big1(cur, mu) if mu >= 10.0 else _small1(cur, mu)
+
+
+def _small_table(mu: float) -> list[float]:
+    """pp[0..35] of case B for one ``mu``, built as rpois.c builds it (scalar arithmetic)."""
+    p = q = math.exp(-mu)
+    out = [p]
+    for k in range(1, _TABLE):
+        p *= mu / k
+        q += p
+        out.append(q)
+    return out
+
+
+def _run(cur: Cursor, idx: list[int], mus: list[float]) -> list[float]:
+    """Draws ``idx`` one after another; a mean below 10 that repeats in the run gets its
+    table built once and searched (``bisect``), the others run the algorithm directly."""
+    small = [mus[i] for i in idx if mus[i] < 10.0]
+    tables: dict[float, list[float]] = {}
+    if len(small) > 8:
+        counts: dict[float, int] = {}
+        for m in small:
+            counts[m] = counts.get(m, 0) + 1
+        tables = {m: _small_table(m) for m, c in counts.items() if c >= 4}
+    out = []
+    unif = cur.unif
+    for i in idx:
+        mu = mus[i]
+        if mu >= 10.0:
+            out.append(_big1(cur, mu))
+            continue
+        table = tables.get(mu)
+        if table is None:
+            out.append(_small1(cur, mu))
+            continue
+        k = bisect_left(table, unif())  # smallest k with u <= pp[k]
+        while k == _TABLE:  # u > pp[35]: a new uniform
+            k = bisect_left(table, unif())
+        out.append(float(k))
+    return out
 
 
 def _tables(mu: np.ndarray) -> np.ndarray:
@@ -198,7 +238,7 @@ def rpois(stream: MTStream, count: int, lam: np.ndarray) -> np.ndarray:
     kind[small] = BATCH
     kind[big] = SCALAR
     ml = mu.tolist()
-    drive(stream, kind, out, lambda cur, i: rpois1(cur, ml[i]),
+    drive(stream, kind, out, lambda cur, idx: _run(cur, idx, ml),
           lambda idx: _batch_small(stream, mu, out, idx))
     if bad.any():
         warn_nas(4)

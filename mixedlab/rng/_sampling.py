@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mixedlab.rng._params import as_count
+from mixedlab.rng._cursor import Cursor
 from mixedlab.rng._stream import SEED_MAX, MTStream
 
 __all__ = ["sample"]
@@ -103,7 +104,7 @@ def _sample_noreplace(stream: MTStream, n: int, k: int) -> np.ndarray:
     pool = np.arange(n, dtype=np.int64)
     out = np.empty(k, dtype=np.int64)
     remaining = n
-    with stream.cursor() as cur:
+    with Cursor(stream) as cur:
         for i in range(k):
             j = cur.unif_index(remaining)
             out[i] = pool[j] + 1
@@ -117,7 +118,7 @@ def _sample_hash(stream: MTStream, n: int, k: int) -> np.ndarray:
     seen: set[int] = set()
     out = np.empty(k, dtype=np.int64)
     i = 0
-    with stream.cursor() as cur:
+    with Cursor(stream) as cur:
         while i < k:
             v = cur.unif_index(n) + 1
             if v not in seen:
@@ -165,7 +166,7 @@ def _prob_noreplace(stream: MTStream, n: int, p: np.ndarray, k: int) -> np.ndarr
     out = np.empty(k, dtype=np.int64)
     total = 1.0
     n1 = n - 1
-    with stream.cursor() as cur:
+    with Cursor(stream) as cur:
         for i in range(k):
             rt = total * cur.unif()
             mass = 0.0
@@ -204,7 +205,7 @@ def _walker(stream: MTStream, n: int, p: np.ndarray, k: int) -> np.ndarray:
     al = np.asarray(alias, dtype=np.int64)
     qa_l, al_l = qa.tolist(), al.tolist()
     out = np.empty(k, dtype=np.int64)
-    with stream.cursor() as cur:
+    with Cursor(stream) as cur:
         for i in range(k):
             # R >= 3.6: the column is R_unif_index(n), then one more uniform decides
             # between the column and its alias (rU = column + unif_rand()).

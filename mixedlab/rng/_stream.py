@@ -13,8 +13,9 @@ R (>= 3.6) defaults to ``RNGkind("Mersenne-Twister", "Inversion", "Rejection")``
 The MT19937 recurrence itself is the reference one, so numpy's
 :class:`numpy.random.MT19937` bit generator, loaded with R's scrambled state, yields
 R's raw words. :class:`MTStream` hands them out as arrays (for samplers whose draws
-can be computed together) and :class:`Cursor` one Python float at a time (for the
-sequential rejection algorithms), both consuming exactly the words R would.
+can be computed together); :class:`mixedlab.rng._cursor.Cursor` reads them one Python
+float at a time (for the sequential rejection algorithms); both consume exactly the
+words R would.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["MTStream", "Cursor", "SEED_MAX"]
+__all__ = ["MTStream", "SEED_MAX", "to_unif"]
 
 _MT_N = 624  # words of Mersenne-Twister state; R stores mti in front of them
 _TWO_M32 = 2.3283064365386963e-10  # 2**-32: MT_genrand's scaling to [0, 1)
@@ -114,65 +115,3 @@ class MTStream:
         u = self.peek_unif(n)
         self.consume(n)
         return u
-
-    def cursor(self) -> "Cursor":
-        """Scalar access to the stream, for algorithms that are sequential by nature."""
-        return Cursor(self)
-
-
-class Cursor:
-    """Draw single ``unif_rand()`` values cheaply, in stream order.
-
-    Used as a context manager: it reads the stream's words a block at a time as Python
-    floats and, on :meth:`sync` or exit, consumes exactly the words it used, so that
-    array access (``MTStream.peek_unif``) and later calls continue where R would.
-    """
-
-    _BLOCK = 4096
-
-    def __init__(self, stream: MTStream) -> None:
-        self._stream = stream
-        self._u: list[float] = []
-        self._i = 0
-
-    def __enter__(self) -> "Cursor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sync()
-
-    def sync(self) -> None:
-        """Consume the words used so far and drop the block (array access may follow)."""
-        self._stream.consume(self._i)
-        self._u, self._i = [], 0
-
-    def unif(self) -> float:
-        """The next ``unif_rand()``."""
-        if self._i == len(self._u):
-            self._stream.consume(self._i)  # the whole previous block was used
-            self._u = self._stream.peek_unif(self._BLOCK).tolist()
-            self._i = 0
-        u = self._u[self._i]
-        self._i += 1
-        return u
-
-    def unif_index(self, dn: int) -> int:
-        """The next ``R_unif_index(dn)`` (0-based), "Rejection" kind (R >= 3.6).
-
-        Draws ``bits = ceil(log2(dn))`` random bits as ``bits // 16 + 1`` pieces of
-        ``floor(65536 * unif_rand())``, keeps the low ``bits`` bits and rejects values
-        ``>= dn`` (``rbits`` and ``R_unif_index`` in ``src/main/RNG.c``).
-        """
-        if dn <= 0:
-            return 0
-        # ceil(log2(dn)) for a whole dn >= 1 is the bit length of dn - 1.
-        bits = (dn - 1).bit_length()
-        mask = (1 << bits) - 1
-        pieces = bits // 16 + 1
-        while True:
-            v = 0
-            for _ in range(pieces):
-                v = 65536 * v + int(self.unif() * 65536.0)  # floor: u > 0
-            v &= mask
-            if v < dn:
-                return v

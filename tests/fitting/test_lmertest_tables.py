@@ -75,7 +75,11 @@ CASES = [
     ("sleepstudy", "Reaction ~ Days + (1 | Subject)", False),
     ("sleepstudy", "Reaction ~ Days + (0 + Days | Subject)", True),
     ("Pastes", "strength ~ 1 + (1 | batch/cask)", True),
-    ("cake", "angle ~ 0 + recipe * temp + (1 + temp | replicate)", False),
+    # lme4 stops at a singular point (ML deviance 1661.443); mixedlab's optimiser (a second
+    # run in centred slope coordinates, issue 9) reaches 1660.475, so lmerTest's table, built
+    # on lme4's fit, differs in the full model's rows: strictly expected to differ
+    pytest.param("cake", "angle ~ 0 + recipe * temp + (1 + temp | replicate)", False,
+                 marks=pytest.mark.xfail(reason="mixedlab's optimum is 0.97 lower than lme4's", strict=True)),
 ]
 
 

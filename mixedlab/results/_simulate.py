@@ -1,0 +1,427 @@
+"""Simulated responses from a fitted mixed model, draw for draw as lme4's ``simulate.merMod``.
+
+lme4 1.1-31, ``R/predict.R`` (``.simulateFun``), for a fit to ``n`` observations:
+
+1. ``re.form`` names the random-effect terms to *condition on*. The default ``NA``
+   (also ``~0``) conditions on none; ``NULL`` on all of them.
+2. ``etapred = predict(object, re.form = re.form, type = "link")``: ``X %*% beta``
+   (reference BLAS ``dgemv``: columns accumulated left to right from 0) plus the offset,
+   plus ``b %*% Zt`` over the conditioned terms.
+3. For the other terms ("compReForm"), new random effects: ``U = t(Lambdat %*% Zt)``
+   (``= Z Lambda``, CHOLMOD products accumulating in increasing row/column order) and
+   ``u <- rnorm(ncol(U) * nsim)`` -- drawn *first* -- give ``U %*% matrix(u, ncol = nsim)``.
+4. The response: an LMM adds ``sigma * (sim.reff + matrix(rnorm(n * nsim), ncol = nsim))``
+   to ``etapred`` (prior weights are not used: lme4 1.1-31 ignores them for LMMs); a GLMM
+   takes ``mu = linkinv(etapred + sim.reff)`` (random effects not scaled by sigma) and the
+   family's sampler over all ``n * nsim`` values at once (``simfunList``).
+
+The arithmetic is done in the same order as R's, element by element, so that with the
+same parameter values the simulated values are R's to the last bit; a mixedlab fit's
+parameters agree with lme4's to the parity tolerances, so its simulations do too, and
+count responses (binomial, Poisson) are the same integers.
+"""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixedlab._errors import ArgumentError, DataError, FitMessage
+from mixedlab.formula import parse_formula, parse_re_form, re_form_terms
+from mixedlab.formula._random import expand_bars, sort_order
+from mixedlab.rng import RRandom
+from mixedlab.results._predict import _merged_ranef
+from mixedlab.results._rlinks import linkinv
+
+__all__ = ["SimTerm", "SimModel", "ReSplit", "resolve_rng", "split_re_form", "simulate_lmm",
+           "simulate_frame", "fixed_eta", "new_effects", "linear_predictor", "formula_order",
+           "check_nsim", "lmer_sim_model", "simulate_lmer", "new_params",
+           "lambda_times_u", "glmm_response", "simulate_glmm", "simulate_glmer"]
+
+@dataclass
+class SimTerm:
+    """One random-effects term as simulation needs it (lme4's sorted term order).
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, k)
+        The term's model matrix (rows of ``Zt`` before the indicator expansion).
+    codes : numpy.ndarray of int, shape (n,)
+        Level of each observation.
+    n_levels : int
+        Number of levels.
+    T : numpy.ndarray, shape (k, k)
+        Lower-triangular relative covariance factor (the term's block of ``Lambda``).
+    b : numpy.ndarray, shape (n_levels, k)
+        Conditional modes (``ranef``), used when the term is conditioned on.
+    text : str
+        The term as lme4 deparses it (``"1 + Days | Subject"``), to match ``re_form``.
+    """
+
+    X: np.ndarray
+    codes: np.ndarray
+    n_levels: int
+    T: np.ndarray
+    b: np.ndarray
+    text: str
+
+
+#: ``reform_terms(bars)``: the fit's evaluation of ``re_form`` bars on the fitted rows,
+#: one ``(X, codes, b)`` per bar, with ``b`` the fit's random effects for that bar's
+#: columns (levels x columns), as lme4's ``mkNewReTrms`` matches them.
+ReformTerms = Callable[[tuple], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+
+@dataclass
+class SimModel:
+    """What ``simulate`` reads from a fitted model.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, p)
+    beta : numpy.ndarray, shape (p,)
+    offset : numpy.ndarray or None
+    terms : list of SimTerm
+        In lme4's sorted order (the order of ``Zt``'s row blocks).
+    formula_order : list of int
+        ``terms`` indices in the order the formula writes them (lme4 re-sorts subsets).
+    sigma : float
+    index : pandas.Index
+        Row labels of the observations used in the fit.
+    reform_terms : callable
+        See :data:`ReformTerms`; needed only for a formula ``re_form``.
+    """
+
+    X: np.ndarray
+    beta: np.ndarray
+    offset: np.ndarray | None
+    terms: list[SimTerm]
+    formula_order: list[int]
+    sigma: float
+    index: pd.Index
+    reform_terms: ReformTerms | None = None
+
+
+def resolve_rng(seed: Any) -> RRandom:
+    """The stream to draw from: ``set.seed(seed)`` for an int, the given :class:`RRandom`
+    itself (continuing it, like R's global stream), or a fresh seed for ``None``."""
+    if seed is None:
+        return RRandom(secrets.randbelow(2**31 - 1))
+    if isinstance(seed, RRandom):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Real):
+        raise ArgumentError(
+            f"seed must be an integer (R's set.seed), an RRandom stream or None, got {seed!r}"
+        )
+    return RRandom(seed)
+
+
+def formula_order(formula: str, texts: list[str]) -> list[int]:
+    """Indices of the sorted terms (by deparsed text) in the formula's own order."""
+    parsed = parse_formula(formula)
+    written = [b.text for b in expand_bars(parsed.random, formula)]
+    free = list(range(len(texts)))
+    out = []
+    for w in written:
+        for j in free:
+            if texts[j] == w:
+                out.append(j)
+                free.remove(j)
+                break
+    out.extend(free)  # never expected; keeps every term present
+    return out
+
+
+@dataclass
+class ReSplit:
+    """``re_form`` resolved: the conditioned contributions and the terms drawn anew.
+
+    Attributes
+    ----------
+    conditioned : list of (X, codes, b)
+        In the order lme4 builds ``Zt`` for ``re.form`` (its bars sorted by mkReTrms).
+    drawn : list of int
+        Indices into ``SimModel.terms`` of the terms of ``compReForm``, in its order.
+    """
+
+    conditioned: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    drawn: list[int]
+
+
+def _sorted(items: list[Any], n_levels: list[int]) -> list[Any]:
+    return [items[i] for i in sort_order(n_levels)]
+
+
+def split_re_form(model: SimModel, re_form: Any) -> ReSplit:
+    """lme4's ``simulate`` reading of ``re_form`` (``.simulateFun``).
+
+    ``NULL`` -> ``reOnly(formula(object))``: condition on every term; ``NA``/``~0``: on
+    none; a formula: condition on its bars (evaluated and matched as ``predict`` does)
+    and draw new effects for the model's terms not among them (``update.formula(. ~ . -
+    re.form)`` removes terms written identically).
+    """
+    bars = parse_re_form(re_form)
+    every = list(model.formula_order)
+    if bars is None:
+        cond = [(model.terms[j].X, model.terms[j].codes, model.terms[j].b)
+                for j in _sorted(every, [model.terms[j].n_levels for j in every])]
+        return ReSplit(cond, [])
+    if bars == ():
+        return ReSplit([], _sorted(every, [model.terms[j].n_levels for j in every]))
+    if model.reform_terms is None:
+        raise ArgumentError("this fit cannot condition on a re_form formula; use None or '~0'")
+    cond = model.reform_terms(bars)
+    cond = _sorted(cond, [int(b.shape[0]) for _, _, b in cond])
+    written = {bar.text for bar in bars}
+    rest = [j for j in every if model.terms[j].text not in written]
+    return ReSplit(cond, _sorted(rest, [model.terms[j].n_levels for j in rest]))
+
+
+def fixed_eta(model: SimModel) -> np.ndarray:
+    """``drop(X %*% beta) + offset`` in R's order (dgemv: column by column from 0)."""
+    eta = np.zeros(model.X.shape[0])
+    for j in range(model.X.shape[1]):
+        eta = eta + model.X[:, j] * model.beta[j]
+    if model.offset is not None:
+        eta = eta + model.offset
+    return eta
+
+
+def linear_predictor(model: SimModel, split: ReSplit) -> np.ndarray:
+    """``etapred``: fixed part plus ``b %*% Zt`` over the conditioned terms."""
+    eta = fixed_eta(model)
+    if not split.conditioned:
+        return eta
+    # b %*% Zt: for each observation, its nonzeros of Zt in increasing row order
+    # (terms in order, then each term's columns), accumulated from 0
+    re = np.zeros_like(eta)
+    for X, codes, b in split.conditioned:
+        codes = np.asarray(codes)
+        bl = b[codes]
+        for c in range(X.shape[1]):
+            re = re + X[:, c] * bl[:, c]
+    return eta + re
+
+
+def new_effects(model: SimModel, drawn: list[int], nsim: int, rng: RRandom) -> np.ndarray | float:
+    """``U %*% matrix(rnorm(ncol(U) * nsim), ncol = nsim)`` with ``U = Z Lambda`` of the
+    drawn terms, or 0 when no term is drawn (lme4 draws nothing then)."""
+    if not drawn:
+        return 0.0
+    sizes = [model.terms[j].n_levels * model.terms[j].X.shape[1] for j in drawn]
+    q = int(sum(sizes))
+    u = rng.rnorm(q * nsim).reshape(nsim, q)  # matrix(u, ncol = nsim), column s = row s here
+    n = model.X.shape[0]
+    reff = np.zeros((n, nsim))
+    start = 0
+    for j, size in zip(drawn, sizes):
+        t = model.terms[j]
+        k = t.X.shape[1]
+        ut = u[:, start:start + size].reshape(nsim, t.n_levels, k)  # level-major blocks
+        start += size
+        for cp in range(k):
+            # U[i, (l_i, c')] = sum over c >= c' of Lambdat[(l,c'), (l,c)] * Zt[(l,c), i],
+            # i.e. T[c, c'] * X[i, c], accumulated from 0 in increasing c (cholmod_ssmult)
+            Ucol = np.zeros(n)
+            for c in range(cp, k):
+                Ucol = Ucol + t.X[:, c] * t.T[c, cp]
+            # cholmod_sdmult: Y[i, s] += U[i, r] * u[r, s], columns r in increasing order
+            reff = reff + Ucol[:, None] * ut[:, t.codes, cp].T
+    return reff
+
+
+def simulate_lmm(model: SimModel, nsim: int, rng: RRandom, re_form: Any) -> np.ndarray:
+    """Simulated responses of a linear mixed model, shape (n, nsim)."""
+    split = split_re_form(model, re_form)
+    eta = linear_predictor(model, split)
+    reff = new_effects(model, split.drawn, nsim, rng)
+    n = eta.shape[0]
+    eps = rng.rnorm(n * nsim).reshape(nsim, n).T  # matrix(rnorm(n * nsim), ncol = nsim)
+    return eta[:, None] + model.sigma * (reff + eps)
+
+
+def simulate_frame(values: np.ndarray, index: pd.Index, seed: Any) -> pd.DataFrame:
+    """lme4's result layout: one column ``sim_1 .. sim_nsim`` per simulation."""
+    nsim = values.shape[1]
+    out = pd.DataFrame(values, index=index, columns=[f"sim_{i + 1}" for i in range(nsim)])
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        out.attrs["seed"] = int(seed)
+    return out
+
+
+def check_nsim(nsim: Any) -> int:
+    """``nsim`` as a positive int (lme4: ``stopifnot(nsim > 0)``)."""
+    if isinstance(nsim, (bool, np.bool_)) or not isinstance(nsim, numbers.Integral) or nsim < 1:
+        raise ArgumentError(f"nsim must be a positive integer, got {nsim!r}")
+    return int(nsim)
+
+
+# --- LmerFit ------------------------------------------------------------------------------
+
+def new_params(newparams: Any, beta: np.ndarray, theta: np.ndarray,
+               sigma: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """lme4's ``setParams``: replace any of beta, theta, sigma (lengths checked)."""
+    if not isinstance(newparams, dict):
+        raise ArgumentError(f"newparams must be a dict with keys beta, theta, sigma, got "
+                            f"{type(newparams).__name__}")
+    unknown = set(newparams) - {"beta", "theta", "sigma"}
+    if unknown:
+        raise ArgumentError(f"newparams has unknown key(s) {sorted(unknown)}; use beta, theta, sigma")
+    out = []
+    for key, cur in (("beta", beta), ("theta", theta)):
+        if key in newparams:
+            v = np.asarray(newparams[key], dtype=float).ravel()
+            if v.shape != cur.shape:
+                raise ArgumentError(f"newparams[{key!r}] must have length {cur.size}, got {v.size}")
+            out.append(v)
+        else:
+            out.append(cur)
+    s = float(newparams.get("sigma", sigma))
+    if not s > 0:
+        raise ArgumentError(f"newparams['sigma'] must be positive, got {s!r}")
+    return out[0], out[1], s
+
+
+def lambda_times_u(T: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``b = Lambda u`` for one term (levels x k): ``b[l, c] = sum_{c' <= c} T[c, c'] u[l, c']``
+    accumulated from 0 in increasing ``c'`` (lme4's ``Lambdat.adjoint() * u``)."""
+    b = np.zeros_like(u)
+    k = T.shape[0]
+    for c in range(k):
+        for cp in range(c + 1):
+            b[:, c] = b[:, c] + T[c, cp] * u[:, cp]
+    return b
+
+
+def _layout(fit: Any) -> Any:
+    """The θ layout of an LmerFit (``_cp.layout``) or a GlmerFit (``_sys.layout``)."""
+    return fit._cp.layout if hasattr(fit, "_cp") else fit._sys.layout
+
+
+def lmer_sim_model(fit: Any, newparams: Any = None) -> SimModel:
+    """The :class:`SimModel` of a fitted :class:`~mixedlab.LmerFit` or ``GlmerFit``."""
+    m = fit._model
+    beta, theta, sigma = fit._solution.beta, fit.theta, fit.sigma
+    b_terms = fit._term_segments(fit._solution.b)
+    factors = _layout(fit).factors(theta)
+    if newparams is not None:
+        beta, theta, sigma = new_params(newparams, beta, theta, sigma)
+        if "theta" in newparams:  # setParams keeps u, so b = Lambda(theta) u
+            factors = _layout(fit).factors(theta)
+            b_terms = [lambda_times_u(T, u)
+                       for T, u in zip(factors, fit._term_segments(fit._solution.u))]
+    terms = [SimTerm(X=t.X, codes=np.asarray(t.codes), n_levels=len(t.levels), T=T, b=b,
+                     text=t.text)
+             for t, T, b in zip(m.terms, factors, b_terms)]
+
+    def reform_terms(bars: tuple) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        merged = _merged_ranef(fit, [t.b for t in model.terms])  # the model's b, as set
+        out = []
+        for term in re_form_terms(m, bars, None):
+            cols, B = merged[term.factor]
+            missing = [c for c in term.columns if c not in cols]
+            if missing:
+                raise DataError(
+                    "random effects specified in re.form that were not present in original "
+                    f"model (lme4's error): {', '.join(missing)} in ({term.text})")
+            out.append((term.X, term.codes, B[:, [cols.index(c) for c in term.columns]]))
+        return out
+
+    index = m._frame_index[m.rows] if m._frame_index is not None else pd.RangeIndex(fit.nobs)
+    model = SimModel(X=m.X, beta=beta, offset=m.offset, terms=terms,
+                     formula_order=formula_order(m.formula, [t.text for t in m.terms]),
+                     sigma=sigma, index=index, reform_terms=reform_terms)
+    return model
+
+
+def simulate_lmer(fit: Any, nsim: Any, seed: Any, re_form: Any, newparams: Any) -> pd.DataFrame:
+    """:meth:`mixedlab.LmerFit.simulate`."""
+    nsim = check_nsim(nsim)
+    model = lmer_sim_model(fit, newparams)
+    rng = resolve_rng(seed)
+    return simulate_frame(simulate_lmm(model, nsim, rng, re_form), model.index, seed)
+
+
+# --- GlmerFit ---------------------------------------------------------------------------
+
+def _ignoring_weights(wts: np.ndarray) -> None:
+    if np.any(wts != 1):
+        warnings.warn("ignoring prior weights (lme4's warning: the simulation does not use them)",
+                      UserWarning, stacklevel=5)
+
+
+def glmm_response(family: str, link: str, eta: np.ndarray, reff: np.ndarray | float, nsim: int,
+                  rng: RRandom, wts: np.ndarray, sigma: float, nb_theta: float | None,
+                  two_column: bool) -> np.ndarray:
+    """The response draws of ``.simulateFun`` for a GLMM, shape (n, nsim).
+
+    ``mu = linkinv(etapred + sim.reff)`` taken column after column (``rep_len(musim, n *
+    nsim)``), then one call of the family's sampler over all n * nsim values (lme4's
+    ``simfunList``): binomial ``rbinom(size = wts)`` (divided by ``wts`` unless the
+    response is ``cbind``, whose successes are returned), poisson ``rpois``, Gamma
+    ``rgamma(shape = sigma * wts, rate = shape / mu)``, negative binomial
+    ``rnbinom(mu = mu, size = theta)``.
+    """
+    n = eta.shape[0]
+    etasim = eta[:, None] + reff  # etapred + sim.reff (0 when nothing is drawn)
+    mu = linkinv(link, etasim)
+    ftd = np.resize(mu.T.ravel(), n * nsim)  # rep_len(musim, n * nsim), column-major
+    total = n * nsim
+    wrep = np.resize(wts, total)
+    if family == "binomial":
+        if np.any(wts % 1 != 0):
+            raise DataError("cannot simulate from non-integer prior.weights (lme4's error): the "
+                            "binomial weights must be whole numbers of trials")
+        y = rng.rbinom(total, wts, ftd)
+        if not two_column:
+            with np.errstate(invalid="ignore"):
+                y = y / wrep
+    elif family == "poisson":
+        _ignoring_weights(wts)
+        y = rng.rpois(total, ftd)
+    elif family == "negative.binomial":
+        _ignoring_weights(wts)
+        y = rng.rnbinom(total, nb_theta, mu=ftd)
+    elif family == "Gamma":
+        if np.any(wts != 1):
+            warnings.warn("using weights to scale shape parameter (lme4's message)", FitMessage,
+                          stacklevel=5)
+        shape = sigma * wts
+        rate = np.resize(shape, total) / ftd  # shape / ftd, recycled as R does
+        with np.errstate(divide="ignore"):
+            y = rng.rgamma(total, shape, scale=1.0 / rate)
+    else:
+        raise NotImplementedError(
+            f"simulation from the {family} family is not available (lme4 needs the statmod "
+            "package for inverse.gaussian)")
+    return y.reshape(nsim, n).T
+
+
+def simulate_glmm(model: SimModel, nsim: int, rng: RRandom, re_form: Any, family: str,
+                  link: str, wts: np.ndarray, nb_theta: float | None,
+                  two_column: bool) -> np.ndarray:
+    """Simulated responses of a GLMM, shape (n, nsim) (see :func:`glmm_response`)."""
+    split = split_re_form(model, re_form)
+    eta = linear_predictor(model, split)
+    reff = new_effects(model, split.drawn, nsim, rng)
+    return glmm_response(family, link, eta, reff, nsim, rng, wts, model.sigma, nb_theta,
+                         two_column)
+
+
+def simulate_glmer(fit: Any, nsim: Any, seed: Any, re_form: Any, newparams: Any) -> pd.DataFrame:
+    """:meth:`mixedlab.GlmerFit.simulate`."""
+    nsim = check_nsim(nsim)
+    model = lmer_sim_model(fit, newparams)
+    rng = resolve_rng(seed)
+    fam = fit.family
+    values = simulate_glmm(model, nsim, rng, re_form, fam.name, fam.link.name,
+                           np.asarray(fit._gm.resp.wt, dtype=float), fam.theta,
+                           fit._model.y2 is not None)
+    return simulate_frame(values, model.index, seed)
