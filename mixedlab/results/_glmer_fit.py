@@ -273,9 +273,22 @@ class GlmerFit(GlmerInference):
         """lme4's summary: ``print(fit.summary())`` shows ``print(summary(m))`` digit for digit."""
         return GlmerSummary(self)
 
-    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
-        """A broom.mixed-shaped table of the estimates."""
-        return tidy(self, effects=effects)
+    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars"), conf_int: bool = False,
+             conf_level: float = 0.95, conf_method: str = "Wald") -> pd.DataFrame:
+        """broom.mixed's ``tidy(m)`` of a glmerMod: one row per parameter.
+
+        ``effects`` from "fixed", "ran_pars", "ran_vals"; the fixed rows carry summary()'s
+        Wald ``p.value``. ``conf_int`` adds ``conf.low``/``conf.high`` from ``confint(m,
+        method = conf_method)`` ("Wald": missing for the random-effect parameters, or
+        "profile"); conditional modes get ``± qnorm·SE``.
+        """
+        return tidy(self, effects=effects, conf_int=conf_int, conf_level=conf_level, conf_method=conf_method)
+
+    def glance(self) -> pd.DataFrame:
+        """broom.mixed's ``glance(m)``: nobs, sigma, logLik, AIC, BIC, deviance, df.residual."""
+        from mixedlab.reporting._broom import glance
+
+        return glance(self)
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
