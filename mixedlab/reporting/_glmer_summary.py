@@ -139,7 +139,7 @@ class GlmerSummary(LmerSummary):
         if p.data_name:
             out += cat_fill(["   Data:", str(p.data_name)])
         if getattr(fit, "weights_name", None):
-            out += cat_fill([" Weights:", str(fit.weights_name)])
+            out += cat_fill(["Weights:", str(fit.weights_name)])
         if getattr(fit, "offset_name", None):
             out += cat_fill([" Offset:", str(fit.offset_name)])
         out.append("")

@@ -11,6 +11,7 @@ import pandas as pd
 from mixedlab._errors import ModelSpecificationError
 from mixedlab.linear._pls import conditional_variances
 from mixedlab.reporting import tidy
+from mixedlab.reporting._glmer_print import glmer_print_lines
 from mixedlab.reporting._glmer_summary import GlmerSummary
 from mixedlab.results._glmer_inference import GlmerInference
 from mixedlab.results._lmer_fit import ReTermInfo
@@ -281,7 +282,8 @@ class GlmerFit(GlmerInference):
         return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
+        """lme4's ``print(m)``: family, formula, criterion, random-effect SDs, fixed effects."""
         try:
-            return str(self.summary())
+            return "\n".join(glmer_print_lines(self))
         except Exception:  # the display layer must never hide the fit itself
             return f"<GlmerFit {self.family_label} {self.formula!r}: objective {self.objective:.4f}>"

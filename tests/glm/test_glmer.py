@@ -24,7 +24,7 @@ def cbpp_fit():
     return ml.glmer(CBPP, ml.datasets.cbpp(), family="binomial", data_name="cbpp")
 
 
-@pytest.mark.parametrize("name", ["cbpp_laplace", "cbpp_nagq9", "cbpp_probit", "cbpp_cloglog", "gamma_log"])
+@pytest.mark.parametrize("name", ["cbpp_laplace", "cbpp_nagq0", "cbpp_nagq9", "cbpp_proportion", "cbpp_probit", "cbpp_cloglog", "gamma_log", "pass_fail"])
 def test_summary_text_equals_lme4s(name: str) -> None:
     case = get_case(name)
     data, _ = load_case_data(case)
