@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
-from mixedlab.linear._pls import conditional_variances
+from mixedlab.glm._pls_blocks import conditional_variances
 from mixedlab.reporting import tidy
 from mixedlab.reporting._glmer_print import glmer_print_lines
 from mixedlab.reporting._glmer_summary import GlmerSummary
