@@ -100,6 +100,8 @@ def test_bad_inputs_get_clear_errors() -> None:
         ml.families.poisson(link="probit")
     with pytest.warns(RuntimeWarning, match="non-integer"):
         ml.glmer("I(incidence + 0.5) ~ period + (1 | herd)", df, family="poisson")
+    with pytest.warns(RuntimeWarning, match="no weights were given.*weights= the number of trials"):
+        ml.glmer("I(incidence / size) ~ period + (1 | herd)", df)
 
 
 def test_glmer_nb_walks_glmer_nbs_path() -> None:
