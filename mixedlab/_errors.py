@@ -15,6 +15,7 @@ __all__ = [
     "FormulaError",
     "DataError",
     "ModelSpecificationError",
+    "ControlError",
     "ArgumentError",
     "FitMessage",
     "ScaleWarning",
@@ -41,6 +42,8 @@ class ModelSpecificationError(MixedLabError):
     """The model is well formed but cannot be fitted (no random term, unidentifiable term)."""
 
 
+class ControlError(MixedLabError):
+    """An optimiser setting or starting value (``LmerControl``, ``control=``) cannot be used."""
 class ArgumentError(MixedLabError, TypeError):
     """An argument has the wrong type or an unknown value (``REML="FALSE"``); the message names
     the argument. Also a :class:`TypeError`, so ``except TypeError`` catches it too."""

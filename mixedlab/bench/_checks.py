@@ -82,13 +82,15 @@ def check_target(
     seconds: float | None,
     memory_mb: float | None,
     answer_failed: bool = False,
+    peer_ratio: float | None = None,
 ) -> TargetCheck:
-    """Evaluate ``target`` against the case's median ratio, median time and peak memory.
+    """Evaluate ``target`` against the case's median ratio, median time, peak memory or ratio to
+    the fastest peer.
 
     With ``answer_failed`` (mixedlab's objective disagrees with lme4's) the target
     is missed whatever the figure: a fast wrong fit meets no goal.
     """
-    value = {"ratio": ratio, "seconds": seconds, "memory_mb": memory_mb}[target.kind]
+    value = {"ratio": ratio, "seconds": seconds, "memory_mb": memory_mb, "peer_ratio": peer_ratio}[target.kind]
     if answer_failed:
         return TargetCheck(target, value, False, void=True)
     if value is None:

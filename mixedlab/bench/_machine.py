@@ -70,4 +70,6 @@ def machine_info(r_versions: dict[str, str] | None, statsmodels_version: str | N
         "R_BLAS": (r_versions or {}).get("BLAS"),
         "lme4": (r_versions or {}).get("lme4"),
         "glmmTMB": (r_versions or {}).get("glmmTMB"),
+        # the machine may be shared: the 1/5/15-minute load average when the report was assembled
+        "load_average": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }

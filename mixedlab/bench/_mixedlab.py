@@ -15,7 +15,7 @@ import pandas as pd
 
 from mixedlab.bench._timing import FitRecord
 
-__all__ = ["mixedlab_available", "fit_mixedlab", "fit_mixedlab_tmb"]
+__all__ = ["mixedlab_available", "fit_mixedlab", "fit_mixedlab_glmer", "fit_mixedlab_tmb"]
 
 
 def mixedlab_available() -> str | None:
@@ -42,6 +42,30 @@ def fit_mixedlab(formula: str, frame: pd.DataFrame, reml: bool) -> FitRecord:
         objective=float(fit.objective),
         info={
             "theta": [float(v) for v in np.asarray(fit.theta, dtype=float).ravel()],
+            "n_evals": optinfo.get("n_evals"),
+            "converged": optinfo.get("converged"),
+            "messages": sorted({str(w.message).splitlines()[0] for w in caught}),
+        },
+    )
+
+
+def fit_mixedlab_glmer(formula: str, frame: pd.DataFrame, family: str, nAGQ: int = 1) -> FitRecord:
+    """Fit once with ``mixedlab.glmer`` (``family`` an R family expression), timed like :func:`fit_mixedlab`."""
+    from mixedlab import families, glmer
+
+    fam = families.from_r(family)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        fit = glmer(formula, frame, family=fam, nAGQ=nAGQ, data_name="data")
+        seconds = time.perf_counter() - start
+    optinfo = getattr(fit, "optinfo", {}) or {}
+    return FitRecord(
+        seconds=seconds,
+        objective=float(fit.objective),
+        info={
+            "theta": [float(v) for v in np.asarray(fit.theta, dtype=float).ravel()],
+            "fixef": [float(v) for v in fit.fixef.to_numpy()],
             "n_evals": optinfo.get("n_evals"),
             "converged": optinfo.get("converged"),
             "messages": sorted({str(w.message).splitlines()[0] for w in caught}),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+import pandas as pd
+
 from mixedlab.bench._data import (
     LoadedData,
     load_corpus_dataset,
@@ -19,7 +21,7 @@ from mixedlab.bench._data import (
     simulate_large,
 )
 
-__all__ = ["Target", "StatsmodelsSpec", "BenchCase", "CASES", "select_cases"]
+__all__ = ["Target", "StatsmodelsSpec", "PeerSpec", "BenchCase", "CASES", "select_cases"]
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,19 @@ class Target:
 
     ``kind`` says what is compared with ``limit``: ``"ratio"`` the median pairwise
     time ratio mixedlab/lme4, ``"seconds"`` mixedlab's median fit time,
-    ``"memory_mb"`` mixedlab's peak resident-set growth during one fit.
+    ``"memory_mb"`` mixedlab's peak resident-set growth during one fit,
+    ``"peer_ratio"`` the median pairwise ratio mixedlab/(fastest PyPI peer).
     """
 
-    kind: Literal["ratio", "seconds", "memory_mb"]
+    kind: Literal["ratio", "seconds", "memory_mb", "peer_ratio"]
     limit: float
 
     @property
     def label(self) -> str:
         """Short text for the table, e.g. ``"ratio<=0.25"``."""
-        unit = {"ratio": "ratio<=", "seconds": "time<=", "memory_mb": "mem<"}[self.kind]
-        suffix = {"ratio": "", "seconds": "s", "memory_mb": "MB"}[self.kind]
+        unit = {"ratio": "ratio<=", "seconds": "time<=", "memory_mb": "mem<",
+                "peer_ratio": "vs fastest peer<="}[self.kind]
+        suffix = {"ratio": "", "seconds": "s", "memory_mb": "MB", "peer_ratio": "x"}[self.kind]
         return f"{unit}{self.limit:g}{suffix}"
 
 
@@ -54,6 +58,35 @@ class StatsmodelsSpec:
     groups: str | None
     re_formula: str | None = None
     vc_formula: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    """The case's model as the PyPI peers (:mod:`mixedlab.bench._peers`) write it.
+
+    They have no ``cbind()``, ``scale()`` or factor responses: ``prepare`` adds the columns
+    ``formula`` uses to a copy of the case's frame (before any clock starts), ``weights``
+    names the prior-weights column (binomial trials), ``family`` is "binomial", "poisson"
+    or "gaussian". The model, and so the likelihood, is the case's own.
+    """
+
+    formula: str
+    family: str = "gaussian"
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    weights: str | None = None
+
+
+def _cbpp_for_peers(d: pd.DataFrame) -> pd.DataFrame:
+    return d.assign(prop=d["incidence"] / d["size"], ntrials=d["size"].astype(float))
+
+
+def _grouseticks_for_peers(d: pd.DataFrame) -> pd.DataFrame:
+    h = d["HEIGHT"].astype(float)
+    return d.assign(sHEIGHT=(h - h.mean()) / h.std(ddof=1))  # R's scale(): sd with n − 1
+
+
+def _verbagg_for_peers(d: pd.DataFrame) -> pd.DataFrame:
+    return d.assign(y=(d["r2"].astype(str) == "Y").astype(float))  # glmer: first level (N) = failure
 
 
 @dataclass(frozen=True)
@@ -88,14 +121,18 @@ class BenchCase:
     targets
         Goals shown in the table.
     kind
-        ``"lmer"`` (mixedlab.lmer against lme4::lmer) or ``"glmmtmb"`` (mixedlab.glmmtmb
-        against glmmTMB::glmmTMB with ``family``, ``ziformula``, ``dispformula``).
-    family, ziformula, dispformula
-        The glmmTMB model (``family`` as the R expression glmmTMB is called with).
+        ``"lmer"`` (mixedlab.lmer against lme4::lmer), ``"glmer"`` (mixedlab.glmer against
+        lme4::glmer with ``family``, an R family expression, and ``nAGQ``) or ``"glmmtmb"``
+        (mixedlab.glmmtmb against glmmTMB::glmmTMB with ``family``, ``ziformula``,
+        ``dispformula``).
+    family, ziformula, dispformula, nAGQ
+        The GLMM (``family`` as the R expression glmer/glmmTMB is called with).
     reference
         The engine of the ratio and of the agreement check.
     memory
         Whether peak memory is measured for this case.
+    peers
+        The model for the PyPI peers (glmm, mixedlm), or None (they are then skipped).
     """
 
     name: str
@@ -118,9 +155,13 @@ class BenchCase:
     dispformula: str = "~1"
     reference: str = "lme4"
     memory: bool = True
+    nAGQ: int = 1
+    peers: PeerSpec | None = None
 
 
 _NOT_LMER = "not an lmer model: a glmmTMB family, fitted against glmmTMB"
+_NO_SM_GLMM = ("not expressible: statsmodels has no maximum-likelihood GLMM (only the Bayesian "
+               "BinomialBayesMixedGLM/PoissonBayesMixedGLM, another estimator)")
 
 CASES: tuple[BenchCase, ...] = (
     BenchCase(
@@ -259,6 +300,50 @@ CASES: tuple[BenchCase, ...] = (
         statsmodels_skip=_NOT_LMER,
         targets=(Target("ratio", 0.2),),
         kind="glmmtmb", family="beta_family()", dispformula="~z", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        name="cbpp",
+        title="cbpp: cbind(incidence, size - incidence) ~ period + (1 | herd), binomial GLMM (Laplace)",
+        formula="cbind(incidence, size - incidence) ~ period + (1 | herd)",
+        reml=False,
+        load=lambda: load_lme4_dataset("cbpp", "cbpp"),
+        quick=True,
+        repeats=15,
+        kind="glmer",
+        family="binomial",
+        statsmodels_skip=_NO_SM_GLMM,
+        peers=PeerSpec("prop ~ period + (1 | herd)", "binomial", _cbpp_for_peers, weights="ntrials"),
+        targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
+    ),
+    BenchCase(
+        name="grouseticks",
+        title="grouseticks: TICKS ~ YEAR + scale(HEIGHT) + (1|BROOD) + (1|INDEX) + (1|LOCATION), Poisson GLMM",
+        formula="TICKS ~ YEAR + scale(HEIGHT) + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        reml=False,
+        load=lambda: load_lme4_dataset("grouseticks", "grouseticks"),
+        repeats=5,
+        kind="glmer",
+        family="poisson",
+        statsmodels_skip=_NO_SM_GLMM,
+        peers=PeerSpec("TICKS ~ YEAR + sHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)", "poisson",
+                       _grouseticks_for_peers),
+        targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
+    ),
+    BenchCase(
+        name="verbagg",
+        title="VerbAgg: r2 ~ Anger + Gender + btype + situ + (1|id) + (1|item), binomial GLMM (7,584 rows)",
+        formula="r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        reml=False,
+        load=lambda: load_lme4_dataset("VerbAgg", "verbagg"),
+        repeats=3,
+        kind="glmer",
+        family="binomial",
+        statsmodels_skip=_NO_SM_GLMM,
+        peers=PeerSpec("y ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial", _verbagg_for_peers),
+        targets=(Target("ratio", 0.1), Target("peer_ratio", 2.0)),
+        memory=False,
     ),
 )
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from mixedlab.bench._timing import FitRecord
 
-__all__ = ["R_ENGINES", "RSession", "r_session", "r_memory"]
+__all__ = ["R_ENGINES", "R_GLMM_CALLS", "RSession", "r_session", "r_memory"]
 
 #: Engine name -> (R package, fitting call with ``f``, ``data``, ``REML`` bound).
 R_ENGINES: dict[str, tuple[str, str]] = {
@@ -53,6 +53,34 @@ function(engine, formula, data, REML) {
   theta <- if (engine == "lme4") as.numeric(lme4::getME(m, "theta")) else numeric()
   n_evals <- if (engine == "lme4") as.integer(m@optinfo$feval) else as.integer(NA)
   list(seconds = seconds, objective = objective, messages = notes, theta = theta, n_evals = n_evals)
+}
+"""
+
+#: GLMM cases: engine -> the fitting call with ``f``, ``data``, ``fam`` (an R family) and ``nAGQ``.
+R_GLMM_CALLS: dict[str, str] = {
+    "lme4": "lme4::glmer(f, data = data, family = fam, nAGQ = nAGQ)",
+    "glmmTMB": "glmmTMB::glmmTMB(f, data = data, family = fam)",
+}
+
+_R_GLMM_FIT = """
+function(engine, formula, data, family, nAGQ) {
+  f <- stats::as.formula(formula)
+  fam <- eval(parse(text = family))
+  notes <- character()
+  keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
+  t0 <- Sys.time()
+  m <- withCallingHandlers(
+    switch(engine, %s),
+    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
+    message = function(m) { keep(m); invokeRestart("muffleMessage") }
+  )
+  seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+  objective <- -2 * as.numeric(stats::logLik(m))
+  theta <- if (engine == "lme4") as.numeric(lme4::getME(m, "theta")) else numeric()
+  fixef <- if (engine == "lme4") as.numeric(lme4::fixef(m)) else as.numeric(glmmTMB::fixef(m)$cond)
+  n_evals <- if (engine == "lme4") as.integer(m@optinfo$feval) else as.integer(NA)
+  list(seconds = seconds, objective = objective, messages = notes, theta = theta, fixef = fixef,
+       n_evals = n_evals)
 }
 """
 
@@ -155,6 +183,25 @@ class RSession:
             },
         )
 
+    def fit_glmm(self, engine: str, formula: str, family: str, nAGQ: int, data_name: str) -> FitRecord:
+        """Fit a GLMM once with ``engine`` (``family`` an R family expression); time measured in R."""
+        import rpy2.robjects as ro
+
+        fit = ro.globalenv[".mixedlab_bench_gfit"]
+        out = fit(engine, formula, ro.globalenv[data_name], family, int(nAGQ))
+        result = dict(zip(out.names, out))
+        n_evals = result["n_evals"][0]
+        return FitRecord(
+            seconds=float(result["seconds"][0]),
+            objective=float(result["objective"][0]),
+            info={
+                "messages": [str(m) for m in result["messages"]],
+                "theta": [float(v) for v in result["theta"]],
+                "fixef": [float(v) for v in result["fixef"]],
+                "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals),
+            },
+        )
+
     def fit_tmb(self, formula: str, family: str, ziformula: str, dispformula: str,
                 data_name: str) -> FitRecord:
         """Fit once with ``glmmTMB::glmmTMB`` and a family, zero-inflation and dispersion."""
@@ -191,6 +238,7 @@ def r_session() -> tuple[RSession | None, str | None]:
             ro.r(f"suppressMessages(requireNamespace('{pkg}'))")
     versions["BLAS"] = str(ro.r("extSoftVersion()[['BLAS']]")[0])
     ro.globalenv[".mixedlab_bench_fit"] = ro.r(_R_FIT % _switch_arms())
+    ro.globalenv[".mixedlab_bench_gfit"] = ro.r(_R_GLMM_FIT % ", ".join(f"{k} = {v}" for k, v in R_GLMM_CALLS.items()))
     ro.globalenv[".mixedlab_bench_fit_tmb"] = ro.r(_R_FIT_TMB)
     return RSession(versions), None
 

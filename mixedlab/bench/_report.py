@@ -13,7 +13,29 @@ from typing import Any
 
 __all__ = ["render_text", "render_markdown", "write_json", "verdict_line", "ENGINE_LABELS"]
 
-ENGINE_LABELS = {"mixedlab": "mixedlab", "lme4": "lme4", "glmmTMB": "glmmTMB", "statsmodels": "statsmodels"}
+ENGINE_LABELS = {"mixedlab": "mixedlab", "lme4": "lme4", "glmmTMB": "glmmTMB", "statsmodels": "statsmodels",
+                 "glmm": "glmm", "mixedlm": "mixedlm"}
+_ENGINES = tuple(ENGINE_LABELS)
+
+
+def _fmt_peer_ratio(case: dict) -> str:
+    """Median pairwise ratio mixedlab/(fastest peer), naming the peer."""
+    peer = case.get("fastest_peer")
+    if not peer:
+        return "-"
+    s = case["peers"][peer]["ratio_mixedlab_peer"]["summary"]
+    if s is None:
+        return "-"
+    return f"{s['median']:.2f} ({peer})"
+
+
+def _fmt_peer_agreement(case: dict) -> str:
+    """Each peer's objective against lme4's."""
+    parts = []
+    for peer, rec in (case.get("peers") or {}).items():
+        a = rec["agreement"]
+        parts.append(f"{peer} {a['status']}" + ("" if a["difference"] is None else f" ({a['difference']:+.1e})"))
+    return "; ".join(parts) or "-"
 
 
 def _fmt_seconds(value: float | None) -> str:
@@ -91,15 +113,17 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def render_text(result: dict) -> str:
     """The terminal report: a timing table, a checks table, skip reasons, machine line."""
     cases = result["cases"]
-    engines = ["mixedlab", "lme4", "glmmTMB", "statsmodels"]
+    engines = [e for e in _ENGINES if any(e in c["engines"] for c in cases)] or ["mixedlab", "lme4"]
     timing = _table(
         ["model", "rows"] + [ENGINE_LABELS[e] for e in engines],
         [[c["name"], f"{c['nobs']:,}"] + [_fmt_time(c, e) for e in engines] for c in cases],
     )
     checks = _table(
-        ["model", "mixedlab/lme4", "mem MB mixedlab", "mem MB lme4", "agreement (objective)", "targets"],
+        ["model", "mixedlab/lme4", "mixedlab/fastest peer", "mem MB mixedlab", "mem MB lme4",
+         "agreement (objective)", "peers vs lme4", "targets"],
         [
-            [c["name"], _fmt_ratio(c), _fmt_memory(c, "mixedlab"), _fmt_memory(c, "lme4"), _fmt_agreement(c), _fmt_targets(c)]
+            [c["name"], _fmt_ratio(c), _fmt_peer_ratio(c), _fmt_memory(c, "mixedlab"), _fmt_memory(c, "lme4"),
+             _fmt_agreement(c), _fmt_peer_agreement(c), _fmt_targets(c)]
             for c in cases
         ],
     )
@@ -117,7 +141,9 @@ def render_text(result: dict) -> str:
     machine = (
         f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']} ({m['numpy_blas']}); "
         f"{m['R'] or 'R n/a'}, lme4 {m['lme4'] or 'n/a'}, glmmTMB {m['glmmTMB'] or 'n/a'}; "
-        f"statsmodels {m['statsmodels'] or 'n/a'}; {m['date']}"
+        f"statsmodels {m['statsmodels'] or 'n/a'}; "
+        + "".join(f"{k} {v or 'n/a'}; " for k, v in (m.get("peers") or {}).items())
+        + f"load average {m.get('load_average')}; {m['date']}"
     )
     parts = [
         "Fit time: median [IQR] over repeats",
@@ -152,9 +178,9 @@ def verdict_line(result: dict) -> str:
 def render_markdown(result: dict) -> str:
     """A Markdown table suitable for the README's Performance section."""
     header = (
-        "| model | rows | mixedlab | lme4 | glmmTMB | statsmodels | mixedlab/lme4 | target | "
-        "peak memory mixedlab / lme4 (MB) | agrees with lme4 |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"
+        "| model | rows | mixedlab | lme4 | glmmTMB | statsmodels | glmm | mixedlm | mixedlab/lme4 | "
+        "mixedlab/fastest peer | target | peak memory mixedlab / lme4 (MB) | agrees with lme4 |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"
     )
     rows = []
     for c in result["cases"]:
@@ -166,13 +192,15 @@ def render_markdown(result: dict) -> str:
         agrees = a["status"] if a["difference"] is None else f"{a['status']} ({a['difference']:+.1e})"
         rows.append(
             f"| {c['name']} | {c['nobs']:,} | "
-            + " | ".join(_fmt_time(c, e) for e in ("mixedlab", "lme4", "glmmTMB", "statsmodels"))
-            + f" | {_fmt_ratio(c)} | {targets or '-'} | {_fmt_memory(c, 'mixedlab')} / {_fmt_memory(c, 'lme4')} | {agrees} |"
+            + " | ".join(_fmt_time(c, e) for e in _ENGINES)
+            + f" | {_fmt_ratio(c)} | {_fmt_peer_ratio(c)} | {targets or '-'} | {_fmt_memory(c, 'mixedlab')} / {_fmt_memory(c, 'lme4')} | {agrees} |"
         )
     m = result["machine"]
     foot = (
         f"\n\n{m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']} ({m['numpy_blas']}); "
         f"{m['R']}, lme4 {m['lme4']}, glmmTMB {m['glmmTMB']} (R BLAS: {m['R_BLAS']}); statsmodels {m['statsmodels']}; "
+        + "".join(f"{k} {v}; " for k, v in (m.get("peers") or {}).items())
+        + f"load average {m.get('load_average')}; "
         f"{m['date'][:10]}. Times: median [IQR]; ratio: median of same-round pairs."
     )
     return header + "\n" + "\n".join(rows) + foot

@@ -13,16 +13,17 @@ from mixedlab.bench._checks import check_agreement, check_target
 from mixedlab.bench._data import load_lme4_dataset
 from mixedlab.bench._machine import machine_info
 from mixedlab.bench._memory import python_memory
-from mixedlab.bench._mixedlab import fit_mixedlab, fit_mixedlab_tmb, mixedlab_available
+from mixedlab.bench._mixedlab import fit_mixedlab, fit_mixedlab_glmer, fit_mixedlab_tmb, mixedlab_available
 from mixedlab.bench._models import BenchCase
+from mixedlab.bench._peers import PEER_ENGINES, fit_peer, peer_frame, peer_unavailable, peer_version
 from mixedlab.bench._r import RSession, r_memory, r_session
 from mixedlab.bench._statsmodels import fit_statsmodels, statsmodels_version
 from mixedlab.bench._timing import EngineRun, Runner, interleave, pairwise_ratios, summarize
 
 __all__ = ["ENGINES", "BenchOptions", "run_benchmark"]
 
-#: Every engine the benchmark knows, in table order (mixedlab first, lme4 next to it).
-ENGINES: tuple[str, ...] = ("mixedlab", "lme4", "glmmTMB", "statsmodels")
+#: Every engine the benchmark knows, in table order (mixedlab first, lme4 next to it, the PyPI peers last).
+ENGINES: tuple[str, ...] = ("mixedlab", "lme4", "glmmTMB", "statsmodels") + PEER_ENGINES
 
 
 @dataclass
@@ -89,6 +90,13 @@ def _skipped_engines(
         skipped["statsmodels"] = "statsmodels not installed"
     elif case.statsmodels is None:
         skipped["statsmodels"] = case.statsmodels_skip or "model not expressible in MixedLM"
+    for engine in PEER_ENGINES:
+        if engine not in options.engines:
+            skipped[engine] = "not selected"
+        elif case.peers is None:
+            skipped[engine] = "no peer translation of this case yet (a case opts in with BenchCase.peers)"
+        elif (reason := peer_unavailable(engine)) is not None:
+            skipped[engine] = reason
     if "mixedlab" not in options.engines:
         skipped["mixedlab"] = "not selected"
     if case.big:
@@ -128,7 +136,10 @@ def _run_case(
     ml_reason = mixedlab_available()
     runners: dict[str, Runner] = {}
     if "mixedlab" not in skipped:
-        if ml_reason is None and case.kind == "glmmtmb":
+        if ml_reason is None and case.kind == "glmer":
+            runners["mixedlab"] = lambda: fit_mixedlab_glmer(case.formula, frame, case.family or "binomial",
+                                                             case.nAGQ)
+        elif ml_reason is None and case.kind == "glmmtmb":
             runners["mixedlab"] = lambda: fit_mixedlab_tmb(case.formula, frame, case.family or "gaussian",
                                                            case.ziformula, case.dispformula)
         elif ml_reason is None:
@@ -141,7 +152,10 @@ def _run_case(
         assert r is not None
         r.put_data(frame, r_name)  # converted to R once; every timed R fit reuses it
         for engine in r_engines:
-            if case.kind == "glmmtmb":
+            if case.kind == "glmer":
+                runners[engine] = lambda engine=engine: r.fit_glmm(engine, case.formula, case.family or "binomial",
+                                                                   case.nAGQ, r_name)
+            elif case.kind == "glmmtmb":
                 runners[engine] = lambda: r.fit_tmb(case.formula, case.family or "gaussian",
                                                     case.ziformula, case.dispformula, r_name)
             else:
@@ -150,12 +164,20 @@ def _run_case(
         spec = case.statsmodels
         assert spec is not None
         runners["statsmodels"] = lambda: fit_statsmodels(spec, frame, case.reml)
+    peers = [e for e in PEER_ENGINES if e not in skipped]
+    if peers:
+        assert case.peers is not None
+        pframe = peer_frame(case.peers, frame)  # the peers' columns, built before any clock starts
+        for engine in peers:
+            runners[engine] = lambda engine=engine: fit_peer(engine, case, pframe)
     py_n, r_n = _repeats(case, options)
     repeats = {e: (r_n if e in ("lme4", "glmmTMB") else py_n) for e in runners}
     runs = interleave(runners, repeats, warmup=case.warmup, progress=lambda m: _log(f"{case.name}: {m}"))
 
     memory: dict[str, dict] = {}
-    if options.memory and case.memory:
+    if options.memory and not case.memory:
+        skipped.setdefault("memory", "peak memory is not measured for this case (the memory workers fit lmer)")
+    elif options.memory:
         for engine, run in runs.items():
             if run.error is not None or not run.times:
                 continue
@@ -163,7 +185,7 @@ def _run_case(
             if engine in ("lme4", "glmmTMB"):
                 assert r is not None
                 memory[engine] = r_memory(r, engine, case.formula, case.reml, r_name, options.memory_timeout)
-            else:
+            elif engine in ("mixedlab", "statsmodels"):
                 memory[engine] = python_memory(
                     engine, frame, case.formula, case.reml, case.statsmodels, options.memory_timeout
                 )
@@ -206,6 +228,22 @@ def _case_record(
     agreement = check_agreement(ml.last.objective if ml is not None and ml.last else None, references, ml_error)
     ml_time = summarize(ml.times) if ml is not None else None
     ml_mem = memory.get("mixedlab", {}).get("peak_rss_growth_mb")
+    # each peer: its answer against lme4's (reported, never failing the run) and mixedlab/peer
+    peers: dict[str, dict] = {}
+    for engine in PEER_ENGINES:
+        run = runs.get(engine)
+        if run is None:
+            continue
+        pairs = pairwise_ratios(ml, run) if ml is not None else []
+        peer_obj = run.last.objective if run.last else None
+        peers[engine] = {
+            "version": peer_version(engine),
+            "ratio_mixedlab_peer": {"pairs": pairs, "summary": summarize(pairs)},
+            "agreement": asdict(check_agreement(peer_obj, references, run.error)),
+        }
+    timed = [(summarize(runs[e].times)["median"], e) for e in peers if runs[e].times]
+    fastest = min(timed)[1] if timed else None
+    fastest_ratio = peers[fastest]["ratio_mixedlab_peer"]["summary"] if fastest else None
     targets = [
         check_target(
             t,
@@ -213,6 +251,7 @@ def _case_record(
             ml_time["median"] if ml_time else None,
             ml_mem,
             answer_failed=agreement.failed,
+            peer_ratio=fastest_ratio["median"] if fastest_ratio else None,
         )
         for t in case.targets
     ]
@@ -226,7 +265,11 @@ def _case_record(
         "engines": {e: _engine_record(r) for e, r in runs.items()},
         "skipped": skipped,
         "memory": memory,
+        "kind": case.kind,
+        "family": case.family,
         "ratio_mixedlab_lme4": {"pairs": ratios, "summary": ratio_summary},
+        "peers": peers,
+        "fastest_peer": fastest,
         # the engine of that ratio (lme4, or glmmTMB for glmmTMB families)
         "ratio_reference": ref,
         "agreement": asdict(agreement),
@@ -256,8 +299,10 @@ def run_benchmark(cases: list[BenchCase], options: BenchOptions) -> dict:
     results = []
     for case in cases:
         results.append(_run_case(case, options, r, r_reason, sm_version))
+    machine = machine_info(r.versions if r else None, sm_version)
+    machine["peers"] = {e: peer_version(e) for e in PEER_ENGINES}
     return {
-        "machine": machine_info(r.versions if r else None, sm_version),
+        "machine": machine,
         "options": asdict(options),
         "cases": results,
         "failed": any(c["agreement"]["status"] == "FAIL" for c in results),

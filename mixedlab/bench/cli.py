@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
 import sys
 
@@ -48,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     parser.add_argument("--strict-targets", action="store_true", help="a missed target also makes the exit status 1")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--kr", action="store_true",
+                        help="time Kenward-Roger (mixedlab's Woodbury form) against pbkrtest instead")
     parser.add_argument(
         "--residuals", action="store_true",
         help="time simulate_residuals (n=250) against R's simulate() instead of the fits")
@@ -61,6 +64,17 @@ def _default_output() -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark selected by ``args``; print the report; return the exit status."""
+    if getattr(args, "kr", False):
+        from mixedlab.bench._kr import render_kr, run_kr_bench
+
+        results = run_kr_bench(repeats=args.repeats or 3)
+        print(render_kr(results))
+        output = args.output or os.path.join("bench", "results", "kr-latest.json")
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w") as fh:
+            json.dump(results, fh, indent=1)
+        print(f"\nwrote {output}", file=sys.stderr)
+        return 0
     if args.list:
         for case in CASES:
             print(f"{case.name:12s} {'quick' if case.quick else 'full '}  {case.title}")

@@ -7,6 +7,10 @@
 * :func:`simulate_nested` and :func:`simulate_crossed` rebuild the tutorial's
   simulated data frames exactly, using R's random stream (:class:`mixedlab.RRandom`).
 * :func:`simulate_pooling` draws lesson 4's grouped data (correlated intercepts and slopes).
+* :func:`simulate_pass_fail` draws lesson 5's pass/fail students in schools;
+  :func:`pass_fail_r_code` is the R code that draws the same data.
+* :func:`simulated_dataset` returns a lesson's simulated data set by name, at its default
+  settings (the parity corpus names them ``"mixedlab:<name>"``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from mixedlab.datasets._lme4 import (
     sleepstudy,
     verbagg,
 )
+from mixedlab.datasets._binary import pass_fail_r_code, simulate_pass_fail
 from mixedlab.datasets._pooling import simulate_pooling
+from mixedlab.datasets._registry import SIMULATED_DATASETS, simulated_dataset
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
 __all__ = [
@@ -48,4 +54,8 @@ __all__ = [
     "simulate_nested",
     "simulate_crossed",
     "simulate_pooling",
+    "simulate_pass_fail",
+    "pass_fail_r_code",
+    "simulated_dataset",
+    "SIMULATED_DATASETS",
 ]

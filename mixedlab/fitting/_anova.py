@@ -34,9 +34,10 @@ from mixedlab._errors import ArgumentError, DataError, ModelSpecificationError, 
 from mixedlab.fitting._lmer import fit_devfun
 from mixedlab.fitting._lmertest import single_anova
 from mixedlab.linear._deviance import make_devfun
-from mixedlab.linear._optimize import LmerControl
+from mixedlab.linear._optimize import LmerControl, as_control
 from mixedlab.reporting._anova_table import AnovaTable
 from mixedlab.reporting.rformat import deparse_formula
+from mixedlab.results._glmer_fit import GlmerFit
 from mixedlab.results._lmer_fit import LmerFit
 from mixedlab.results._tmb_fit import TmbFit
 
@@ -74,7 +75,7 @@ def refit_ml(fit: LmerFit, control: LmerControl | None = None) -> LmerFit:
         return fit
     model = fit._model
     devfun = make_devfun(model, REML=False)
-    base = control or LmerControl()
+    base = as_control(control)
     ctrl = LmerControl(**{**base.__dict__, "start": tuple(float(t) for t in fit.theta)})
     return fit_devfun(model, devfun, ctrl, data_name=fit.data_name)
 
@@ -89,8 +90,12 @@ def _caller_names(fits: Sequence[LmerFit], depth: int = 2) -> list[str] | None:
 
 def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None = None,
           type: int | str = 3, ddf: str = "Satterthwaite", **named_fits: LmerFit) -> AnovaTable:
-    """Compare nested linear mixed models by likelihood-ratio tests (lme4's ``anova``), or
-    test the terms of one model by F tests (lmerTest's ``anova``).
+    """Compare nested mixed models by likelihood-ratio tests (lme4's ``anova``), or
+    test the terms of one linear mixed model by F tests (lmerTest's ``anova``).
+
+    Fits from :func:`mixedlab.glmer` compare the same way (``anova.merMod`` on glmerMod
+    objects: ML fits, never refitted; ``logLik`` is −objective/2 on glmer's scale, so nAGQ > 1
+    fits compare only with each other).
 
     With a single fit, ``anova(fit, type=3, ddf="Satterthwaite")`` is lmerTest's
     single-model table (:func:`mixedlab.fitting._lmertest.single_anova`): one F test per
@@ -99,8 +104,8 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     Parameters
     ----------
     *fits
-        Two or more fits from :func:`mixedlab.lmer` on the same observations (or one fit
-        for the F table).
+        Two or more fits from :func:`mixedlab.lmer` (or all from :func:`mixedlab.glmer`) on
+        the same observations (or one lmer fit for the F table).
     refit
         Refit REML fits by maximum likelihood first (lme4's default and the right thing
         for comparing models that differ in their fixed effects).
@@ -147,14 +152,30 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
         return _anova_tmb(list(fits), dict(named_fits), model_names, names)
     if len(mods) == 1 and isinstance(mods[0], LmerFit):
         return single_anova(mods[0], type=type, ddf=ddf)
+    if len(mods) == 1 and isinstance(mods[0], GlmerFit):
+        raise ModelSpecificationError(
+            "anova of a single GLMM (lme4's sequential table of fixed-effect terms, without tests) is not "
+            "implemented; compare nested fits with anova(m0, m1), a likelihood-ratio test")
     if len(mods) < 2:
         raise ModelSpecificationError(
             "anova needs a fit: anova(m) for the F table of its terms, or anova(m0, m1) to "
             "compare nested fits")
     for i, m in enumerate(mods):
-        if not isinstance(m, LmerFit):
+        if not isinstance(m, (LmerFit, GlmerFit)):
             raise ModelSpecificationError(
-                f"argument {i + 1} of anova is a {builtins.type(m).__name__}, not a fit from mixedlab.lmer")
+                f"argument {i + 1} of anova is a {builtins.type(m).__name__}, not a fit from mixedlab.lmer or "
+                "mixedlab.glmer")
+    kinds = {isinstance(m, GlmerFit) for m in mods}
+    if len(kinds) > 1:
+        raise ModelSpecificationError(
+            "anova compares fits of one kind: all from mixedlab.lmer or all from mixedlab.glmer (a linear and "
+            "a generalized linear mixed model have likelihoods of different responses)")
+    if True in kinds:
+        fams = {(m.family.name, m.link) for m in mods}
+        if len(fams) > 1:
+            raise ModelSpecificationError(
+                f"the GLMMs use different families or links ({sorted(fams)}); a likelihood-ratio test "
+                "compares models of the same response distribution")
     if model_names is not None:
         if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
             raise ArgumentError(f"model_names must be a list of strings, one per model, not "

@@ -21,7 +21,7 @@ from mixedlab.formula import build_model, parse_formula
 from mixedlab.glm._agq import AGQ_SCOPE_ERROR
 from mixedlab.glm._families import Family, resolve_family
 from mixedlab.glm._laplace import GlmerModel
-from mixedlab.glm._optimize import optimize_glmer
+from mixedlab.glm._optimize import optimize_glmer, refit_glmer
 from mixedlab.linear._threads import single_blas_thread
 from mixedlab.results._glmer_fit import GlmerFit
 
@@ -100,7 +100,7 @@ def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial",
     check_optional_str(data_name, "data_name")
     nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
-        data_name = caller_names([data], 2)[0]
+        data_name = caller_names([data], 1)[0]  # the frame that called glmer()
     fam = resolve_family(family)
     ctrl = _control(control)
     if fam.name == "gaussian" and fam.link.name == "identity":
@@ -167,11 +167,13 @@ def glmer_nb(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any 
              tol: float = 5e-5) -> GlmerFit:
     """Fit a negative binomial GLMM as ``lme4::glmer.nb``; ``fit.family.theta`` is θ.
 
-    A Poisson fit gives θ₀ (``MASS::theta.ml``, eps = 2·tol); Brent's search over log θ in
-    log θ₀ ± 3 (``tol``) then minimises −2 logLik of the negative binomial fit. Each evaluation
-    here is a full glmer fit at that θ (lme4 refits from the previous fit's parameters), so the
-    θ found may differ from glmer.nb's within the flat optimum; ``fit.nb_info`` records the search
-    and says when a higher likelihood than the returned one was seen.
+    lme4's ``R/nbinom.R``: a Poisson fit gives θ₀ (``MASS::theta.ml``, eps = 2·tol); a full
+    glmer fit with ``negative.binomial(θ₀)`` follows; then ``optimize()`` (Brent) over log θ in
+    log θ₀ ± 3 with ``tol``, each evaluation ``refit()``-ing the previous fit with the new θ
+    (:func:`mixedlab.glm._optimize.refit_glmer`) and returning −2 logLik, and a last refit at
+    the minimum (R's ``optimize`` evaluates it once more), which is the returned fit.
+    ``fit.nb_info`` records the search and says when an evaluation saw a higher likelihood
+    than the returned fit (glmer.nb's search stops short: GLMM.md §2.7).
     """
     from mixedlab.glm._families import negative_binomial, poisson
     from mixedlab.glm._nb import brent_fmin, theta_ml
@@ -179,33 +181,55 @@ def glmer_nb(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any 
     check_optional_str(data_name, "data_name")
     nAGQ = check_int(nAGQ, "nAGQ")
     if data_name is None:
-        data_name = caller_names([data], 2)[0]
+        data_name = caller_names([data], 1)[0]  # the frame that called glmer()
     check_positive(tol, "tol")
     ctrl = _control(control)
+    if int(nAGQ) != 1:
+        raise ModelSpecificationError("glmer_nb fits with the Laplace approximation (nAGQ = 1) only, as "
+                                      "glmer.nb's refit does")
     parsed = parse_formula(formula)
     if not parsed.random:
         raise ModelSpecificationError("No random effects terms specified in formula: add a term such as "
                                       "'(1 | group)', or fit an ordinary negative binomial GLM")
     model = build_model(formula, data, weights=weights, offset=offset, response="glm")
+    if isinstance(weights, str):
+        model._glmer_weights_name = weights
+    if isinstance(offset, str):
+        model._glmer_offset_name = offset
+    q = sum(t.X.shape[1] * len(t.levels) for t in model.terms)
+    calc_derivs = ctrl.get("calc_derivs", True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g0 = _fit(model, poisson(), nAGQ, ctrl, data_name, False)
-    th = theta_ml(g0._gm.resp.y, g0.fitted(), g0._gm.resp.wt, limit=20, eps=2 * tol)
-    seen: dict[float, GlmerFit] = {}
+        g0 = _fit(model, poisson(), 1, ctrl, data_name, False)
+        th = theta_ml(g0._gm.resp.y, g0.fitted(), g0._gm.resp.wt, limit=20, eps=2 * tol)
+        last = [_fit(model, negative_binomial(th), 1, ctrl, data_name, False)]  # update(g0, family = NB(θ₀))
+    seen: list[GlmerFit] = []
 
     def dev(t: float) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = _fit(model, negative_binomial(math.exp(t)), nAGQ, ctrl, data_name, False)
-        seen[t] = fit
+        prev = last[0]
+        fam = negative_binomial(math.exp(t))
+        n = model.y.size
+        w0 = np.ones(n) if model.weights is None else np.asarray(model.weights, dtype=float)
+        with np.errstate(all="ignore"):
+            y, wt, ntr, mustart = fam.initialize(np.asarray(model.y, dtype=float), w0, None)
+        with single_blas_thread(q + model.X.shape[1] < _THREADED_SIZE):
+            gm = GlmerModel.for_refit(prev._gm, fam, y, wt, ntr, mustart)
+            opt = refit_glmer(gm, np.concatenate([prev.theta, prev.fixef.to_numpy()]), prev._opt.unsc,
+                              calc_derivs=calc_derivs and prev._opt.hessian is not None)
+        fit = GlmerFit(model=model, gm=gm, opt=opt, data_name=data_name, theta_names=prev.theta_names,
+                       control_given=False)
+        last[0] = fit
+        seen.append(fit)
         return fit.objective
 
     lo = math.log(th)
-    x, fx, nev = brent_fmin(dev, lo - 3.0, lo + 3.0, tol)
-    fit = seen[x]
-    best = min(seen.values(), key=lambda f: f.objective)
-    fit.nb_info = {"theta_start": th, "theta": math.exp(x), "evaluations": nev,
-                   "best_seen": best.objective, "higher_likelihood_seen": best.objective < fit.objective - 1e-9}
+    x, _fx, nev = brent_fmin(dev, lo - 3.0, lo + 3.0, tol)
+    dev(x)  # R's optimize() ends with f(minimum): that refit is glmer.nb's answer
+    fit = last[0]
+    best = min(seen, key=lambda f: f.objective)
+    fit.nb_info = {"theta_start": th, "theta": math.exp(x), "evaluations": nev + 1,
+                   "best_seen": best.objective, "best_seen_theta": best.family.theta,
+                   "higher_likelihood_seen": best.objective < fit.objective - 1e-9}
     if fit.nb_info["higher_likelihood_seen"]:
         inform(f"glmer.nb's search stopped at θ = {math.exp(x):.6g}; θ = {best.family.theta:.6g} gave a higher "
                f"likelihood (−2 logLik lower by {fit.objective - best.objective:.3g})", stacklevel=3)

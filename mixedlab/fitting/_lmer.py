@@ -14,8 +14,9 @@ from mixedlab._arguments import check_flag, check_optional_str
 from mixedlab._errors import ArgumentError, ConvergenceWarning, ModelSpecificationError, inform
 from mixedlab.formula import build_model
 from mixedlab.linear._deviance import make_devfun
-from mixedlab.linear._optimize import LmerControl, optimize_lmer
+from mixedlab.linear._optimize import LmerControl, as_control, check_start, optimize_lmer
 from mixedlab.linear._pls import solve
+from mixedlab.linear._threads import blas_threads_for
 from mixedlab.results._lmer_fit import LmerFit
 
 __all__ = ["lmer"]
@@ -148,13 +149,15 @@ def lmer(
                             f"{type(control).__name__} {control!r}{hint}")
     if data_name is None:
         data_name = _guess_data_name(data)
-    ctrl = control or LmerControl()
+    ctrl = as_control(control)  # before any work: a bad setting must not reach NLopt
     # 1. parse (lFormula)
     model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
     _check_response_varies(model)
     _check_random_scale(model)
     # 2. deviance function of θ (mkLmerDevfun)
     devfun = make_devfun(model, REML=REML)
+    if ctrl.start is not None:
+        check_start(np.asarray(ctrl.start), devfun.lower)
     fit = fit_devfun(model, devfun, ctrl, data_name=data_name)
     # what refits of this model (lmerTest's ranova, R's update()) need
     fit._lmer_args = {"data": data, "weights": weights, "offset": offset, "na_action": na_action,
@@ -167,15 +170,19 @@ def fit_devfun(model: Any, devfun: Any, ctrl: LmerControl, data_name: str | None
 
     Messages (singular fit) and convergence warnings are emitted as lme4 emits them.
     """
-    # 3. optimise (optimizeLmer)
-    opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
-    # 4. package the result (mkMerMod), from the factor at the optimum
-    factor = devfun.factor(opt.theta)
+    # one BLAS thread for small trailing blocks: a loaded machine stalls threaded calls,
+    # and the optimum must not depend on the thread count (linear/_threads.py)
+    with blas_threads_for(devfun.cp.m):
+        # 3. optimise (optimizeLmer)
+        opt = optimize_lmer(devfun, devfun.lower, devfun.start, ctrl)
+        # 4. package the result (mkMerMod), from the factor at the optimum
+        factor = devfun.factor(opt.theta)
+        solution = solve(devfun.cp, factor)
     fit = LmerFit(
         model=model,
         cp=devfun.cp,
         factor=factor,
-        solution=solve(devfun.cp, factor),
+        solution=solution,
         opt=opt,
         REML=devfun.REML,
         data_name=data_name,

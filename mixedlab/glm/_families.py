@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import special
@@ -43,6 +44,11 @@ def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = y / mu
         return np.where(r != 0, y * np.log(np.where(r != 0, r, 1.0)), 0.0)
+
+
+def _ylogy_masked(y: np.ndarray, mu: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    """:func:`_ylogy` with the y ≠ 0 mask known (μ > 0: y/μ ≠ 0 exactly where y ≠ 0)."""
+    return np.where(nonzero, y * np.log(np.where(nonzero, y / mu, 1.0)), 0.0)
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,12 @@ class Family:
     links: tuple[str, ...] = field(default=(), repr=False)
     theta: float | None = None
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Short kind: "binomial", "poisson", "Gamma", "inverse.gaussian", "gaussian", "negative.binomial"."""
         return "negative.binomial" if self.family.startswith("Negative Binomial") else self.family
 
-    @property
+    @cached_property
     def has_scale(self) -> bool:
         """Whether the family has a dispersion σ (lme4's ``!hasNoScale``)."""
         return self.name not in ("binomial", "poisson", "negative.binomial")
@@ -92,8 +98,23 @@ class Family:
             return mu * mu * mu
         return mu + mu * mu / self.theta
 
-    def dev_resids(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    def dev_resids(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray, fixed: dict | None = None) -> np.ndarray:
+        """Deviance residuals d_i. ``fixed`` (from :meth:`fixed_parts`) holds the y-only parts
+        of a fit, computed once: the same values, fewer array passes per PIRLS step."""
         n = self.name
+        if fixed is not None and n in ("binomial", "poisson", "negative.binomial"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if n == "binomial" and fixed["bernoulli"]:
+                    # y ∈ {0, 1}: one of the two y·log(y/μ) terms is 0, the other log(1/μ) or
+                    # log(1/(1−μ)) — one log per observation, the same numbers
+                    return 2.0 * wt * np.log(np.where(fixed["y_nz"], 1.0 / mu, 1.0 / (1.0 - mu)))
+                a = _ylogy_masked(y, mu, fixed["y_nz"])
+                if n == "binomial":
+                    return 2.0 * wt * (a + _ylogy_masked(fixed["1-y"], 1.0 - mu, fixed["1-y_nz"]))
+                if n == "poisson":
+                    return 2.0 * wt * (a - (y - mu))
+                th = self.theta
+                return 2.0 * wt * (a - fixed["y+th"] * np.log(fixed["y+th"] / (mu + th)))
         if n == "binomial":
             return 2.0 * wt * (_ylogy(y, mu) + _ylogy(1.0 - y, 1.0 - mu))
         if n == "poisson":
@@ -110,9 +131,54 @@ class Family:
         th = self.theta
         return 2.0 * wt * (_ylogy(y, mu) - (y + th) * np.log((y + th) / (mu + th)))
 
-    def aic(self, y: np.ndarray, n: np.ndarray, mu: np.ndarray, wt: np.ndarray, dev: float) -> float:
-        """−2 log-likelihood with R's constants (lme4's ``glmFamily::aic``)."""
+    def fixed_parts(self, y: np.ndarray, n: np.ndarray, wt: np.ndarray) -> dict:
+        """The parts of ``dev_resids`` and ``aic`` that depend on y, n and the weights only.
+
+        Computed once per fit; the per-step formulas then combine them in the same order as
+        the full expressions, so the results are the same numbers.
+        """
         kind = self.name
+        out: dict = {"y_nz": y != 0}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "binomial":
+                out["bernoulli"] = bool(np.all((y == 0) | (y == 1)))
+                out["1-y"] = 1.0 - y
+                out["1-y_nz"] = out["1-y"] != 0
+                m = n if np.any(n > 1) else wt
+                yy = np.rint(m * y)
+                m = np.rint(m)
+                out["yy"], out["m-yy"] = yy, m - yy
+                out["lchoose"] = special.gammaln(m + 1.0) - special.gammaln(yy + 1.0) - special.gammaln(m - yy + 1.0)
+                fac = np.where(m <= 0, 0.0, wt / np.where(m <= 0, 1.0, m))
+                out["fac"], out["fac0"] = fac, fac == 0
+            elif kind == "poisson":
+                out["lgamma(y+1)"] = special.gammaln(y + 1.0)
+            elif kind == "negative.binomial":
+                th = self.theta
+                out["y+th"] = y + th
+                out["lgamma(y+1)"] = special.gammaln(y + 1.0)
+                out["th*log(th)"] = th * np.log(th)
+                out["lgamma(th)"] = special.gammaln(th)
+                out["lgamma(th+y)"] = special.gammaln(th + y)
+        return out
+
+    def aic(self, y: np.ndarray, n: np.ndarray, mu: np.ndarray, wt: np.ndarray, dev: float,
+            fixed: dict | None = None) -> float:
+        """−2 log-likelihood with R's constants (lme4's ``glmFamily::aic``); ``fixed`` as in
+        :meth:`dev_resids`."""
+        kind = self.name
+        if fixed is not None and kind in ("binomial", "poisson", "negative.binomial"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if kind == "binomial":
+                    ld = fixed["lchoose"] + special.xlogy(fixed["yy"], mu) + special.xlog1py(fixed["m-yy"], -mu)
+                    return float(-2.0 * np.sum(np.where(fixed["fac0"], 0.0, fixed["fac"] * ld)))
+                if kind == "poisson":
+                    ld = special.xlogy(y, mu) - mu - fixed["lgamma(y+1)"]
+                    return float(-2.0 * np.sum(ld * wt))
+                th = self.theta
+                return float(2.0 * np.sum(wt * fixed["y+th"] * np.log(mu + th) - special.xlogy(y, mu)
+                                          + fixed["lgamma(y+1)"] - fixed["th*log(th)"] + fixed["lgamma(th)"]
+                                          - fixed["lgamma(th+y)"]))
         if kind == "binomial":
             m = n if np.any(n > 1) else wt
             yy = np.rint(m * y)

@@ -64,6 +64,31 @@ class GlmerModel:
         pwrss_update(self.joint, self.theta, self.resp, self.state, self.tol, self.maxit)
         self.lp0 = self.joint.lin_pred(self.theta, self.state.u, self.state.beta)
 
+    @classmethod
+    def for_refit(cls, old: "GlmerModel", family: Family, y, weights, n, mustart) -> "GlmerModel":
+        """The model ``refit.merMod`` sets up from a fitted one with a new family (glmer.nb's θ).
+
+        The PIRLS structure is shared with ``old``; the response is made afresh (``mkRespMod``:
+        η = offset + g(mustart)); then u-only PIRLS at ``old``'s θ with the base offset (lme4's
+        ``glmerPwrssUpdate(pp, rr, ...)`` in ``refit``: β̂ is in neither the offset nor
+        ``pp$delb``, which u-only PIRLS left at zero), whose ``linPred(1)`` becomes ``lp0``.
+        """
+        gm = cls.__new__(cls)
+        gm.model, gm.family = old.model, family
+        gm.tol, gm.maxit = old.tol, old.maxit
+        gm.resp = GlmResponse(family, y, weights, n, old.base_offset)
+        gm.base_offset = old.base_offset.copy()
+        gm.joint, gm.uonly, gm.layout = old.joint, old.uonly, old.layout
+        gm.nth, gm.p = old.nth, old.p
+        gm.lower = old.lower.copy()
+        gm.theta = old.theta.copy()
+        gm.state = PirlsState(u=old.state.u.copy(), beta=np.zeros(old.p))
+        gm.resp.update_mu(family.link.linkfun(np.asarray(mustart, dtype=float)))
+        pwrss_update(gm.uonly, gm.theta, gm.resp, gm.state, gm.tol, gm.maxit)
+        gm.state.beta = np.zeros(gm.p)
+        gm.lp0 = gm.uonly.lin_pred(gm.theta, gm.state.u, gm.state.beta)
+        return gm
+
     def laplace(self, ldL2: float) -> float:
         u = self.state.u
         return float(ldL2 + u @ u + self.resp.aic())

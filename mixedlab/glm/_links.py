@@ -41,7 +41,7 @@ class Link:
 
 
 def _logit_inv(eta):
-    return np.clip(special.expit(eta), EPS, _1M)
+    return np.minimum(np.maximum(special.expit(eta), EPS), _1M)
 
 
 def _logit_mu_eta(eta):
@@ -51,7 +51,7 @@ def _logit_mu_eta(eta):
 
 
 def _cloglog_inv(eta):
-    return np.clip(-np.expm1(-np.exp(eta)), EPS, _1M)
+    return np.minimum(np.maximum(-np.expm1(-np.exp(eta)), EPS), _1M)
 
 
 def _cloglog_mu_eta(eta):

@@ -24,7 +24,7 @@ from mixedlab.glm._laplace import GlmerModel, Stage1Devfun, Stage2Devfun
 from mixedlab.glm._nelder_mead import nelder_mead
 from mixedlab.linear._optimize import LmerControl, check_convergence
 
-__all__ = ["GlmerOptResult", "optimize_glmer", "deriv12"]
+__all__ = ["GlmerOptResult", "optimize_glmer", "refit_glmer", "deriv12"]
 
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 
@@ -154,6 +154,44 @@ def optimize_glmer(gm: GlmerModel, nAGQ: int = 1, calc_derivs: bool = True, boun
     sing = bool(np.any(theta[gm.lower == 0] < ctrl.singular_tol))
     res = GlmerOptResult(par, fval, theta.copy(), beta.copy(), nAGQ, feval, dev1.count, "Nelder_Mead", r2.code,
                          r2.message, sing, g, H, unsc, conv, npt=r1.npt)
+    if sing:
+        res.messages.append(SINGULAR_MESSAGE)
+    elif g is not None:
+        res.conv_warnings.extend(check_convergence(g, H, ctrl))
+    return res
+
+
+def refit_glmer(gm: GlmerModel, par0: np.ndarray, unsc: np.ndarray | None, calc_derivs: bool = True,
+                ctrl: LmerControl | None = None) -> GlmerOptResult:
+    """lme4's ``refit.merMod`` for a Laplace GLMM: one Nelder–Mead run over (θ, β) from ``par0``.
+
+    ``gm`` comes from :meth:`GlmerModel.for_refit`. As lme4 1.1-31: ``optwrap`` without its
+    stage-2 adjustments, so Nelder_Mead's own defaults ``xst = 0.02``, ``xt = 5e-4·xst`` (refit
+    computes a scaled ``xst`` but leaves it commented out); derivatives when the original fit
+    had them; no boundary check. ``unsc`` is carried over for the σ²·unsc vcov fallback.
+    """
+    ctrl = ctrl or LmerControl()
+    nth = gm.nth
+    dev2 = Stage2Devfun(gm, 1)
+    par0 = np.asarray(par0, dtype=float)
+    xst = np.full(par0.size, 0.02)
+    r2 = nelder_mead(dev2, par0, dev2.lower, np.full(par0.size, np.inf), xst, xst * 5e-4)
+    if r2.code < 0:
+        from mixedlab.glm._pirls import PIRLSError
+
+        raise PIRLSError(f"Nelder_Mead could not start: {r2.message}")
+    conv: list[str] = []
+    if r2.code == 4:
+        conv.append(f"convergence code 4 from Nelder_Mead: {r2.message}")
+    g = H = None
+    if calc_derivs:
+        g, H = deriv12(dev2, r2.par.copy())
+    par, fval = r2.par.copy(), float(r2.fval)
+    dev2(par)  # optwrap's final evaluation
+    theta, beta = par[:nth], par[nth:]
+    sing = bool(np.any(theta[gm.lower == 0] < ctrl.singular_tol))
+    res = GlmerOptResult(par, fval, theta.copy(), beta.copy(), 1, r2.feval, 0, "Nelder_Mead", r2.code,
+                         r2.message, sing, g, H, unsc, conv)
     if sing:
         res.messages.append(SINGULAR_MESSAGE)
     elif g is not None:

@@ -31,6 +31,7 @@ class GlmResponse:
         self.offset = np.asarray(offset, dtype=float).copy()
         self.eta = self.offset.copy()
         self.mu = self.link.linkinv(self.eta)
+        self.fixed = family.fixed_parts(self.y, self.n, self.wt)
 
     def update_mu(self, gamma: np.ndarray) -> None:
         """η = offset + γ, μ = g⁻¹(η)."""
@@ -45,10 +46,12 @@ class GlmResponse:
         return W, z
 
     def dev_resid(self) -> np.ndarray:
-        return self.family.dev_resids(self.y, self.mu, self.wt)
+        return self.family.dev_resids(self.y, self.mu, self.wt, self.fixed)
 
     def aic(self) -> float:
-        return self.family.aic(self.y, self.n, self.mu, self.wt, float(np.sum(self.dev_resid())))
+        # only the families with a dispersion plug Σd into their aic
+        dev = float(np.sum(self.dev_resid())) if self.family.has_scale else float("nan")
+        return self.family.aic(self.y, self.n, self.mu, self.wt, dev, self.fixed)
 
     def pearson_wrss(self) -> float:
         """Σ w (y − μ)² / V(μ): lme4's ``wrss`` after ``updateWts``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mixedlab._errors import ArgumentError
 from mixedlab.inference._contrasts import (
     contrasts_marginal,
     contrasts_type1,
@@ -35,7 +36,7 @@ def normalise_type(type: int | str) -> int:
     key = str(type).strip().upper()
     table = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
     if key not in table:
-        raise ValueError(f"type must be 1, 2 or 3 (or 'I', 'II', 'III'), not {type!r}")
+        raise ArgumentError(f"type must be 1, 2 or 3 (or 'I', 'II', 'III'), not {type!r}")
     return table[key]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mixedlab._errors import ArgumentError
 from mixedlab.inference._kenward_roger import KRAdjusted, kr_ddf_1d
 from mixedlab.inference._satterthwaite import SatterthwaiteDerivs, contest_1d, t_row
 
@@ -23,7 +24,7 @@ def check_ddf(ddf: str | None, allow_none: bool = True) -> str | None:
         return None
     if ddf not in ("Satterthwaite", "Kenward-Roger"):
         choices = '"Satterthwaite", "Kenward-Roger"' + (" or None" if allow_none else "")
-        raise ValueError(f"ddf must be {choices}, not {ddf!r}")
+        raise ArgumentError(f"ddf must be {choices}, not {ddf!r}")
     return ddf
 
 

@@ -64,8 +64,10 @@ class KRAdjusted:
     condition: float
 
 
-def design_blocks(cp: CrossProducts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def design_blocks(cp: CrossProducts, dense_H: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """ZᵀWZ (q × q), ZᵀWX (q × p) and XᵀWX (p × p), dense, from the engine's cross-products.
+
+    ``dense_H=False`` skips ZᵀWZ (returned as None) when only the other two are needed.
 
     The first term's block ZᵀWZ₁₁ is block diagonal (``cp.A11``); its cross-products with the
     other terms and X are ``A₂₁``; everything else is the trailing block ``A₂₂``.
@@ -77,6 +79,12 @@ def design_blocks(cp: CrossProducts) -> tuple[np.ndarray, np.ndarray, np.ndarray
         A21 = cp.A21t.reshape(q1, cp.m).T  # m × q1
     else:
         A21 = cp.A21_sparse.toarray()
+    ZX = np.empty((q, p))
+    ZX[:q1] = A21[q2 : q2 + p].T
+    ZX[q1:] = cp.A22[:q2, q2 : q2 + p]
+    XX = np.array(cp.A22[q2 : q2 + p, q2 : q2 + p], dtype=float)
+    if not dense_H:
+        return None, ZX, XX
     H = np.zeros((q, q))
     idx = np.arange(L1)[:, None, None] * k1
     rows = np.broadcast_to(idx + np.arange(k1)[None, :, None], (L1, k1, k1)).ravel()
@@ -85,10 +93,6 @@ def design_blocks(cp: CrossProducts) -> tuple[np.ndarray, np.ndarray, np.ndarray
     H[q1:, :q1] = A21[:q2]
     H[:q1, q1:] = A21[:q2].T
     H[q1:, q1:] = cp.A22[:q2, :q2]
-    ZX = np.empty((q, p))
-    ZX[:q1] = A21[q2 : q2 + p].T
-    ZX[q1:] = cp.A22[:q2, q2 : q2 + p]
-    XX = np.array(cp.A22[q2 : q2 + p, q2 : q2 + p], dtype=float)
     return H, ZX, XX
 
 
@@ -109,21 +113,66 @@ def _lambda_t_rows(cp: CrossProducts, theta: np.ndarray, M: np.ndarray) -> np.nd
     return out
 
 
-def vcov_adjusted(cp: CrossProducts, theta: np.ndarray, sigma: float, phi: np.ndarray) -> KRAdjusted:
-    """pbkrtest's ``vcovAdj``: Kenward–Roger's adjusted covariance of β̂ (see the module docstring).
+def _params(cp: CrossProducts) -> list[tuple[int, np.ndarray]]:
+    """The variance parameters of the random terms: (term, 0/1 pattern E_r), θ's order."""
+    params = []
+    for t, sh in enumerate(cp.shapes):
+        for i, j in zip(cp.layout.tri_rows[t], cp.layout.tri_cols[t]):
+            E = np.zeros((sh.k, sh.k))
+            E[i, j] = E[j, i] = 1.0
+            params.append((t, E))
+    return params
 
-    Parameters
-    ----------
-    cp
-        The model's cross-products.
-    theta, sigma
-        The REML estimates.
-    phi
-        vcov(β̂) at the estimates (pbkrtest uses lme4's ``vcov``).
+
+def _pieces_one_term(cp: CrossProducts, theta: np.ndarray, s2: float, params) -> tuple[list, dict, np.ndarray]:
+    """P, Q, K for a single random-effects term: everything is block diagonal by level.
+
+    With one grouping factor ZᵀWZ, S = ΛᵀZᵀWZΛ + I and hence ZᵀV⁻ʲZ are block diagonal with
+    k × k blocks, so every product is a sum over levels: O(L k³ + L k² p).
     """
-    theta = np.asarray(theta, dtype=float)
-    phi = np.asarray(phi, dtype=float)
-    s2 = float(sigma) ** 2
+    n, p, k, L = cp.n, cp.p, cp.k1, cp.L1
+    _, ZX, XX = design_blocks(cp, dense_H=False)
+    T = cp.layout.factors(theta)[0]
+    A = cp.A11  # (L, k, k)
+    Zg = ZX.reshape(L, k, p)
+    C = np.einsum("ba,gbc->gac", T, A)  # Tᵀ A_g
+    S = np.einsum("gab,bc->gac", C, T)
+    S = 0.5 * (S + np.swapaxes(S, 1, 2))
+    S[:, np.arange(k), np.arange(k)] += 1.0
+    Sinv = np.linalg.inv(S)
+    Wg = np.einsum("ba,gbm->gam", T, Zg)  # Tᵀ ZX_g
+    R1 = Sinv @ C
+    RW = Sinv @ Wg
+    M1 = A - np.swapaxes(C, 1, 2) @ R1
+    M1 = 0.5 * (M1 + np.swapaxes(M1, 1, 2))
+    Z1 = Zg - np.swapaxes(C, 1, 2) @ RW
+    Z2 = Z1 - np.swapaxes(R1, 1, 2) @ RW
+    X1 = XX - np.einsum("gam,gan->mn", Wg, RW)
+    X2 = X1 - np.einsum("gam,gan->mn", RW, RW)
+    X3 = X2 - np.einsum("gam,gab,gbn->mn", RW, Sinv, RW)
+    M2 = M1 - np.swapaxes(R1, 1, 2) @ R1
+    tr_v2 = n - L * k + float(np.sum(Sinv * Sinv))
+    ng = len(params) + 1
+    R = ng - 1
+    Yhat = [np.einsum("ab,gbm->gam", E, Z1) for _, E in params]
+    P = [-np.einsum("gam,gan->mn", Z1, Y) / s2**2 for Y in Yhat] + [-X2 / s2**2]
+    Q: dict[tuple[int, int], np.ndarray] = {}
+    K = np.empty((ng, ng))
+    for r, (_, Er) in enumerate(params):
+        EM = Er @ M1  # (L, k, k)
+        for s_ in range(r, len(params)):
+            Es = params[s_][1]
+            Q[(r, s_)] = np.einsum("gam,gab,gbn->mn", Yhat[r], M1, Yhat[s_]) / s2**3
+            K[r, s_] = K[s_, r] = float(np.einsum("gab,gba->", EM, Es @ M1)) / s2**2
+        Q[(r, R)] = np.einsum("gam,gan->mn", Yhat[r], Z2) / s2**3
+        K[r, R] = K[R, r] = float(np.einsum("ab,gba->", Er, M2)) / s2**2
+    Q[(R, R)] = X3 / s2**3
+    K[R, R] = tr_v2 / s2**2
+    return P, Q, K
+
+
+def _pieces_dense(cp: CrossProducts, theta: np.ndarray, s2: float, params) -> tuple[list, dict, np.ndarray]:
+    """P, Q, K through one dense q × q factor of S (several random-effects terms)."""
     n, p = cp.n, cp.p
     H, ZX, XX = design_blocks(cp)
     q = H.shape[0]
@@ -140,21 +189,13 @@ def vcov_adjusted(cp: CrossProducts, theta: np.ndarray, sigma: float, phi: np.nd
     M1 = 0.5 * (M1 + M1.T)
     Z1 = ZX - C.T @ RW
     Z2 = Z1 - R1.T @ RW
-    X1 = XX - Wm.T @ RW  # noqa: F841  (Φ = σ² X1⁻¹; pbkrtest uses lme4's vcov instead)
+    X1 = XX - Wm.T @ RW
     X2 = X1 - RW.T @ RW
     X3 = X2 - RW.T @ (Sinv @ RW)
     tr_v2 = n - q + float(np.sum(Sinv * Sinv))
-
-    # the variance parameters: each term's lower triangle (θ's order), then σ²
     offs = _term_offsets(cp)
-    params = []  # (term index, E pattern)
-    for t, sh in enumerate(cp.shapes):
-        for i, j in zip(cp.layout.tri_rows[t], cp.layout.tri_cols[t]):
-            E = np.zeros((sh.k, sh.k))
-            E[i, j] = E[j, i] = 1.0
-            params.append((t, E))
     ng = len(params) + 1
-    R = ng - 1  # index of σ²
+    R = ng - 1
 
     def rows(t: int) -> slice:
         return slice(offs[t], offs[t] + cp.shapes[t].q)
@@ -168,12 +209,9 @@ def vcov_adjusted(cp: CrossProducts, theta: np.ndarray, sigma: float, phi: np.nd
     for r, (t, _) in enumerate(params):
         P.append(-(Z1[rows(t)].T @ Yhat[r]) / s2**2)
     P.append(-X2 / s2**2)
-    P = [0.5 * (Pi + Pi.T) for Pi in P]  # forceSymmetric
-
     Q: dict[tuple[int, int], np.ndarray] = {}
     K = np.empty((ng, ng))
-    # diagonal blocks of M2 = ZᵀV⁻²Z, for the traces with the residual's G
-    M2diag = []
+    M2diag = []  # diagonal blocks of M2 = ZᵀV⁻²Z, for the traces with the residual's G
     for t, sh in enumerate(cp.shapes):
         rt = rows(t)
         blk = M1[rt, rt] - R1[:, rt].T @ R1[:, rt]
@@ -183,20 +221,45 @@ def vcov_adjusted(cp: CrossProducts, theta: np.ndarray, sigma: float, phi: np.nd
     # per pair of terms: T4[b,c,a,d] = Σ_gh B[g,b,h,c] B[g,a,h,d], B = M1[t,u] in blocks
     T4: dict[tuple[int, int], np.ndarray] = {}
     for r, (t, Er) in enumerate(params):
-        for s in range(r, len(params)):
-            u, Es = params[s]
-            Q[(r, s)] = (Yhat[r].T @ (M1[rows(t), rows(u)] @ Yhat[s])) / s2**3
+        for s_ in range(r, len(params)):
+            u, Es = params[s_]
+            Q[(r, s_)] = (Yhat[r].T @ (M1[rows(t), rows(u)] @ Yhat[s_])) / s2**3
             key = (t, u)
             if key not in T4:
                 B = M1[rows(t), rows(u)].reshape(cp.shapes[t].n_levels, cp.shapes[t].k,
                                                  cp.shapes[u].n_levels, cp.shapes[u].k)
                 T4[key] = np.einsum("gbhc,gahd->bcad", B, B, optimize=True)
-            K[r, s] = K[s, r] = float(np.einsum("ab,cd,bcad->", Er, Es, T4[key])) / s2**2
+            K[r, s_] = K[s_, r] = float(np.einsum("ab,cd,bcad->", Er, Es, T4[key])) / s2**2
         Q[(r, R)] = (Yhat[r].T @ Z2[rows(t)]) / s2**3
         K[r, R] = K[R, r] = float(np.einsum("ab,gba->", Er, M2diag[t])) / s2**2
     Q[(R, R)] = X3 / s2**3
     K[R, R] = tr_v2 / s2**2
+    return [0.5 * (Pi + Pi.T) for Pi in P], Q, K
 
+
+def vcov_adjusted(cp: CrossProducts, theta: np.ndarray, sigma: float, phi: np.ndarray) -> KRAdjusted:
+    """pbkrtest's ``vcovAdj``: Kenward–Roger's adjusted covariance of β̂ (see the module docstring).
+
+    Parameters
+    ----------
+    cp
+        The model's cross-products.
+    theta, sigma
+        The REML estimates.
+    phi
+        vcov(β̂) at the estimates (pbkrtest uses lme4's ``vcov``).
+    """
+    theta = np.asarray(theta, dtype=float)
+    phi = np.asarray(phi, dtype=float)
+    s2 = float(sigma) ** 2
+    p = cp.p
+    params = _params(cp)
+    if len(cp.shapes) == 1:
+        P, Q, K = _pieces_one_term(cp, theta, s2, params)
+        P = [0.5 * (Pi + Pi.T) for Pi in P]
+    else:
+        P, Q, K = _pieces_dense(cp, theta, s2, params)
+    ng = len(params) + 1
     IE2 = np.empty((ng, ng))
     for i in range(ng):
         phi_p_i = phi @ P[i]

@@ -1,9 +1,11 @@
 """Executable lessons: helpers the notebooks in ``lessons/`` call, and their runner.
 
 * R's print layouts for small tables (:func:`r_data_frame`, :func:`r_vector`,
-  :func:`varcorr_text`) so that the lessons print the R course's numbers;
+  :func:`r_named_vector`, :func:`varcorr_text`) so that the lessons print R's numbers;
 * the lessons' plots (:func:`group_effects_plot`, :func:`group_means_plot`,
-  :func:`slopes_plot`, :func:`caterpillar_plot`, :func:`fitted_lines_plot`);
+  :func:`slopes_plot`, :func:`caterpillar_plot`, :func:`fitted_lines_plot`,
+  :func:`probability_curves_plot`);
+* calculations lme4 has no function for (:func:`population_average`);
 * the partial-pooling explorer of lesson 4 (:class:`PartialPoolingExplorer`
   and its parts :func:`simulate`, :func:`estimate`, :func:`shrinkage_svg`);
 * the parity cell (:func:`show_parity`);
@@ -32,9 +34,11 @@ from mixedlab.lessons._plots import (
     fitted_lines_plot,
     group_effects_plot,
     group_means_plot,
+    probability_curves_plot,
     slopes_plot,
 )
-from mixedlab.lessons._rprint import r_data_frame, r_structure, r_vector
+from mixedlab.lessons._glmm import population_average
+from mixedlab.lessons._rprint import r_data_frame, r_named_vector, r_structure, r_vector
 from mixedlab.lessons._runner import (
     LessonResult,
     LessonsNotFoundError,
@@ -48,6 +52,7 @@ from mixedlab.lessons._runner import (
 __all__ = [
     "r_data_frame",
     "r_vector",
+    "r_named_vector",
     "r_structure",
     "varcorr_text",
     "group_effects_plot",
@@ -55,6 +60,8 @@ __all__ = [
     "slopes_plot",
     "caterpillar_plot",
     "fitted_lines_plot",
+    "probability_curves_plot",
+    "population_average",
     "ExplorerSettings",
     "Simulation",
     "Estimates",

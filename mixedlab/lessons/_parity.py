@@ -33,6 +33,12 @@ _STRUCTURE = {
 }
 
 
+def _fixed_scale(case: Any) -> bool:
+    """A GLMM family whose scale is fixed at 1 (binomial, Poisson): no σ row to show."""
+    family = (getattr(case, "family", None) or "").replace(" ", "")
+    return getattr(case, "kind", "lmer") == "glmer" and family.startswith(("binomial", "poisson"))
+
+
 def _labels(result: Any) -> dict[str, str]:
     """Harness row label -> the words of the lesson; rows missing here are not shown."""
     from mixedlab.parity._harness import _vc_label
@@ -43,6 +49,8 @@ def _labels(result: Any) -> dict[str, str]:
         "logLik": "log-likelihood",
         "sigma": "residual standard deviation",
     }
+    if _fixed_scale(case):
+        del names["sigma"]  # binomial and Poisson have no scale parameter: σ is 1 by definition
     for name in result.lme4["fixef"]:
         names[f"fixef {name}"] = f"fixed effect {name}"
         names[f"se {name}"] = f"standard error of {name}"

@@ -19,6 +19,7 @@ __all__ = [
     "slopes_plot",
     "caterpillar_plot",
     "fitted_lines_plot",
+    "probability_curves_plot",
 ]
 
 
@@ -207,5 +208,50 @@ def fitted_lines_plot(
     fig.supylabel(y)
     if title:
         fig.suptitle(title, x=0.02, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def probability_curves_plot(
+    grid: np.ndarray,
+    group_curves: np.ndarray,
+    typical: np.ndarray,
+    average: np.ndarray,
+    observed: pd.Series | None = None,
+    *,
+    xlabel: str = "",
+    ylabel: str = "Probability",
+    title: str = "",
+):
+    """Conditional curves of each group, the typical group's curve and the population average.
+
+    Parameters
+    ----------
+    grid : array
+        The x values the curves are evaluated at.
+    group_curves : 2-d array
+        One row per group: the group's fitted probability along ``grid`` (thin grey lines).
+    typical : array
+        The curve of a group with random effect 0 (``re.form = NA``; solid red).
+    average : array
+        The curve averaged over groups (population average; dashed blue).
+    observed : pandas.Series, optional
+        The observed proportion at each x (index: x), drawn as black points.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, curve in enumerate(np.atleast_2d(group_curves)):
+        ax.plot(grid, curve, color="#b8b8b8", linewidth=0.7, label="one school" if k == 0 else None)
+    ax.plot(grid, typical, color="#d62728", linewidth=2.2, label="typical school (random effect 0)")
+    ax.plot(grid, average, color="#1f4e99", linewidth=2.2, linestyle="--", label="average over schools")
+    if observed is not None:
+        ax.scatter(observed.index.to_numpy(dtype=float), observed.to_numpy(dtype=float), color="black", s=22,
+                   zorder=4, label="observed share passing")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
+    _tidy_axes(ax)
     fig.tight_layout()
     return fig

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mixedlab.reporting.rformat import format_num, print_matrix
 
-__all__ = ["r_data_frame", "r_vector", "r_structure"]
+__all__ = ["r_data_frame", "r_vector", "r_named_vector", "r_structure"]
 
 
 def _format_column(col: pd.Series, digits: int) -> list[str]:
@@ -81,6 +81,32 @@ def r_vector(x: float | Sequence[float], digits: int = 7) -> str:
     if len(line) > 80:
         raise ValueError("r_vector prints one line only; the vector is too long")
     return line
+
+
+def r_named_vector(x: pd.Series, digits: int = 7, width: int = 80) -> str:
+    """``print(x)`` for a named numeric vector, e.g. ``exp(fixef(m))``.
+
+    As R's ``printNamedVector`` (src/main/printvector.c): the values are formatted together
+    (one number of decimals), every name and value is right-justified to the widest of
+    them and followed by one space (so each line ends with a space), and as many entries go
+    on a line as fit in ``width`` (R's ``getOption("width")``, 80).
+
+    Parameters
+    ----------
+    x : pandas.Series
+        Values, with the names as index.
+    digits, width : int
+        R's ``digits`` and ``width`` options.
+    """
+    cells = [c.strip() for c in format_num(x.to_numpy(dtype=float), digits=digits, na="NA")]
+    names = [str(n) for n in x.index]
+    w = max([len(c) for c in cells] + [len(n) for n in names] + [0])
+    per_line = max(1, width // (w + 1))
+    lines = []
+    for start in range(0, len(cells), per_line):
+        lines.append("".join(f"{n:>{w}} " for n in names[start:start + per_line]))
+        lines.append("".join(f"{c:>{w}} " for c in cells[start:start + per_line]))
+    return "\n".join(lines)
 
 
 def r_structure(df: pd.DataFrame) -> pd.DataFrame:

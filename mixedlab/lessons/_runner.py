@@ -35,6 +35,7 @@ __all__ = [
     "parity_summary",
     "parity_ok",
     "count_parity_cells",
+    "join_streams",
     "PARITY_LINE",
 ]
 
@@ -176,6 +177,30 @@ def _first_error(nb: Any) -> str:
     return ""
 
 
+def join_streams(nb: Any) -> Any:
+    """Merge consecutive stream outputs of one cell that share a name (stdout, stderr), in place.
+
+    A kernel sends what a cell prints in chunks, cut wherever its flush timer fires; on a
+    busy machine one ``print`` can arrive as two stream outputs, splitting a line. Joining
+    neighbours restores the lines as printed. Unlike nbclient's ``coalesce_streams``, a
+    display output between two prints keeps its place. Returns ``nb``.
+    """
+    for cell in nb.cells:
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        joined: list[Any] = []
+        for out in outputs:
+            prev = joined[-1] if joined else None
+            if (out.get("output_type") == "stream" and prev is not None
+                    and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+                prev["text"] = prev.get("text", "") + out.get("text", "")
+                continue
+            joined.append(out)
+        cell["outputs"] = joined
+    return nb
+
+
 def parity_lines(nb: Any) -> list[dict[str, str]]:
     """The parity lines an executed notebook printed (case, status, source)."""
     found = []
@@ -236,6 +261,7 @@ def execute_lesson(path: Path, out_dir: Path, *, timeout: int = 300, html: bool 
         if own_tmp is not None:
             own_tmp.cleanup()
     seconds = time.perf_counter() - start
+    join_streams(nb)
     nb_path = out_dir / path.name
     nbformat.write(nb, nb_path)
     html_path = None

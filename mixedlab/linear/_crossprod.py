@@ -122,26 +122,42 @@ class CrossProducts:
                 A11[:, b, a] = v
         self.A11 = A11
 
-        # the trailing columns: terms 2..T, then X, then y
+        # Term 1 in an orthonormal basis per level: W½Z₁_g = Q_g R_g (R_g k₁×k₁ upper).
+        # The trailing columns (terms 2..T, X, y) enter only through F_g = Q_gᵀ W½[Z₂ X y]_g
+        # and E, the cross-product of their residuals after projecting out each level's Q_g:
+        #     A₂₂ − A₂₁ W A₁₂ = E + Σ_g F_gᵀ (I + B_g B_gᵀ)⁻¹ F_g,      B_g = R_g T₁,
+        # a sum of positive semi-definite terms.  The classical form on the left subtracts two
+        # large cross-products whenever a trailing column lies close to the span of term 1's
+        # columns (a slope on a large scale, an uncentred predictor): digits lost there were
+        # the criterion's largest error (issue 9, §3)
+        sw = np.sqrt(w)
+        Q1, self.R1 = _level_orthonormal(X1 * sw[:, None], codes1, L1)
         self.q2 = sum(sh.q for sh in self.shapes[1:])
         self.m = m = self.q2 + p + 1
+        Xy = np.hstack([X, y.reshape(-1, 1)]) * sw[:, None]
         if n * (first.q + m) <= 2_000_000:
             # small designs: dense products beat building sparse matrices
-            Z1 = _dense_re_matrix([X1], [codes1], [first], n)
-            R = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n),
-                           X, y.reshape(-1, 1)])
-            Rw = R * w[:, None] if weights is not None else R
-            A21 = Rw.T @ Z1
-            self.A22 = Rw.T @ R
+            Rsw = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n) * sw[:, None], Xy])
+            A21 = Rsw.T @ _dense_re_matrix([Q1], [codes1], [first], n)  # F, as m × q₁
+            Ft = np.ascontiguousarray(A21.T).reshape(L1, k1, m)
+            perp = Rsw - _level_projection(Q1, codes1, Ft)
+            self.E = perp.T @ perp
             col_nnz = None  # counted below only if the choice is not obvious
         else:
-            Z1 = random_effects_matrix([X1], [codes1], [first], n)
             Zrest = random_effects_matrix(list(term_X[1:]), list(term_codes[1:]), self.shapes[1:], n)
-            R = sp.hstack([Zrest, sp.csr_matrix(X), sp.csr_matrix(y.reshape(-1, 1))], format="csr")
-            Rw = sp.csr_matrix(R.multiply(w[:, None]))
-            A21 = (Rw.T @ Z1).tocsc()
+            Zrest = sp.csr_matrix(Zrest.multiply(sw[:, None]))
+            Rsw = sp.hstack([Zrest, sp.csr_matrix(Xy)], format="csr")
+            A21 = (Rsw.T @ random_effects_matrix([Q1], [codes1], [first], n)).tocsc()
             A21.sort_indices()  # the pair operator relies on ascending rows per column
-            self.A22 = (Rw.T @ R).toarray()
+            # Z₂'s block by cross-products (indicator columns rarely lie near term 1's span);
+            # the X and y columns, where scaling matters, from their residual rows
+            self.E = (Rsw.T @ Rsw).toarray() - (A21 @ A21.T).toarray()
+            FXy = A21[self.q2 :].toarray().T.reshape(L1, k1, p + 1)
+            perp = Xy - _level_projection(Q1, codes1, FXy)
+            EZX = np.asarray(Zrest.T @ perp)
+            self.E[: self.q2, self.q2 :] = EZX
+            self.E[self.q2 :, : self.q2] = EZX.T
+            self.E[self.q2 :, self.q2 :] = perp.T @ perp
             col_nnz = np.diff(A21.indptr).reshape(L1, k1).max(axis=1).astype(float)
 
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
@@ -156,18 +172,18 @@ class CrossProducts:
             pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
             self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
         if self.mode == "dense":
-            # stored level-major (L₁, k₁, m): (A₂₁D)ᵀ is then one batched matmul
+            # F stored level-major (L₁, k₁, m): the Schur rows are then one batched matmul
             A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
-            self.A21t = np.ascontiguousarray(A21t).reshape(L1, k1, m)
+            self.Ft = np.ascontiguousarray(A21t).reshape(L1, k1, m)
             nab = k1 * (k1 + 1) // 2
             if m * m * nab * L1 <= 2_000_000:
                 # small designs: the pair operator as a dense matrix, so that the Schur
                 # term is one matrix-vector product with the W_g entries
-                self.P_dense = _dense_pair_operator(self.A21t)
+                self.P_dense = _dense_pair_operator(self.Ft)
         else:
             A21 = sp.csc_matrix(A21)
             A21.sort_indices()
-            self.A21_sparse = A21  # CSC, m × q₁
+            self.F_sparse = A21  # F, CSC, m × q₁
             self._D = _block_diagonal_pattern(L1, k1)
             self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
             self._ab = np.triu_indices(k1)
@@ -180,7 +196,8 @@ class CrossProducts:
             off += shape.q
         self.rest_scalar = all(s.k == 1 for s in self.shapes[1:])
         self.lam_rows = self.lam_cols = self.lam_theta = None
-        if not self.rest_scalar and self.m <= 400:
+        if not self.rest_scalar and self.m <= 100:
+            # (above ~100 rows the O(m³) dense product costs more than the block rotation)
             # nonzeros of Λ₂ and the θ element each holds, so Λ₂ is filled in one step
             rows, cols, idx = [], [], []
             for t, (shape, off) in enumerate(zip(self.shapes[1:], self.rest_offsets)):
@@ -195,10 +212,14 @@ class CrossProducts:
             self.lam_template = np.zeros((self.m, self.m))
             tail = np.arange(self.q2, self.m)
             self.lam_template[tail, tail] = 1.0
+        self.nested = _nested_trailing(self.shapes, term_codes, n)
         # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
         # terms the θ index scaling each trailing column
         self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]
         self.A11_stack = np.vstack(self.A11_flat)
+        if k1 == 2:
+            r00, r01, r11 = self.R1[:, 0, 0], self.R1[:, 0, 1], self.R1[:, 1, 1]
+            self.R11 = (r00, r01, r11, (r00 * r11) ** 2)
         self.ones_m = np.ones(self.m)
         # the θ₁-dependent Schur term of the last evaluation, for steps that move only
         # later terms' θ: one for the factor route, one for the criterion's pair route
@@ -208,6 +229,74 @@ class CrossProducts:
         if self.rest_scalar:
             pos = [np.full(sh.q, self.layout.slices[t + 1].start) for t, sh in enumerate(self.shapes[1:])]
             self.rest_theta_pos = np.concatenate(pos) if pos else np.zeros(0, dtype=np.intp)
+
+
+class _NestedTrailing:
+    """Index arrays of a block-diagonal trailing random block (term 1 nested in term 2).
+
+    When every level of term 1's factor lies within one level of term 2's (lme4's
+    ``(1 | a/b)``, ``(x | a) + (1 | a:b)``) and there is no third term, the Schur
+    complement's Z₂ block is block diagonal with k₂×k₂ blocks (each level of term 1
+    touches one level of term 2), coupled only through the X and y columns.  The
+    criterion then factors it as a batch of k₂×k₂ blocks and a (p+1)-square Schur
+    complement instead of one dense Cholesky of size m (lme4's sparse factor does the same).
+    """
+
+    def __init__(self, k: int, L: int) -> None:
+        self.k, self.L, self.q = k, L, k * L
+        i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+        base = (np.arange(L) * k)[:, None, None]
+        # (row, col) of each block entry in the lower triangle: S is only lower-valid
+        self.rows = base + np.maximum(i, j)[None]
+        self.cols = base + np.minimum(i, j)[None]
+
+
+def _nested_trailing(shapes: list[TermShape], term_codes: list[np.ndarray], n: int) -> "_NestedTrailing | None":
+    if len(shapes) != 2 or shapes[1].q < 64 or n == 0:
+        return None  # a small trailing block is factored densely as fast
+    c1, c2 = np.asarray(term_codes[0]), np.asarray(term_codes[1])
+    first = np.full(shapes[0].n_levels, -1)
+    first[c1[::-1]] = c2[::-1]  # the term-2 level of each term-1 level's first row
+    if not np.array_equal(first[c1], c2):
+        return None
+    return _NestedTrailing(shapes[1].k, shapes[1].n_levels)
+
+
+def _level_orthonormal(Zw: np.ndarray, codes: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per level g, W½Z_g = Q_g R_g: rows of Q (n × k) and R (L, k, k), from the rows.
+
+    Modified Gram–Schmidt within each level, applied twice ("twice is enough":
+    Giraud et al. 2005), so Q_g's columns are orthonormal to rounding even for nearly
+    collinear columns.  Unlike a Cholesky factor of the cross-product Z_gᵀWZ_g, R_g
+    keeps the precision of the rows (the Gram matrix squares the columns' condition
+    number).  A column that lies in the span of the previous ones within a level (a
+    slope over a single observation) gets a zero pivot and a zero column of Q.
+    """
+    n, k = Zw.shape
+    Q = np.zeros((n, k))
+    R = np.zeros((L, k, k))
+    for j in range(k):
+        v = Zw[:, j].copy()
+        for _ in range(2):
+            for i in range(j):
+                c = np.bincount(codes, weights=Q[:, i] * v, minlength=L)
+                R[:, i, j] += c
+                v -= c[codes] * Q[:, i]
+        nrm = np.sqrt(np.bincount(codes, weights=v * v, minlength=L))
+        scale = np.sqrt(np.bincount(codes, weights=Zw[:, j] ** 2, minlength=L))
+        keep = nrm > 1e-14 * scale
+        R[:, j, j] = np.where(keep, nrm, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Q[:, j] = np.where(keep[codes], v / nrm[codes], 0.0)
+    return Q, R
+
+
+def _level_projection(Q: np.ndarray, codes: np.ndarray, Ft: np.ndarray) -> np.ndarray:
+    """Rows of Σ_j Q[:, j] F_g[j, :]: the part of each row in its level's span of Q."""
+    out = Q[:, 0, None] * Ft[codes, 0, :]
+    for j in range(1, Q.shape[1]):
+        out += Q[:, j, None] * Ft[codes, j, :]
+    return out
 
 
 def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
@@ -310,3 +399,90 @@ def _pair_operator_scalar(A21: sp.csc_matrix, L: int, m: int) -> tuple[sp.csr_ma
     P = sp.csr_matrix((data[e] * data[e2], (inv, col_of[e])), shape=(uniq.size, L))
     P.sum_duplicates()
     return P, uniq
+
+
+# --------------------------------------------------------------------------------------------
+# The classical blocks, for code that reads or writes them (Kenward–Roger, PIRLS)
+# --------------------------------------------------------------------------------------------
+def _classical_blocks(cp: "CrossProducts", name: str):
+    """A₁₁-adjacent blocks in the classical layout, from the row-based form (computed once).
+
+    ``A21t`` (L₁, k₁, m) = Z₁ᵀW[Z₂ X y] per level, ``A22`` = [Z₂ X y]ᵀW[Z₂ X y],
+    ``A21_sparse`` (m × q₁, CSC) for sparse designs; A₂₁_g = F_gᵀ R_g and A₂₂ = E + Σ F_gᵀF_g.
+    """
+    d = cp.__dict__
+    if name == "A22":
+        if cp.mode == "dense":
+            F = cp.Ft.reshape(-1, cp.m)
+            val = cp.E + F.T @ F
+        else:
+            val = cp.E + (cp.F_sparse @ cp.F_sparse.T).toarray()
+        d["_A22_synced"] = val
+    elif name == "A21t":
+        val = np.matmul(np.swapaxes(cp.R1, 1, 2), cp.Ft) if "Ft" in d else \
+            np.asarray(_classical_blocks(cp, "A21_sparse").T.toarray()).reshape(cp.L1, cp.k1, cp.m)
+        d["_A21t_synced"] = val
+    elif name == "A21_sparse":
+        blk = _block_diagonal_pattern(cp.L1, cp.k1)
+        blk.data[:] = cp.R1.ravel()
+        val = sp.csc_matrix(cp.F_sparse @ blk)
+        val.sort_indices()
+    else:
+        raise AttributeError(name)
+    d[name] = val
+    return val
+
+
+def _getattr(self: "CrossProducts", name: str):
+    if name in ("A22", "A21t", "A21_sparse") and "E" in self.__dict__:
+        return _classical_blocks(self, name)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+CrossProducts.__getattr__ = _getattr  # type: ignore[attr-defined]
+
+
+def sync_classical_blocks(cp: "CrossProducts") -> None:
+    """Rebuild the row-based form from classical blocks that a caller set on ``cp``.
+
+    PIRLS (``mixedlab.glm``) replaces ``A11``, ``A21t`` and ``A22`` with its weighted
+    cross-products at every iteration and factors with :func:`mixedlab.linear._pls.factorize`;
+    here R_g comes from A₁₁ (closed form for k₁ ≤ 2) and F_g = R_g⁻ᵀ A₂₁_g, E = A₂₂ − Σ F_gᵀF_g
+    (the classical precision, which is what those cross-products carry).
+    """
+    d = cp.__dict__
+    A22, A21t = d.get("A22"), d.get("A21t")
+    if A22 is None or A21t is None:
+        return
+    if A22 is d.get("_A22_synced") and A21t is d.get("_A21t_synced"):
+        return
+    A11 = cp.A11
+    L1, k1, m = A21t.shape
+    R = np.zeros((L1, k1, k1))
+    F = np.zeros((L1, k1, m))
+    if k1 <= 2:
+        r00 = np.sqrt(np.maximum(A11[:, 0, 0], 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inv0 = np.where(r00 > 0, 1.0 / r00, 0.0)
+        R[:, 0, 0] = r00
+        F[:, 0, :] = A21t[:, 0, :] * inv0[:, None]
+        if k1 == 2:
+            r01 = A11[:, 0, 1] * inv0
+            r11 = np.sqrt(np.maximum(A11[:, 1, 1] - r01 * r01, 0.0))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                inv1 = np.where(r11 > 1e-14 * np.sqrt(np.maximum(A11[:, 1, 1], 0.0)), 1.0 / r11, 0.0)
+            R[:, 0, 1], R[:, 1, 1] = r01, np.where(inv1 > 0, r11, 0.0)
+            F[:, 1, :] = (A21t[:, 1, :] - r01[:, None] * F[:, 0, :]) * inv1[:, None]
+    else:
+        w, V = np.linalg.eigh(A11)
+        R = np.sqrt(np.clip(w, 0.0, None))[:, :, None] * np.swapaxes(V, 1, 2)  # A = RᵀR
+        F = np.matmul(np.linalg.pinv(np.swapaxes(R, 1, 2)), A21t)
+    Ff = F.reshape(-1, m)
+    cp.R1, cp.Ft = R, F
+    if k1 == 2:
+        cp.R11 = (R[:, 0, 0], R[:, 0, 1], R[:, 1, 1], (R[:, 0, 0] * R[:, 1, 1]) ** 2)
+    cp.E = A22 - Ff.T @ Ff
+    cp.nested = None
+    d["_A22_synced"], d["_A21t_synced"] = A22, A21t
+    cp._schur_cache = None
+    cp._pair_cache = None

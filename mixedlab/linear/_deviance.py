@@ -8,8 +8,9 @@ import numpy as np
 
 from mixedlab.linear._pls import CrossProducts, PLSFactor, criterion, factorize
 from mixedlab.linear._theta import TermShape
+from mixedlab.linear._threads import blas_threads_for
 
-__all__ = ["LmerDevfun", "make_devfun"]
+__all__ = ["LmerDevfun", "make_devfun", "CentredCoordinates"]
 
 
 class LmerDevfun:
@@ -33,6 +34,8 @@ class LmerDevfun:
         self.REML = bool(REML)
         self.lower = cp.layout.lower
         self.start = cp.layout.start
+        self.theta_scale = np.ones(cp.layout.n_theta)
+        self.reparam: Any = None
         self.last: PLSFactor | None = None
 
     def factor(self, theta: np.ndarray) -> PLSFactor:
@@ -52,12 +55,97 @@ def make_devfun(model: Any, REML: bool = True) -> LmerDevfun:
     """Build the deviance function of θ from a parsed model (``mixedlab.formula.build_model``)."""
     shapes = [TermShape(t.X.shape[1], len(t.levels)) for t in model.terms]
     y = model.y if model.offset is None else model.y - model.offset
-    cp = CrossProducts(
-        [t.X for t in model.terms], [t.codes for t in model.terms], shapes, model.X, y, model.weights
-    )
+    m = sum(s.q for s in shapes[1:]) + model.X.shape[1] + 1
+    # the cross-products under the same BLAS setting as the optimisation: their last
+    # bits, and so the optimum, must not depend on the machine's thread count
+    with blas_threads_for(m):
+        cp = CrossProducts(
+            [t.X for t in model.terms], [t.codes for t in model.terms], shapes, model.X, y, model.weights
+        )
     devfun = LmerDevfun(cp, REML)
     devfun.start = _moment_start(model, devfun.start)
+    devfun.theta_scale = _theta_scale(model, cp.layout)
+    devfun.reparam = CentredCoordinates.for_model(model, cp.layout)
     return devfun
+
+
+class CentredCoordinates:
+    """θ of the model whose slope columns are centred and scaled: a second view of the fit.
+
+    lme4's θ describes each term's covariance in the columns as given: an intercept and
+    a slope on x = 2000 + …, or on a predictor in thousands.  There the optimum can lie at
+    the end of a long curved valley in θ (the intercept at x = 0 is an extrapolation),
+    and BOBYQA may stop at another local minimum: one random design stopped at 266.27
+    where lme4 reached 266.10.  With Z_t' = Z_t K_t (slopes centred on their mean and
+    divided by their SD when the term has an intercept, divided by their RMS otherwise),
+    a factor T' for Z_t' gives the same model as the lower-triangular T with
+    T Tᵀ = K_t T' T'ᵀ K_tᵀ, T = the L of an LQ decomposition of K_t T'.
+    """
+
+    def __init__(self, layout: Any, K: list[np.ndarray]) -> None:
+        self.layout = layout
+        self.K = K
+
+    @classmethod
+    def for_model(cls, model: Any, layout: Any) -> "CentredCoordinates | None":
+        K = []
+        far = False
+        for t in model.terms:
+            Xt = np.asarray(t.X, dtype=float)
+            k = Xt.shape[1]
+            Kt = np.eye(k)
+            if k >= 2 and Xt.shape[0] > 1:
+                ones = np.all(Xt == 1.0, axis=0)
+                has_int = bool(ones.any())
+                icol = int(np.flatnonzero(ones)[0]) if has_int else -1
+                for j in range(k):
+                    if j == icol:
+                        continue
+                    col = Xt[:, j]
+                    if has_int:
+                        mu = float(col.mean())
+                        sd = float(col.std())
+                        sd = sd if sd > 0 and np.isfinite(sd) else 1.0
+                        Kt[icol, j] = -mu / sd
+                        Kt[j, j] = 1.0 / sd
+                    else:
+                        rms = float(np.sqrt(np.mean(col * col)))
+                        Kt[j, j] = 1.0 / rms if rms > 0 and np.isfinite(rms) else 1.0
+                far = far or bool(np.max(np.abs(Kt - np.eye(k))) > 0.5)
+            K.append(Kt)
+        return cls(layout, K) if far else None
+
+    def to_theta(self, theta_prime: np.ndarray) -> np.ndarray:
+        """lme4's θ for the centred coordinates' θ′."""
+        out = np.empty_like(theta_prime)
+        for Kt, Tp, sl, r, c in zip(self.K, self.layout.factors(theta_prime), self.layout.slices,
+                                   self.layout.tri_rows, self.layout.tri_cols):
+            A = Kt @ Tp
+            if A.shape[0] == 1:
+                T = np.abs(A)
+            else:
+                T = np.linalg.qr(A.T, mode="r").T  # A = T Q with T lower triangular
+                T = T * np.where(np.diagonal(T) < 0, -1.0, 1.0)[None, :]
+            out[sl] = T[r, c]
+        return out
+
+
+def _theta_scale(model: Any, layout: Any) -> np.ndarray:
+    """A typical size of each θ element: 1 / (root mean square of its row's column).
+
+    θ's element (i, j) of term t carries the random effect of column i (b = T u), whose
+    contribution to the response is b_i · z_i: on the response's scale it is of size
+    |T_ij| · rms(z_i).  A slope on a predictor measured in thousands has θ elements of
+    1e-3 or less beside an intercept's θ near 1, which BOBYQA, whose trust region is a
+    ball, crosses slowly (see :func:`mixedlab.linear._optimize.optimize_lmer`).
+    """
+    out = np.ones(layout.n_theta)
+    for t, sl, rows in zip(model.terms, layout.slices, layout.tri_rows):
+        Xt = np.asarray(t.X, dtype=float)
+        rms = np.sqrt(np.mean(Xt * Xt, axis=0)) if Xt.shape[0] else np.ones(Xt.shape[1])
+        rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
+        out[sl] = 1.0 / rms[rows]
+    return out
 
 
 def _moment_start(model: Any, default: np.ndarray) -> np.ndarray:

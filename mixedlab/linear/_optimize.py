@@ -15,13 +15,18 @@ lme4 1.1-31's defaults, reproduced here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+import math
+import numbers
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 import nlopt
 import numpy as np
 
-__all__ = ["LmerControl", "OptimResult", "optimize_lmer", "deriv12", "check_convergence"]
+from mixedlab._errors import ControlError
+
+__all__ = ["LmerControl", "OptimResult", "optimize_lmer", "deriv12", "check_convergence", "as_control",
+           "check_start"]
 
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 
@@ -57,6 +62,94 @@ class LmerControl:
     check_conv_hess_tol: float = 1e-6
     singular_tol: float = 1e-4
     start: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # checked here, before anything reaches NLopt: a NaN start made NLopt abort the
+        # whole process ("double free or corruption"), killing a Jupyter kernel (issue 9 §10)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "start":
+                object.__setattr__(self, "start", _check_start_values(value))
+            elif f.name == "maxeval":
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                    raise ControlError(
+                        f"LmerControl(maxeval={value!r}): maxeval must be a positive whole number"
+                        + ("" if isinstance(value, numbers.Integral) else f", not a {type(value).__name__}")
+                        + "; for example LmerControl(maxeval=10000)")
+                object.__setattr__(self, "maxeval", int(value))
+            elif f.type in ("bool", bool):
+                if not isinstance(value, (bool, np.bool_)):
+                    raise ControlError(
+                        f"LmerControl({f.name}={value!r}): {f.name} must be True or False "
+                        f"(got {type(value).__name__}); a string such as 'FALSE' is not read as False")
+                object.__setattr__(self, f.name, bool(value))
+            else:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                        or value < 0:
+                    raise ControlError(
+                        f"LmerControl({f.name}={value!r}): {f.name} must be a finite number ≥ 0 "
+                        f"(got {type(value).__name__}); the default is {f.default!r}")
+                object.__setattr__(self, f.name, float(value))
+
+
+def _check_start_values(start: Any) -> tuple[float, ...] | None:
+    """``start`` as a tuple of floats, refusing what lme4/nloptr refuse ("x0 contains NA")."""
+    if start is None:
+        return None
+    if isinstance(start, (str, bytes, dict)) or not np.iterable(start):
+        raise ControlError(
+            f"LmerControl(start={start!r}): start must be a sequence of numbers, one per θ "
+            "element (e.g. a previous fit's fit.theta), or None for lme4's start")
+    values = list(np.asarray(start, dtype=object).ravel())
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise ControlError(
+                f"LmerControl(start=...): element {i} is {v!r} ({type(v).__name__}), not a number; "
+                "give θ as numbers, e.g. start=tuple(fit.theta)")
+        out.append(float(v))
+    arr = np.asarray(out)
+    if np.isnan(arr).any():
+        raise ControlError(
+            f"LmerControl(start={tuple(out)}): x0 contains NA (lme4's message) at position(s) "
+            f"{np.flatnonzero(np.isnan(arr)).tolist()}; give a number for every θ element")
+    if np.isinf(arr).any():
+        raise ControlError(
+            f"LmerControl(start={tuple(out)}): start is infinite at position(s) "
+            f"{np.flatnonzero(np.isinf(arr)).tolist()} (lme4: 'objective in x0 returns NA'); "
+            "give finite θ values")
+    return tuple(out)
+
+
+def as_control(control: Any, argument: str = "control") -> "LmerControl":
+    """``control`` as an :class:`LmerControl` (``None`` gives lme4's defaults), or a clear error."""
+    if control is None:
+        return LmerControl()
+    if isinstance(control, LmerControl):
+        return control
+    hint = ""
+    if isinstance(control, dict):
+        hint = f"; to use these settings write {argument}=LmerControl(**{control!r})"
+    raise ControlError(
+        f"{argument} must be a mixedlab.LmerControl (or None for lme4's defaults), got "
+        f"{type(control).__name__} {control!r}{hint}; for example "
+        f"{argument}=LmerControl(maxeval=10000)")
+
+
+def check_start(x0: np.ndarray, lower: np.ndarray) -> None:
+    """The start's length and bounds against the model's θ, as lme4 and nloptr check them."""
+    if x0.size != lower.size:
+        raise ControlError(
+            f"LmerControl(start=...) has {x0.size} value(s) but this model's θ has {lower.size}: "
+            f"incorrect number of theta components (!={lower.size}) (lme4's message); "
+            "pass one value per θ element, in the order of fit.theta_names")
+    below = np.flatnonzero(x0 < lower)
+    if below.size:
+        raise ControlError(
+            f"LmerControl(start={tuple(float(v) for v in x0)}): at least one element in x0 < lb "
+            f"(lme4's message): element(s) {below.tolist()} are below their lower bound "
+            f"{[float(lower[i]) for i in below]} (diagonal elements of θ are standard deviation "
+            "ratios and cannot be negative); use values ≥ 0 there")
 
 
 @dataclass
@@ -97,31 +190,43 @@ class _Counted:
     def __init__(self, fn: Callable[[np.ndarray], float]) -> None:
         self.fn = fn
         self.count = 0
+        self.best_x: np.ndarray | None = None
+        self.best_f = math.inf
 
     def __call__(self, x: np.ndarray, grad: np.ndarray | None = None) -> float:
         self.count += 1
-        return self.fn(x)
+        f = self.fn(x)
+        if f != f:
+            # NaN makes BOBYQA stop silently wherever it is; +inf makes it step back
+            f = math.inf
+        if f < self.best_f:
+            self.best_f, self.best_x = f, np.array(x, dtype=float, copy=True)
+        return f
 
 
-def _bobyqa(fn: _Counted, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl) -> tuple[np.ndarray, float, int]:
+def _bobyqa(fn: _Counted, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl,
+            scale: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
+    """One NLopt BOBYQA run from x0; with ``scale``, over x/scale (results in x's units)."""
     n = x0.size
+    s = np.ones(n) if scale is None else np.asarray(scale, dtype=float)
     opt = nlopt.opt(nlopt.LN_BOBYQA, n)
-    opt.set_min_objective(fn)
-    opt.set_lower_bounds(lower)
+    opt.set_min_objective(fn if scale is None else (lambda z, grad=None: fn(z * s)))
+    opt.set_lower_bounds(lower / s)
     opt.set_upper_bounds(np.full(n, np.inf))
     opt.set_xtol_abs(ctrl.xtol_abs)
     opt.set_ftol_abs(ctrl.ftol_abs)
     opt.set_xtol_rel(ctrl.xtol_rel)
     opt.set_maxeval(ctrl.maxeval)
+    fn.best_x, fn.best_f = None, math.inf
     try:
-        x = opt.optimize(x0)
+        x = opt.optimize(np.asarray(x0, dtype=float) / s) * s
         code = opt.last_optimize_result()
         fval = opt.last_optimum_value()
     except nlopt.RoundoffLimited:
-        # NLopt keeps the best point found; lme4 reports it with a convergence code
+        # lme4 reports the best point found, with a convergence code
         code = -4
-        x = np.asarray(x0, dtype=float)
-        fval = fn.fn(x)
+        x = fn.best_x if fn.best_x is not None else np.asarray(x0, dtype=float)
+        fval = fn.best_f if fn.best_x is not None else fn(x)
     return np.asarray(x, dtype=float), float(fval), int(code)
 
 
@@ -200,14 +305,11 @@ def check_convergence(g: np.ndarray, H: np.ndarray, ctrl: LmerControl) -> list[s
     return out
 
 
-def optimize_lmer(
-    devfun: Callable[[np.ndarray], float], lower: np.ndarray, start: np.ndarray, ctrl: LmerControl
-) -> OptimResult:
-    """Minimise ``devfun`` over θ with lme4's optimiser, restarts, boundary snap and checks."""
-    fn = _Counted(devfun)
-    x0 = np.asarray(ctrl.start if ctrl.start is not None else start, dtype=float)
-    theta, fval, code = _bobyqa(fn, x0, lower, ctrl)
-
+def _edge_and_boundary(
+    fn: _Counted, devfun: Callable[[np.ndarray], float], theta: np.ndarray, fval: float, code: int,
+    lower: np.ndarray, ctrl: LmerControl,
+) -> tuple[np.ndarray, float, int]:
+    """lme4's ``restart_edge`` and ``boundary.tol`` steps after a BOBYQA run."""
     if ctrl.restart_edge:
         on_bound = np.flatnonzero(theta == lower)
         if on_bound.size:
@@ -233,13 +335,100 @@ def optimize_lmer(
                     best[i] = lower[i]
             theta = best
             fval = devfun(theta)
+    return theta, fval, code
 
+
+#: BOBYQA runs after the first when lme4's gradient check fails (see :func:`optimize_lmer`)
+MAX_RESTARTS = 3
+
+
+def optimize_lmer(
+    devfun: Callable[[np.ndarray], float], lower: np.ndarray, start: np.ndarray, ctrl: LmerControl
+) -> OptimResult:
+    """Minimise ``devfun`` over θ with lme4's optimiser, restarts, boundary snap and checks.
+
+    Beyond lme4: when lme4's gradient check fails (lme4 would warn "failed to converge")
+    or NLopt gives up on round-off (an infeasible step: the criterion was not finite),
+    BOBYQA is restarted from the point reached, with a fresh trust region, up to
+    :data:`MAX_RESTARTS` times while the criterion keeps falling.  BOBYQA's trust
+    region shrinks to its final radius along the way, and on badly scaled θ (a slope
+    on a large scale: θ elements of 1e-4 beside 1) it stops where that radius is far
+    from the optimum: sleepstudy with Days·1000 stops at 1757.67 (lme4 at 1757.59);
+    one restart reaches 1757.44.  Fits that pass lme4's checks are never restarted, so
+    they keep lme4's path and result.
+    """
+    ctrl = as_control(ctrl)
+    fn = _Counted(devfun)
+    x0 = np.asarray(ctrl.start if ctrl.start is not None else start, dtype=float)
+    lower = np.asarray(lower, dtype=float)
+    check_start(x0, lower)
+    theta, fval, code = _bobyqa(fn, x0, lower, ctrl)
+    theta, fval, code = _edge_and_boundary(fn, devfun, theta, fval, code, lower, ctrl)
+    result = _checked(devfun, theta, fval, code, lower, ctrl)
+    scale = np.asarray(getattr(devfun, "theta_scale", np.ones(theta.size)), dtype=float)
+    for i in range(MAX_RESTARTS):
+        if not (code == -4 or _not_a_minimum(result)):
+            break
+        # alternate θ's own coordinates and coordinates scaled to θ's typical sizes
+        t2, f2, c2 = _bobyqa(fn, theta, lower, ctrl, scale if i % 2 == 0 else None)
+        t2, f2, c2 = _edge_and_boundary(fn, devfun, t2, f2, c2, lower, ctrl)
+        if not f2 < fval:
+            if i % 2 == 1 or np.all(scale == 1.0):
+                break
+            continue
+        theta, fval, code = t2, f2, c2
+        result = _checked(devfun, theta, fval, code, lower, ctrl)
+    # a second opinion from other coordinates, where lme4's θ is a poor frame for BOBYQA
+    # (slopes far from zero or on large scales), and a second look at singular fits
+    candidates = []
+    reparam = getattr(devfun, "reparam", None)
+    if reparam is not None:
+        probe = _Counted(lambda z: fn(reparam.to_theta(z)))
+        z, _, _ = _bobyqa(probe, _start_prime(lower), lower, ctrl)
+        candidates.append(reparam.to_theta(z))
+    if result.is_singular and theta.size > 1:
+        candidates.append(theta)
+    for cand in candidates:
+        # polish in lme4's coordinates, so a boundary is reached exactly as lme4 reaches it
+        t2, f2, c2 = _bobyqa(fn, cand, lower, ctrl)
+        t2, f2, c2 = _edge_and_boundary(fn, devfun, t2, f2, c2, lower, ctrl)
+        if f2 < fval - SECOND_OPINION_GAIN:
+            theta, fval, code = t2, f2, c2
+            result = _checked(devfun, theta, fval, code, lower, ctrl)
+    result.n_evals = fn.count
+    return result
+
+
+#: how much lower a second opinion's criterion must be to replace the first result: above
+#: BOBYQA's own noise (ftol_abs = 1e-8), so a fit that converged keeps lme4's path and numbers
+SECOND_OPINION_GAIN = 1e-7
+
+
+def _start_prime(lower: np.ndarray) -> np.ndarray:
+    """lme4's default start (1 on the diagonals, 0 elsewhere), in any coordinates."""
+    return np.where(lower == 0, 1.0, 0.0)
+
+
+#: lme4's warnings that say the point reached is not a confirmed minimum
+_NOT_A_MINIMUM = ("Model failed to converge with max|grad|", "unable to evaluate scaled gradient",
+                  "Model failed to converge: degenerate")
+
+
+def _not_a_minimum(result: OptimResult) -> bool:
+    return result.gradient is not None and any(w.startswith(_NOT_A_MINIMUM) for w in result.conv_warnings)
+
+
+def _checked(
+    devfun: Callable[[np.ndarray], float], theta: np.ndarray, fval: float, code: int,
+    lower: np.ndarray, ctrl: LmerControl,
+) -> OptimResult:
+    """The result at θ with lme4's singularity test and convergence checks."""
     diag = lower == 0
     is_singular = bool(np.any(theta[diag] < ctrl.singular_tol))
     result = OptimResult(
         theta=theta,
         fval=fval,
-        n_evals=fn.count,
+        n_evals=0,
         return_code=code,
         message=_NLOPT_MESSAGES.get(code, f"NLopt return code {code}"),
         is_singular=is_singular,

@@ -20,8 +20,21 @@ complement (Golub & Van Loan, section 4.2):
 
     L₂₂ L₂₂ᵀ = Λ₂ᵀ (A₂₂ − A₂₁ D Dᵀ A₁₂) Λ₂ + diag(I, 0),     D = Λ₁ L₁₁⁻ᵀ,
 
-so L₂₁ = Λ₂ᵀ A₂₁ D is never stored.  A₂₁ D is formed dense (BLAS) or sparse,
-whichever costs fewer operations for the design at hand.
+so L₂₁ = Λ₂ᵀ A₂₁ D is never stored.
+
+Precision.  The Schur complement is never formed as that difference: when a trailing
+column lies close to the span of term 1's columns (a predictor on a large scale, an
+uncentred slope) both terms are huge and their difference small, and the digits lost
+there were the criterion's largest error (issue 9).  With each level's columns
+orthonormalised once from the rows, W½Z₁_g = Q_g R_g, and B_g = R_g T₁,
+
+    A₂₂ − A₂₁ D Dᵀ A₁₂ = E + Σ_g F_gᵀ (I + B_g B_gᵀ)⁻¹ F_g,      F_g = Q_gᵀ W½ [Z₂ X y]_g,
+
+where E is the cross-product of the trailing columns' residuals on the Q_g (computed
+once, from the rows): a sum of positive semi-definite terms, each computed without
+cancellation (the weights Ω_g = (I + B_g B_gᵀ)⁻¹ in closed form for k₁ ≤ 2, by
+Householder QR otherwise).  Σ_g F_gᵀ Ω_g F_g is formed dense (BLAS) or through a
+sparse pair operator, whichever costs fewer operations for the design at hand.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import blas, lapack
 
-from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix
+from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix, sync_classical_blocks
 
 __all__ = [
     "CrossProducts",
@@ -82,55 +95,84 @@ class PLSFactor:
     ldL2: float  # log |L_θ|²
     ldRX2: float  # log |R_X|²
     pwrss: float  # penalized weighted residual sum of squares r²(θ)
+    RD: np.ndarray | None = None  # (L1, k1, k1) = R_g D_g: A₂₁ D = Σ_g F_gᵀ (R_g D_g)
+
+
+@dataclass
+class _FirstBlock:
+    """Term 1 at θ, per level g (M_g = B_gᵀB_g + I, B_g = R_g T₁; module docstring).
+
+    ``G`` gives the Schur term's weights Ω_g = (I + B_g B_gᵀ)⁻¹ = G_gᵀ G_g.
+    """
+
+    L11: np.ndarray
+    D: np.ndarray
+    RD: np.ndarray
+    ld11: float  # Σ_g log det M_g
+    G: np.ndarray  # (L1, r, k1)
+
+
+def _first_block(cp: CrossProducts, theta: np.ndarray) -> _FirstBlock:
+    k1, L1 = cp.k1, cp.L1
+    if k1 == 1:
+        t = float(theta[0])
+        r00 = cp.R1[:, 0, 0]
+        l11 = np.sqrt((t * r00) ** 2 + 1.0)
+        return _FirstBlock(L11=l11.reshape(-1, 1, 1), D=(t / l11).reshape(-1, 1, 1),
+                           RD=(r00 * t / l11).reshape(-1, 1, 1), ld11=2.0 * float(np.log(l11).sum()),
+                           G=(1.0 / l11).reshape(-1, 1, 1))
+    if k1 == 2:
+        # closed-form 2×2 Cholesky of M_g per level, vectorised over levels, with
+        # det M_g = 1 + ‖B‖_F² + det(B)² (every term a square: nothing cancels)
+        a, b, c = float(theta[0]), float(theta[1]), float(theta[2])
+        u0, u1, v0, v1, det = _first_block_2x2(cp, a, b, c)
+        r00 = cp.R11[0]
+        m00 = 1.0 + u0 * u0 + u1 * u1
+        m10 = u0 * v0 + u1 * v1
+        l00 = np.sqrt(m00)
+        l10 = m10 / l00
+        l11 = np.sqrt(det / m00)
+        L11 = np.zeros((L1, 2, 2))
+        L11[:, 0, 0], L11[:, 1, 0], L11[:, 1, 1] = l00, l10, l11
+        # D = T L⁻ᵀ with L⁻¹ = [[1/l00, 0], [−l10/(l00 l11), 1/l11]]; D₁₁ = (c − b l10/l00)/l11
+        # = (c m00 − b m10)/(m00 l11), and c m00 − b m10 = c (1 + a r00 u0) since
+        # c T e₀ − b T e₁ = a c e₀ (no difference of the large m entries)
+        D = np.empty((L1, 2, 2))
+        D[:, 0, 0] = a / l00
+        D[:, 0, 1] = -a * l10 / (l00 * l11)
+        D[:, 1, 0] = b / l00
+        D[:, 1, 1] = c * (1.0 + a * r00 * u0) / (m00 * l11)
+        # (I + BBᵀ)⁻¹ = adj(I + BBᵀ)/det = (I + adj(B)ᵀ adj(B))/det for 2×2 B: G = [I; adj B]/√det
+        G = np.zeros((L1, 4, 2))
+        G[:, 0, 0] = G[:, 1, 1] = 1.0
+        G[:, 2, 0], G[:, 2, 1], G[:, 3, 0], G[:, 3, 1] = v1, -v0, -u1, u0
+        G /= np.sqrt(det)[:, None, None]
+        return _FirstBlock(L11=L11, D=D, RD=cp.R1 @ D, ld11=float(np.log(det).sum()), G=G)
+    # k₁ ≥ 3: Householder QR of [B_g; I] gives M_g's factor, of [B_gᵀ; I] the weights'
+    T1 = cp.layout.factors(theta)[0]
+    B = cp.R1 @ T1
+    eye = np.broadcast_to(np.eye(k1), B.shape)
+    Rt = np.linalg.qr(np.concatenate([B, eye], axis=1), mode="r")
+    sign = np.sign(np.diagonal(Rt, axis1=1, axis2=2))
+    sign[sign == 0] = 1.0
+    L11 = np.swapaxes(Rt * sign[:, :, None], 1, 2)
+    # D_g = T₁ L_g⁻ᵀ: solve L_g Dᵀ = T₁ᵀ for every level at once
+    D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
+    Rh = np.linalg.qr(np.concatenate([np.swapaxes(B, 1, 2), eye], axis=1), mode="r")
+    G = np.swapaxes(np.linalg.inv(Rh), 1, 2)
+    ld11 = 2.0 * float(np.sum(np.log(np.abs(np.diagonal(Rt, axis1=1, axis2=2)))))
+    return _FirstBlock(L11=L11, D=D, RD=cp.R1 @ D, ld11=ld11, G=G)
 
 
 def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
     """Factor Ã(θ) = L Lᵀ blockwise (see the module docstring for the blocks)."""
-    k1 = cp.k1
-    if k1 == 1:
-        t = theta[0]
-        l11 = np.sqrt((t * t) * cp.A11_flat[0] + 1.0)
-        L11 = l11.reshape(-1, 1, 1)
-        d = t / l11
-        D = d.reshape(-1, 1, 1)
-        logdet11 = float(np.sum(np.log(l11)))
-    elif k1 == 2:
-        # closed-form 2×2 Cholesky per level, vectorised over levels
-        a, b_, c = float(theta[0]), float(theta[1]), float(theta[2])
-        a00, a01, a11 = cp.A11_flat
-        # M = Tᵀ A T + I with T = [[a, 0], [b, c]]
-        m00 = (a * a) * a00 + (2.0 * a * b_) * a01 + (b_ * b_) * a11 + 1.0
-        m10 = (a * c) * a01 + (b_ * c) * a11
-        m11 = (c * c) * a11 + 1.0
-        l00 = np.sqrt(m00)
-        l10 = m10 / l00
-        l11 = np.sqrt(m11 - l10 * l10)
-        L11 = np.zeros((cp.L1, 2, 2))
-        L11[:, 0, 0], L11[:, 1, 0], L11[:, 1, 1] = l00, l10, l11
-        # D = T L⁻ᵀ with L⁻¹ = [[1/l00, 0], [−l10/(l00 l11), 1/l11]]
-        i00, i10, i11 = 1.0 / l00, -l10 / (l00 * l11), 1.0 / l11
-        D = np.empty((cp.L1, 2, 2))
-        D[:, 0, 0] = a * i00
-        D[:, 0, 1] = a * i10
-        D[:, 1, 0] = b_ * i00
-        D[:, 1, 1] = b_ * i10 + c * i11
-        logdet11 = float(np.log(l00 * l11).sum())
-    else:
-        T1 = cp.layout.factors(theta)[0]
-        M = T1.T @ cp.A11 @ T1
-        idx = np.arange(k1)
-        M[:, idx, idx] += 1.0
-        L11 = np.linalg.cholesky(M)
-        # D_g = T₁ L_g⁻ᵀ: solve L_g Dᵀ = T₁ᵀ for every level at once
-        D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
-        logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
-
+    sync_classical_blocks(cp)
+    fb = _first_block(cp, theta)
     # Schur complement of the trailing block, before scaling by Λ₂
-    S = _schur(cp, D, theta[cp.layout.slices[0]].tobytes())
-
+    S = _schur(cp, fb, theta[cp.layout.slices[0]].tobytes())
     L22, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta)
-    return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=L11, D=D, L22=L22,
-                     ldL2=2.0 * logdet11 + ldL2_rest, ldRX2=ldRX2, pwrss=pwrss)
+    return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=fb.L11, D=fb.D, L22=L22,
+                     ldL2=fb.ld11 + ldL2_rest, ldRX2=ldRX2, pwrss=pwrss, RD=fb.RD)
 
 
 def _factor_trailing(
@@ -151,7 +193,8 @@ def _factor_trailing(
         else:
             # the block rotations need the whole symmetric matrix
             if not full:
-                S = np.tril(S) + np.tril(S, -1).T
+                S = np.tril(S)
+                S += np.tril(S, -1).T
             if cp.lam_rows is not None:
                 # small block: Λ₂ as a dense matrix filled from θ (lme4's Lind mapping)
                 Lam = cp.lam_template.copy()
@@ -190,86 +233,145 @@ def _rotate_blocks(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> np.nd
     Ts = cp.layout.factors(theta)
     for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
         blk = slice(off, off + shape.q)
+        # batched k×k products (matmul), not einsum: einsum's generic loop took ~10× longer
         rows = S[blk, :].reshape(shape.n_levels, shape.k, cp.m)
-        S[blk, :] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, cp.m)
+        S[blk, :] = np.matmul(T.T, rows).reshape(shape.q, cp.m)
         cols = S[:, blk].reshape(cp.m, shape.n_levels, shape.k)
-        S[:, blk] = np.einsum("mlj,ji->mli", cols, T).reshape(cp.m, shape.q)
+        S[:, blk] = np.matmul(cols, T).reshape(cp.m, shape.q)
     return S
 
 
 def criterion(cp: CrossProducts, theta: np.ndarray, REML: bool) -> float:
     """The profiled criterion at θ without keeping the factor: the optimiser's hot path.
 
-    For k₁ ≤ 2 the first block needs no factor at all: with M_g = T₁ᵀA_gT₁ + I,
-    log|L₁₁|² = Σ_g log det M_g and the Schur term's weights are
-    W_g = D_g D_gᵀ = T₁ M_g⁻¹ T₁ᵀ, in closed form through M_g's adjugate.
+    For k₁ ≤ 2 the first block needs no factor at all: log|L₁₁|² = Σ_g log det M_g and
+    the Schur term's weights Ω_g = (I + B_g B_gᵀ)⁻¹ are closed forms in θ₁ (see
+    :func:`_first_block_2x2`), applied through the pair operator of F.
     """
+    sync_classical_blocks(cp)
     k1 = cp.k1
     dense_P = getattr(cp, "P_dense", None)
-    if k1 > 2 or (cp.mode == "dense" and dense_P is None):
-        return profiled_deviance(cp, factorize(cp, theta), REML)
     key = theta[cp.layout.slices[0]].tobytes()
+    if k1 > 2 or (cp.mode == "dense" and dense_P is None):
+        if cp.nested is None:
+            return profiled_deviance(cp, factorize(cp, theta), REML)
+        fb = _first_block(cp, theta)
+        ldL2_rest, ldRX2, pwrss = _factor_trailing_nested(cp, _schur(cp, fb, key), theta)
+        return _profiled(cp, fb.ld11 + ldL2_rest, ldRX2, pwrss, REML)
     if k1 == 1:
-        t2 = float(theta[0]) ** 2
-        det = t2 * cp.A11_flat[0] + 1.0
-        w = t2 / det
+        det = (float(theta[0]) ** 2) * cp.A11_flat[0] + 1.0
+        omega = 1.0 / det
     else:
         a, b, c = float(theta[0]), float(theta[1]), float(theta[2])
-        # (m00, m10, m11) of M_g = TᵀA_gT + I are linear in A_g's entries (a00, a01, a11),
-        # and T M_g⁻¹ Tᵀ = T adj(M_g) Tᵀ / det M_g is linear in (m00, m10, m11): two
-        # 3×3 products over all levels instead of a dozen elementwise passes
-        C = np.array([[a * a, 2.0 * a * b, b * b], [0.0, a * c, b * c], [0.0, 0.0, c * c]])
-        M = C @ cp.A11_stack
-        M[0] += 1.0
-        M[2] += 1.0
-        det = M[0] * M[2] - M[1] * M[1]
-        E = np.array([[0.0, 0.0, a * a], [0.0, -a * c, a * b], [c * c, -2.0 * b * c, b * b]])
-        w = ((E @ M) / det).ravel()
+        u0, u1, v0, v1, det = _first_block_2x2(cp, a, b, c)
+        # Ω = (I + adj(B)ᵀ adj(B))/det, adj(B) = [[v1, −v0], [−u1, u0]]; entries (00, 01, 11)
+        omega = np.concatenate([(1.0 + u1 * u1 + v1 * v1) / det, -(v0 * v1 + u0 * u1) / det,
+                                (1.0 + u0 * u0 + v0 * v0) / det])
     ld11 = float(np.log(det).sum())
     if cp._pair_cache is not None and cp._pair_cache[0] == key:
         update = cp._pair_cache[1]
     else:
-        update = cp.P @ w if dense_P is None else dense_P @ w
+        update = cp.P @ omega if dense_P is None else dense_P @ omega
         cp._pair_cache = (key, update)
     if dense_P is not None:
-        S = cp.A22 - update.reshape(cp.m, cp.m)
+        S = cp.E + update.reshape(cp.m, cp.m)
     else:
-        S = cp.A22.copy()
-        S.ravel()[cp.P_rows] -= update
-    _, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta, full=dense_P is not None)
+        S = cp.E.copy()
+        S.ravel()[cp.P_rows] += update
+    if cp.nested is not None:
+        ldL2_rest, ldRX2, pwrss = _factor_trailing_nested(cp, S, theta)
+    else:
+        _, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, S, theta, full=dense_P is not None)
     return _profiled(cp, ld11 + ldL2_rest, ldRX2, pwrss, REML)
 
 
-def _schur(cp: CrossProducts, D: np.ndarray, key: bytes = b"") -> np.ndarray:
-    """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid), by the design's chosen method.
+def _factor_trailing_nested(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> tuple[float, float, float]:
+    """:func:`_factor_trailing`'s numbers for a block-diagonal Z₂ block (``cp.nested``).
 
-    The subtracted term depends on θ only through term 1 (``key``), so it is kept
-    and reused when a step moves only the later terms' θ.
+    With M_h = T₂ᵀ S_hh T₂ + I = L_h L_hᵀ per level h of term 2 and C_h = S_Xh T₂, the
+    X/y block's Schur complement is S_XX − Σ_h (C_h L_h⁻ᵀ)(C_h L_h⁻ᵀ)ᵀ, factored densely.
+    Only the lower triangle of S is read.
+    """
+    nb = cp.nested
+    T2 = cp.layout.factors(theta)[1]
+    q2, m = cp.q2, cp.m
+    p1 = m - q2
+    B = S[nb.rows, nb.cols]  # (L2, k2, k2) diagonal blocks
+    SXZ = np.asarray(S[q2:, :q2]).reshape(p1, nb.L, nb.k)
+    if nb.k == 1:
+        t = float(T2[0, 0])
+        l = np.sqrt((t * t) * B[:, 0, 0] + 1.0)
+        ldL2_rest = 2.0 * float(np.log(l).sum())
+        Wt = (SXZ[:, :, 0] * (t / l)).T  # (L2, p1)
+    else:
+        M = np.matmul(np.matmul(T2.T, B), T2)
+        idx = np.arange(nb.k)
+        M[:, idx, idx] += 1.0
+        L = np.linalg.cholesky(M)
+        ldL2_rest = 2.0 * float(np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+        C = np.matmul(np.swapaxes(SXZ, 0, 1), T2)  # (L2, p1, k2)
+        Wt = np.linalg.solve(L, np.swapaxes(C, 1, 2)).reshape(nb.q, p1)  # rows (h, j): (C_h L_h⁻ᵀ)ᵀ
+    SX = np.tril(S[q2:, q2:]) - Wt.T @ Wt
+    LX, info = lapack.dpotrf(SX, lower=1, clean=0, overwrite_a=1)
+    if info != 0 and info != p1:
+        raise np.linalg.LinAlgError(
+            f"the cross-product matrix is not positive definite at θ = {theta} (pivot {q2 + info}); "
+            "the fixed-effects model matrix may be rank deficient")
+    diag = LX.diagonal()
+    ldRX2 = 2.0 * float(np.log(diag[: p1 - 1]).sum())
+    pwrss = float(diag[p1 - 1]) ** 2 if info == 0 else 0.0
+    return ldL2_rest, ldRX2, pwrss
+
+
+def _first_block_2x2(cp: CrossProducts, a: float, b: float, c: float) -> tuple[np.ndarray, ...]:
+    """For T = [[a, 0], [b, c]]: B_g = R_g T = [[u₀, v₀], [u₁, v₁]] and det M_g per level.
+
+    det(BᵀB + I) = 1 + ‖B‖_F² + det(B)² for 2×2 B, with det B = r₀₀ r₁₁ a c: all terms
+    non-negative, so the log-determinant keeps full relative precision on badly scaled
+    or nearly collinear columns (expanding det M = m₀₀m₁₁ − m₁₀² cancelled: issue 9).
+    """
+    r00, r01, r11, det_A = cp.R11
+    u0 = r00 * a + r01 * b
+    u1 = r11 * b
+    v0 = r01 * c
+    v1 = r11 * c
+    det = 1.0 + u0 * u0 + u1 * u1 + v0 * v0 + v1 * v1 + ((a * c) ** 2) * det_A
+    return u0, u1, v0, v1, det
+
+
+def _schur(cp: CrossProducts, fb: _FirstBlock, key: bytes = b"") -> np.ndarray:
+    """E + Σ_g F_gᵀ Ω_g F_g (lower triangle valid), by the design's chosen method.
+
+    The added term depends on θ only through term 1 (``key``), so it is kept and
+    reused when a step moves only the later terms' θ.
     """
     if cp._schur_cache is not None and cp._schur_cache[0] == key:
         update = cp._schur_cache[1]
     else:
-        update = _schur_update(cp, D)
+        update = _schur_update(cp, fb)
         cp._schur_cache = (key, update)
     if cp.mode == "dense":
-        return cp.A22 - update
-    S = cp.A22.copy()
-    S.ravel()[cp.P_rows] -= update
+        return cp.E + update
+    S = cp.E.copy()
+    S.ravel()[cp.P_rows] += update
     return S
 
 
-def _schur_update(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
-    """A₂₁ D Dᵀ A₁₂: dense (lower triangle valid) or its values at ``cp.P_rows``."""
+def _schur_update(cp: CrossProducts, fb: _FirstBlock) -> np.ndarray:
+    """Σ_g F_gᵀ Ω_g F_g: dense (lower triangle valid) or its values at ``cp.P_rows``."""
     if cp.mode == "dense":
-        Bt = _A21_times_D_transposed(cp, D)
-        if Bt.shape[0] * cp.m < 100_000:
-            return Bt.T @ Bt
-        # Bt is q₁ × m C-contiguous, so Bt.T is Fortran-ordered: syrk without a copy
-        return blas.dsyrk(1.0, Bt.T, lower=1)
+        if cp.k1 == 1:
+            Y = cp.Ft[:, 0, :] * fb.G[:, 0, :]
+        else:
+            Y = np.matmul(fb.G, cp.Ft).reshape(-1, cp.m)
+        if Y.shape[0] * cp.m < 100_000:
+            return Y.T @ Y
+        # Y is C-contiguous, so Y.T is Fortran-ordered: syrk without a copy
+        return blas.dsyrk(1.0, Y.T, lower=1)
     if cp.k1 == 1:
-        w = D[:, 0, 0] ** 2
+        w = fb.G[:, 0, 0] ** 2
     else:
-        W = D @ np.swapaxes(D, 1, 2)
+        W = np.swapaxes(fb.G, 1, 2) @ fb.G
         w = W[:, cp._ab[0], cp._ab[1]].T.ravel()
     return cp.P @ w
 
@@ -303,7 +405,7 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     k1, L1 = cp.k1, cp.L1
     L22 = np.tril(f.L22)
     # last row of L: [c₁ | c₂ c_β | √r²]; c₁ = (A₂₁D)[y] since Λ₂ is 1 on y
-    Bfull = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))
+    Bfull = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.RD))
     c1 = Bfull[m - 1]
     c2 = L22[m - 1, : m - 1]
     # Lᵀ [u₁; u₂; β] = [c₁; c₂; c_β], upper-triangular solve, trailing block first
@@ -317,19 +419,14 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     return PLSSolution(beta=beta, u=u, b=b, RX=RX)
 
 
-def _A21_times_D_transposed(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
-    """(A₂₁ D)ᵀ as a C-contiguous q₁ × m array (dense mode): row (g, j) = Σ_i D_g[i, j] A₂₁[:, g, i]."""
-    if cp.k1 == 1:
-        return cp.A21t[:, 0, :] * D[:, 0, :]
-    return np.matmul(np.swapaxes(D, 1, 2), cp.A21t).reshape(-1, cp.m)
-
-
-def _A21_times_D(cp: CrossProducts, D: np.ndarray) -> np.ndarray:
-    """Dense A₂₁ D (m × q₁), computed once at the optimum."""
+def _A21_times_D(cp: CrossProducts, RD: np.ndarray) -> np.ndarray:
+    """Dense A₂₁ D (m × q₁) = Σ_g F_gᵀ (R_g D_g), computed once at the optimum."""
     if cp.mode == "dense":
-        return _A21_times_D_transposed(cp, D).T
-    cp._D.data[:] = D.ravel()
-    return np.asarray((cp.A21_sparse @ cp._D).todense())
+        if cp.k1 == 1:
+            return (cp.Ft[:, 0, :] * RD[:, 0, :]).T
+        return np.matmul(np.swapaxes(RD, 1, 2), cp.Ft).reshape(-1, cp.m).T
+    cp._D.data[:] = RD.ravel()
+    return np.asarray((cp.F_sparse @ cp._D).todense())
 
 
 def _lambda_times(cp: CrossProducts, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -368,7 +465,7 @@ def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
     # term 1: L₁₁_g⁻ᵀ L₁₁_g⁻¹ + F_gᵀ F_g with F = L₂₂⁻¹ L₂₁ L₁₁⁻¹
     V1 = np.swapaxes(L11inv, 1, 2) @ L11inv
     if q2 > 0:
-        L21 = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))[:q2]
+        L21 = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.RD))[:q2]
         E = solve_triangular(L22, L21, lower=True)  # q2 × q1
         F = np.einsum("rgi,gij->rgj", E.reshape(q2, L1, k1), L11inv)
         V1 = V1 + np.einsum("rgi,rgj->gij", F, F)

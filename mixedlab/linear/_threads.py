@@ -11,6 +11,17 @@ The BLAS libraries bundled with the numpy and scipy wheels (``scipy_openblas``) 
 through their own ``set_num_threads`` entry points (microseconds per call); other BLAS builds
 (MKL, a system OpenBLAS, Accelerate) through ``threadpoolctl`` when it is installed, and are
 left alone otherwise. Results do not change: only the thread count does.
+
+The linear engine (lmer) uses the same switch, chosen by the size of its trailing dense
+block (:func:`blas_threads_for`): one thread below :data:`THREADED_FROM` rows, the user's
+threads above, where each call's work repays them.  Measured on a loaded 2-core machine
+(issue 9 §2): InstEval took 116–142 s with 2 OpenBLAS threads and 14–19 s with one; a
+dense factorization of a 130–280-row block 100–200 ms against 0.3–2 ms.  One thread also
+makes lmer's optimum independent of the machine's thread count: OpenBLAS splits its sums
+differently for different counts, the criterion's last bits changed, and BOBYQA following
+them stopped at different points (10107.607 with threads against 10107.643 without on one
+design).  The limit is entered once around a whole fit (and around the cross-products),
+never per criterion evaluation.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["single_blas_thread"]
+__all__ = ["single_blas_thread", "blas_threads_for", "THREADED_FROM"]
 
 # (set, get) entry-point names of the OpenBLAS builds numpy and scipy wheels bundle
 _ENTRY_POINTS = (
@@ -98,3 +109,12 @@ def single_blas_thread(active: bool = True) -> Iterator[None]:
             yield
     else:
         yield
+
+
+#: trailing-block size (rows) from which an lmer fit keeps the user's BLAS threads
+THREADED_FROM = 2000
+
+
+def blas_threads_for(m: int):
+    """The BLAS thread setting for an lmer fit whose trailing dense block has ``m`` rows."""
+    return single_blas_thread(active=m < THREADED_FROM)

@@ -8,6 +8,12 @@ made on it (``checks``):
 ``anova``     lmerTest's ``anova(m, type=, ddf=)`` tables and text, types 1, 2, 3, both methods
 ``drop1``     lmerTest's ``drop1(m, ddf=)``, both methods
 ``ranova``    lmerTest's ``ranova(m)`` (refits without each random term, or with it reduced)
+``wald``      lme4's ``confint(m, method = "Wald")``
+``profile``   lme4's ``confint(m, method = "profile")`` (the likelihood profile, some cases)
+``boot``      ``set.seed(s); confint(m, method = "boot", nsim = n)`` (some cases; exact only when
+              mixedlab's simulation is R's, otherwise judged statistically)
+``broom``     broom.mixed's ``tidy`` (all effects, intervals; and of the lmerTest fit), ``glance``,
+              ``augment``
 
 Both sides produce one plain-data result (:func:`mixedlab_results`, :func:`r_results`);
 :func:`compare` sets them side by side with the tolerances of
@@ -41,6 +47,8 @@ __all__ = ["InferenceCase", "INFERENCE_CASES", "get_inference_case", "load_infer
 DDFS = ("Satterthwaite", "Kenward-Roger")
 ANOVA_TYPES = (1, 2, 3)
 _SLEEP_DROPPED = tuple(range(0, 5)) + tuple(range(49, 60)) + tuple(range(99, 103))  # R rows 1:5, 50:60, 100:103
+_BASE = ("coef", "summary", "anova", "drop1", "ranova", "wald", "broom")
+BOOT_NSIM, BOOT_SEED = 200, 101
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class InferenceCase:
     REML: bool = True
     drop_rows: tuple[int, ...] = ()
     unordered: tuple[str, ...] = ()
-    checks: tuple[str, ...] = ("coef", "summary", "anova", "drop1", "ranova")
+    checks: tuple[str, ...] = ("coef", "summary", "anova", "drop1", "ranova", "wald", "broom")
     description: str = ""
 
     def spec(self) -> dict:
@@ -87,20 +95,20 @@ class InferenceCase:
 
 INFERENCE_CASES: tuple[InferenceCase, ...] = (
     InferenceCase("sleepstudy", "lme4:sleepstudy", "Reaction ~ Days + (Days | Subject)", "sleepstudy",
-                  description="balanced sleepstudy, correlated intercept and slope (df = 17 exactly in theory)"),
+                  checks=_BASE + ("profile", "boot"), description="balanced sleepstudy, correlated intercept and slope (df = 17 exactly in theory)"),
     InferenceCase("sleepstudy_unbalanced", "lme4:sleepstudy", "Reaction ~ Days + (Days | Subject)", "ss",
-                  drop_rows=_SLEEP_DROPPED,
+                  drop_rows=_SLEEP_DROPPED, checks=_BASE + ("profile",),
                   description="sleepstudy without R rows 1:5, 50:60, 100:103 (GLMM.md 5.1): KR df 15.53/15.88"),
     InferenceCase("sleepstudy_unbalanced_intercept", "lme4:sleepstudy", "Reaction ~ Days + (1 | Subject)", "ss",
                   drop_rows=_SLEEP_DROPPED, description="unbalanced sleepstudy, random intercept only"),
     InferenceCase("sleepstudy_ml", "lme4:sleepstudy", "Reaction ~ Days + (Days | Subject)", "sleepstudy",
                   REML=False, description="ML fit: Satterthwaite only (lmerTest refuses KR for ML fits)"),
     InferenceCase("nested", "corpus:nested", "y ~ treatment + (1 + treatment | school)", "df_nested",
-                  description="the tutorial's nested model"),
+                  checks=_BASE + ("profile",), description="the tutorial's nested model"),
     InferenceCase("crossed", "corpus:crossed", "score ~ treatment + (1 + treatment | rater) + (1 | student)",
                   "df_crossed", description="the tutorial's crossed model"),
     InferenceCase("penicillin", "lme4:Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", "Penicillin",
-                  description="crossed intercepts, intercept-only fixed part"),
+                  checks=_BASE + ("profile", "boot"), description="crossed intercepts, intercept-only fixed part"),
     InferenceCase("slope3", "corpus:slope3", "y ~ cond + (1 + cond | subject)", "slope3",
                   description="3-level factor with a 3x3 random-effects covariance"),
     InferenceCase("cake_numeric", "lme4:cake", "angle ~ recipe * temp + (1 | recipe:replicate)", "cake",
@@ -201,6 +209,37 @@ def mixedlab_results(case: InferenceCase, data: pd.DataFrame | None = None) -> d
         if "ranova" in case.checks:
             tab = ranova(fit)
             out["ranova"] = {"table": _table(tab), "text": str(tab)}
+        out.update(_mixedlab_intervals(case, fit))
+    return out
+
+
+def _broom_frame(df: pd.DataFrame) -> dict:
+    """A broom.mixed result as plain data: columns, text columns, numeric table."""
+    text = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("category", "str", "string")]
+    num = [c for c in df.columns if c not in text]
+    texts = {c: [None if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
+                 for v in df[c].tolist()] for c in text}
+    numbers = df[num].astype(float)
+    numbers.index = [str(i) for i in range(len(df))]
+    return {"columns": [str(c) for c in df.columns], "text": texts, "numbers": _table(numbers)}
+
+
+def _mixedlab_intervals(case: InferenceCase, fit) -> dict:
+    out: dict[str, Any] = {}
+    if "wald" in case.checks:
+        out["wald"] = _table(fit.confint(method="Wald", quiet=True))
+    if "profile" in case.checks:
+        out["profile"] = _table(fit.confint(method="profile", quiet=True))
+    if "boot" in case.checks:
+        out["boot"] = _table(fit.confint(method="boot", nsim=BOOT_NSIM, seed=BOOT_SEED, quiet=True, progress=False))
+        out["boot_r_identical"] = callable(getattr(fit, "simulate", None))
+    if "broom" in case.checks:
+        out["broom"] = {
+            "tidy": _broom_frame(fit.tidy(effects=("fixed", "ran_pars", "ran_vals"), conf_int=True)),
+            "tidy_lmerTest": _broom_frame(fit.tidy(conf_int=True, ddf="Satterthwaite")),
+            "glance": _broom_frame(fit.glance()),
+            "augment": _broom_frame(fit.augment()),
+        }
     return out
 
 
@@ -230,6 +269,19 @@ def r_results(case: InferenceCase, data: pd.DataFrame | None = None) -> dict[str
     if "ranova" in case.checks:
         tab, text = m.ranova()
         out["ranova"] = {"table": _table(tab), "text": text}
+    if "wald" in case.checks:
+        out["wald"] = _table(m.confint("Wald"))
+    if "profile" in case.checks:
+        out["profile"] = _table(m.confint("profile"))
+    if "boot" in case.checks:
+        out["boot"] = _table(m.confint("boot", nsim=BOOT_NSIM, seed=BOOT_SEED))
+    if "broom" in case.checks:
+        out["broom"] = {
+            "tidy": _broom_frame(m.tidy(effects=("fixed", "ran_pars", "ran_vals"), conf_int=True)),
+            "tidy_lmerTest": _broom_frame(m.tidy(conf_int=True, lme4=False)),
+            "glance": _broom_frame(m.glance()),
+            "augment": _broom_frame(m.augment()),
+        }
     return out
 
 
@@ -349,8 +401,67 @@ def compare(case: InferenceCase, ours: dict, ref: dict) -> pd.DataFrame:
     if "ranova" in ref:
         _compare_table(rows, "ranova", "LRT", ours["ranova"]["table"], ref["ranova"]["table"], "ranova")
         _text_row(rows, "ranova text", ours["ranova"]["text"], ref["ranova"]["text"])
+    for method in ("wald", "profile", "boot"):
+        if method in ref:
+            exact = method != "boot" or bool(ours.get("boot_r_identical"))
+            _compare_interval(rows, method if exact else "boot_statistical", ours[method], ref[method])
+    for key, val in ref.get("broom", {}).items():
+        _compare_broom(rows, key, ours["broom"][key], val)
     return pd.DataFrame(rows, columns=["check", "quantity", "kind", "mixedlab", "reference", "delta",
                                        "tolerance", "ok"]).astype(object)
+
+
+def _compare_interval(rows: list, method: str, ours: dict, ref: dict) -> None:
+    a, b = _frame(ours), _frame(ref)
+    label = f"confint {method}"
+    same = list(a.index) == list(b.index) and list(a.columns) == list(b.columns)
+    rows.append((label, "names", "layout", f"{list(a.index)} x {list(a.columns)}",
+                 f"{list(b.index)} x {list(b.columns)}", 0.0 if same else None, 0.0, same))
+    if not same:
+        return
+    for r in b.index:
+        lo, hi = b.loc[r].to_numpy(dtype=float)
+        width = hi - lo if np.isfinite(hi - lo) else 0.0
+        for c in b.columns:
+            mv, rv = float(a.loc[r, c]), float(b.loc[r, c])
+            if math.isnan(rv) and math.isnan(mv):
+                continue
+            delta, bound, ok = tol.interval_within(method, mv, rv, width)
+            rows.append((f"{label} [{r}, {c}]", method, "number", mv, rv, delta, bound, ok))
+
+
+_BROOM_QUANTITY = {"estimate": "value", "std.error": "value", "statistic": "value", "df": "df",
+                   "p.value": "p", "conf.low": "value", "conf.high": "value", "nobs": "count",
+                   "df.residual": "count", "logLik": "loglik", "AIC": "ic", "BIC": "ic", "REMLcrit": "ic",
+                   "deviance": "ic"}
+
+
+def _compare_broom(rows: list, key: str, ours: dict, ref: dict) -> None:
+    label = f"broom {key}"
+    same = ours["columns"] == ref["columns"] and ours["text"] == ref["text"] \
+        and len(ours["numbers"]["index"]) == len(ref["numbers"]["index"])
+    rows.append((label, "names", "layout", str(ours["columns"]), str(ref["columns"]), 0.0 if same else None,
+                 0.0, same))
+    if not same:
+        return
+    a, b = _frame(ours["numbers"]), _frame(ref["numbers"])
+    for c in b.columns:
+        col = b[c].to_numpy(dtype=float)
+        fin = col[np.isfinite(col)]
+        scale = float(np.max(np.abs(fin))) if fin.size else 0.0
+        q = _BROOM_QUANTITY.get(c, "value")
+        worst = None
+        for r in b.index:
+            mv, rv = float(a.loc[r, c]), float(b.loc[r, c])
+            if math.isnan(rv) and math.isnan(mv):
+                continue
+            delta, bound, ok = tol.broom_within(q, mv, rv, scale)
+            if worst is None or not ok or (bound and delta / bound > worst[5] / max(worst[6], 1e-300)):
+                worst = (f"{label} [{c}] (worst of {len(b)})", q, "number", mv, rv, delta, bound, ok)
+            if not ok:
+                break
+        if worst is not None:
+            rows.append(worst)
 
 
 # --------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ __all__ = [
     "OBJECTIVE_ONLY",
     "inference_within",
     "TEXT_NUMBER_REL",
+    "interval_within",
+    "broom_within",
     "INFERENCE_REFERENCE",
 ]
 
@@ -231,6 +233,37 @@ TOLERANCES: tuple[Tolerance, ...] = (
               "LRT = 2 (logLik₀ − logLik): the logLik rule for two fits, doubled", lambda ref, s: 2e-4),
     Tolerance("lmerTest.ranova", "npar", _EXACT, "a count of parameters (and their difference)",
               lambda ref, s: 0.0),
+    Tolerance("lme4.confint", "wald", "|Δ| ≤ 1e-5·(upper − lower)",
+              "Wald bounds are β̂ ± z·SE: β̂ and SE agree to ≤ 1e-5 relative (the estimate and se "
+              "rules), so the bounds agree to that fraction of the interval", lambda ref, s: 1e-5 * s["width"]),
+    Tolerance("lme4.confint", "profile", "|Δ| ≤ 1e-4·(upper − lower)",
+              "lme4 places the profile points by its inner BOBYQA fits (xtol_rel 1e-4 on the other "
+              "parameters) and its ML refit is minqa's BOBYQA (mixedlab: NLopt's); the bounds are read "
+              "off a spline through ~20 points. Agreement seen: ≤ 3e-6 of the width",
+              lambda ref, s: 1e-4 * s["width"]),
+    Tolerance("lme4.confint", "boot", "|Δ| ≤ 1e-4·(upper − lower)",
+              "with R's random numbers (set.seed, simulate) both sides refit the same responses from "
+              "the same start; the percentile bounds are order statistics of refits that agree to "
+              "the optimizer's precision", lambda ref, s: 1e-4 * s["width"]),
+    Tolerance("lme4.confint", "boot_statistical", "|Δ| ≤ 0.3·(upper − lower) (nsim = 200)",
+              "without R-identical simulation the two bootstraps draw different responses: the "
+              "percentile bounds then differ by Monte Carlo error, about "
+              "√(α(1−α)/nsim)/φ(z)·SD ≈ 0.05·width for nsim = 200; 0.3·width is ~4√2 of those "
+              "standard errors, a check of scale and parameterisation, not of digits",
+              lambda ref, s: 0.3 * s["width"]),
+    Tolerance("broom.mixed", "value", "|Δ| ≤ 1e-5·max(|ref|, 1e-3·column scale)",
+              "estimates, SEs, statistics, intervals, fitted values, residuals and leverages are "
+              "smooth functions of θ̂ and β̂, which agree with lme4's to ≤ 2e-7 relative; the column "
+              "scale keeps values near zero (residuals, correlations) from needing relative digits",
+              lambda ref, s: 1e-5 * max(abs(ref), 1e-3 * s["scale"])),
+    Tolerance("broom.mixed", "df", "|Δ| ≤ 1e-4·ref", "Satterthwaite's df: the lmerTest df rule",
+              lambda ref, s: 1e-4 * abs(ref)),
+    Tolerance("broom.mixed", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)", "the lmerTest p rule",
+              lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
+    Tolerance("broom.mixed", "count", _EXACT, "nobs and df.residual are counts", lambda ref, s: 0.0),
+    Tolerance("broom.mixed", "loglik", "|Δ| ≤ 5e-5", "the lme4 logLik rule", lambda ref, s: 5e-5),
+    Tolerance("broom.mixed", "ic", "|Δ| ≤ 1e-4", "AIC, BIC, REMLcrit, deviance: the lme4 objective rule",
+              lambda ref, s: 1e-4),
     Tolerance("lmerTest.ranova", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)",
               "the χ² tail of the LRT: the p rule of the F tables", 
               lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
@@ -478,4 +511,24 @@ def inference_within(method: str, quantity: str, ours: float, ref_value: float) 
             delta = 0.0 if ours == ref_value else math.inf
         return delta, bound, bool(delta <= bound)
     delta = abs(ours - ref_value)
+    return delta, bound, bool(delta <= bound)
+
+
+def interval_within(method: str, ours: float, ref_value: float, width: float) -> tuple[float, float, bool]:
+    """Compare one confidence bound (``lme4.confint`` rows); ``width`` is R's interval width."""
+    bound = float(rule("lme4.confint", method).bound(ref_value, {"width": width}))
+    delta = abs(ours - ref_value)
+    return delta, bound, bool(delta <= bound)
+
+
+def broom_within(quantity: str, ours: float, ref_value: float, scale: float) -> tuple[float, float, bool]:
+    """Compare one broom.mixed number; ``scale`` is the largest |value| of its column in R's result."""
+    bound = float(rule("broom.mixed", quantity).bound(ref_value, {"scale": scale}))
+    if quantity == "p":
+        if ours > 0 and ref_value > 0:
+            delta = abs(math.log(ours) - math.log(ref_value))
+        else:
+            delta = 0.0 if ours == ref_value else math.inf
+    else:
+        delta = abs(ours - ref_value)
     return delta, bound, bool(delta <= bound)

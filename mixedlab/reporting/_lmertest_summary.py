@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from mixedlab._errors import ArgumentError
 from mixedlab.reporting._coefmat import SIGNIF_LEGEND, format_coefmat
 from mixedlab.reporting._summary import LmerSummary
 from mixedlab.reporting.rformat import PRINT_WIDTH, print_matrix
@@ -88,7 +89,7 @@ class LmerTestSummary(LmerSummary):
 
     def __init__(self, fit: Any, ddf: str = "Satterthwaite", **kwargs: Any) -> None:
         if ddf not in DDF_METHODS:
-            raise ValueError(f"ddf must be one of {list(DDF_METHODS)} or None, not {ddf!r}")
+            raise ArgumentError(f"ddf must be one of {list(DDF_METHODS)} or None, not {ddf!r}")
         self.ddf = ddf
         self.coefficients: pd.DataFrame = fit.coef_table(ddf=ddf)
         super().__init__(fit, **kwargs)

@@ -12,6 +12,7 @@ from mixedlab._errors import ModelSpecificationError
 from mixedlab.linear._pls import conditional_variances
 from mixedlab.reporting import tidy
 from mixedlab.reporting._glmer_summary import GlmerSummary
+from mixedlab.results._glmer_inference import GlmerInference
 from mixedlab.results._lmer_fit import ReTermInfo
 from mixedlab.results._predict import predict as _predict
 from mixedlab.results._simulate import simulate_glmer
@@ -26,7 +27,7 @@ class _Solution:
         self.beta, self.b, self.u = beta, b, u
 
 
-class GlmerFit:
+class GlmerFit(GlmerInference):
     """A GLMM fitted by :func:`mixedlab.glmer` (lme4's ``glmerMod``), with LmerFit's names.
 
     Estimates ``fixef``, ``se``, ``vcov`` (from the finite-difference Hessian, as glmer's
@@ -65,7 +66,9 @@ class GlmerFit:
         self.objective = float(opt.fval)
         self.loglik = -0.5 * self.objective
         use_sc = gm.family.has_scale
-        self.npar = p + self.theta.size + int(use_sc)
+        # npar.merMod: a negative binomial family counts its θ (glmer.nb estimated it), whether or
+        # not it was estimated, without being a scale parameter
+        self.npar = p + self.theta.size + int(use_sc) + int(gm.family.name == "negative.binomial")
         self.aic = self.objective + 2.0 * self.npar
         self.bic = self.objective + np.log(n) * self.npar
         self.df_resid = n - self.npar

@@ -365,9 +365,16 @@ class LmerFit(LmerInference):
             return LmerSummary(self)
         return LmerTestSummary(self, ddf=ddf)
 
-    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
-        """A broom.mixed-shaped table of the estimates."""
-        return tidy(self, effects=effects)
+    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars"), conf_int: bool = False,
+             conf_level: float = 0.95, conf_method: str = "Wald", ddf: str | None = None) -> pd.DataFrame:
+        """broom.mixed's ``tidy(m)``: one row per parameter (see :func:`mixedlab.reporting.tidy`).
+
+        ``effects`` from "fixed", "ran_pars", "ran_vals"; ``conf_int`` adds ``conf.low`` and
+        ``conf.high`` (``conf_method`` "Wald", "profile" or "boot"); ``ddf`` ("Satterthwaite",
+        "Kenward-Roger") adds ``df`` and ``p.value`` as broom.mixed does for an lmerTest fit.
+        """
+        return tidy(self, effects=effects, conf_int=conf_int, conf_level=conf_level,
+                    conf_method=conf_method, ddf=ddf)
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()

@@ -13,9 +13,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
+from mixedlab.inference._influence import hat_values
 from mixedlab.inference import (
     FixedStructure,
     KRAdjusted,
@@ -82,6 +84,85 @@ class LmerInference:
         """lmerTest's ``drop1(m, ddf=)``: ``(table, hypotheses)``."""
         satt, kr = self._f_tests(ddf)
         return drop1_table(self._fixed_structure, self.fixef.to_numpy(), self.sigma, ddf, satt, kr, scope)
+
+    # ------------------------------------------------------------------ intervals (lme4)
+    def confint(self, parm: Any = None, level: float = 0.95, method: str = "profile", nsim: int = 500,
+                seed: Any = None, n_jobs: int = 1, progress: bool | None = None,
+                quiet: bool = False) -> pd.DataFrame:
+        """Confidence intervals, as lme4's ``confint(m, parm, level, method, nsim)``.
+
+        Parameters
+        ----------
+        parm
+            Parameters to report: names, 1-based positions, ``"theta_"`` (the variance
+            parameters) or ``"beta_"`` (the fixed effects); default all.
+        level
+            Confidence level; the columns are named for it ("2.5 %", "97.5 %").
+        method : {"profile", "Wald", "boot"}
+            ``"profile"``: lme4's likelihood profile (ML, SD/correlation scale) read through its
+            splines (see :meth:`profile`). ``"Wald"``: β̂ ± z·SE for the fixed effects, missing
+            for the variance parameters. ``"boot"``: parametric bootstrap percentile intervals
+            (``bootMer``), ``nsim`` refits.
+        nsim, seed
+            Bootstrap replicates and seed. The responses come from :meth:`simulate` when the fit
+            has one (then ``seed=s`` reproduces R's ``set.seed(s); confint(m, method = "boot")``);
+            otherwise from numpy's generator with this seed.
+        n_jobs
+            Bootstrap refits in this many worker processes (the results do not depend on it).
+        progress
+            Show a progress bar (tqdm) during the bootstrap; default when ``nsim >= 50``.
+        quiet
+            Do not announce the profile/bootstrap computation (lme4's message).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``.sig01, .sig02, …, .sigma`` (per term its SDs and correlations in θ's
+            order, then σ), then the fixed effects; columns the lower and upper bounds.
+        """
+        from mixedlab.results._lmer_confint import confint_lmer
+
+        return confint_lmer(self, parm=parm, level=level, method=method, nsim=nsim, seed=seed,
+                            n_jobs=n_jobs, progress=progress, quiet=quiet)
+
+    def profile(self, which: Any = None):
+        """lme4's likelihood profile (``profile(m)``): points, splines, ``confint()``, ``plot()``.
+
+        A REML fit is profiled on the ML deviance, as lme4 does (``refitML``).
+
+        Parameters
+        ----------
+        which
+            Names of the parameters to profile (``.sig01``, …, ``.sigma``, fixed-effect names);
+            default all.
+        """
+        from mixedlab.results._lmer_confint import profile_fit
+
+        return profile_fit(self, which=which)
+
+    def _bootstrap(self, nsim: int = 500, seed: Any = None, n_jobs: int = 1, progress: bool | None = None):
+        from mixedlab.results._lmer_confint import bootstrap_fit
+
+        return bootstrap_fit(self, nsim=nsim, seed=seed, n_jobs=n_jobs, progress=progress)
+
+    # ------------------------------------------------------------------ broom.mixed
+    def hat_values(self) -> np.ndarray:
+        """lme4's ``hatvalues(m)``: the leverage of each observation used in the fit."""
+        return hat_values(self._cp, self._model, self.theta)
+
+    def glance(self) -> pd.DataFrame:
+        """broom.mixed's ``glance(m)``: nobs, sigma, logLik, AIC, BIC, REMLcrit/deviance, df.residual."""
+        from mixedlab.reporting._broom import glance
+
+        return glance(self)
+
+    def augment(self) -> pd.DataFrame:
+        """broom.mixed's ``augment(m)``: the model frame with ``.fitted``, ``.resid``, ``.hat``,
+        ``.cooksd``, ``.fixed``, ``.mu``, ``.offset``, ``.sqrtXwt``, ``.sqrtrwt``, ``.weights``,
+        ``.wtres``."""
+        from mixedlab.reporting._broom import augment
+
+        return augment(self)
 
     def vcov_adjusted(self) -> pd.DataFrame:
         """Kenward–Roger's adjusted covariance of the fixed effects (pbkrtest's ``vcovAdj``).

@@ -105,6 +105,28 @@ def test_a_disagreeing_objective_is_shown_and_fails_the_run(bench_r, tmp_path, c
     assert exit_status(result) == 1
 
 
+def test_glmm_case_runs_every_engine_and_checks_the_peers_against_lme4(bench_r, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    status = main(["bench", "--models", "cbpp", "--repeats", "2", "--no-memory",
+                   "--engines", "mixedlab,lme4,glmm,mixedlm", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0 and "all answers agree" in text
+    case = json.loads(out.read_text())["cases"][0]
+    assert case["kind"] == "glmer" and case["nobs"] == 56
+    # mixedlab follows glmer's path: the same objective as lme4's to rounding
+    assert case["agreement"]["status"] == "ok" and abs(case["agreement"]["difference"]) < 1e-8
+    for peer in ("glmm", "mixedlm"):
+        assert len(case["engines"][peer]["times"]) == 2
+        rec = case["peers"][peer]
+        # both converge PIRLS tightly: their deviance is lme4's or a little lower
+        assert rec["agreement"]["status"] in ("ok", "lower") and abs(rec["agreement"]["difference"]) < 1e-2
+        assert len(rec["ratio_mixedlab_peer"]["pairs"]) == 2
+    assert case["fastest_peer"] in ("glmm", "mixedlm")
+    labels = [t["label"] for t in case["targets"]]
+    assert labels == ["ratio<=0.1", "vs fastest peer<=2x"]
+    assert all(t["value"] is not None for t in case["targets"])
+
+
 def test_without_a_reference_engine_nothing_is_claimed(tmp_path, capsys):
     """As without R: only mixedlab runs, so no answer is compared, and the run says so."""
     from mixedlab.bench.cli import EXIT_UNCHECKED

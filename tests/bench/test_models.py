@@ -12,7 +12,7 @@ from mixedlab.bench._models import CASES, select_cases
 def test_quick_selects_small_cases_and_default_selects_all():
     quick = [c.name for c in select_cases(None, quick=True)]
     assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes", "explorer", "tmb_zinb",
-                     "tmb_grouseticks", "tmb_beta"]
+                     "tmb_grouseticks", "tmb_beta", "cbpp"]
     assert [c.name for c in select_cases(None, quick=False)] == [c.name for c in CASES]
 
 
@@ -36,3 +36,19 @@ def test_simulate_large_is_deterministic_and_shaped_as_documented():
     assert len(a["g2"].cat.categories) == 7
     c = simulate_large(n=2000, n_g1=50, n_g2=7, seed=1).frame
     assert not np.allclose(a["y"], c["y"])
+
+
+def test_glmm_cases_name_a_family_and_a_model_for_the_peers():
+    glmms = [c for c in CASES if c.kind == "glmer"]
+    assert [c.name for c in glmms] == ["cbpp", "grouseticks", "verbagg"]
+    for case in glmms:
+        assert case.family in ("binomial", "poisson") and case.peers is not None
+        frame = case.load().frame
+        prepared = case.peers.prepare(frame)
+        assert len(prepared) == len(frame) and not frame.equals(prepared)  # columns added to a copy
+        lhs = case.peers.formula.split("~")[0].strip()
+        assert lhs in prepared.columns
+        if case.name == "verbagg":
+            # glmer's factor response: the first level (N) is failure
+            assert set(prepared["y"]) == {0.0, 1.0}
+            assert prepared["y"].mean() == (frame["r2"].astype(str) == "Y").mean()

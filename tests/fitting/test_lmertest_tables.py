@@ -30,9 +30,9 @@ def test_single_model_anova_is_lmertests_table(sleep) -> None:
     for t in (3, "3", "III", "iii"):
         pd.testing.assert_frame_equal(pd.DataFrame(mixedlab.anova(sleep, type=t)), pd.DataFrame(tab))
     assert str(mixedlab.anova(sleep, type="I")).startswith("Type I Analysis")
-    with pytest.raises(ValueError, match="type must be 1, 2 or 3"):
+    with pytest.raises(mixedlab.ArgumentError, match="type must be 1, 2 or 3"):
         mixedlab.anova(sleep, type=4)
-    with pytest.raises(ValueError, match="ddf must be"):
+    with pytest.raises(mixedlab.ArgumentError, match="ddf must be"):
         mixedlab.anova(sleep, ddf="KR")
 
 
@@ -75,7 +75,11 @@ CASES = [
     ("sleepstudy", "Reaction ~ Days + (1 | Subject)", False),
     ("sleepstudy", "Reaction ~ Days + (0 + Days | Subject)", True),
     ("Pastes", "strength ~ 1 + (1 | batch/cask)", True),
-    ("cake", "angle ~ 0 + recipe * temp + (1 + temp | replicate)", False),
+    # lme4 stops at a singular point (ML deviance 1661.443); mixedlab's optimiser (a second
+    # run in centred slope coordinates, issue 9) reaches 1660.475, so lmerTest's table, built
+    # on lme4's fit, differs in the full model's rows: strictly expected to differ
+    pytest.param("cake", "angle ~ 0 + recipe * temp + (1 + temp | replicate)", False,
+                 marks=pytest.mark.xfail(reason="mixedlab's optimum is 0.97 lower than lme4's", strict=True)),
 ]
 
 

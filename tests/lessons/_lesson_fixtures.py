@@ -12,5 +12,6 @@ LESSON_NAMES = [
     "02_crossed_raters",
     "03_sleepstudy_exercise",
     "04_partial_pooling_explorer",
-    "05_simulated_residuals",
+    "05_binary_outcomes",
+    "06_simulated_residuals",
 ]

@@ -41,12 +41,22 @@ class Executed:
     nb: Any
 
     def stream_lines(self) -> list[str]:
-        """Every line the lesson printed to stdout, in order."""
+        """Every line the lesson printed to stdout, in order.
+
+        Consecutive stdout outputs of a cell are joined before splitting into lines: a
+        kernel may deliver one ``print`` in two chunks (the runner joins them too, this
+        keeps the tests independent of that).
+        """
         lines: list[str] = []
         for cell in self.nb.cells:
+            text = ""
             for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and out.get("name") == "stdout":
-                    lines.extend(out["text"].splitlines())
+                if out.get("output_type") != "stream":   # a display ends the printed run
+                    lines.extend(text.splitlines())
+                    text = ""
+                elif out.get("name") == "stdout":
+                    text += out["text"]
+            lines.extend(text.splitlines())
         return lines
 
     def outputs_of_type(self, mime: str) -> list[Any]:
@@ -56,7 +66,7 @@ class Executed:
 
 @pytest.fixture(scope="session")
 def executed(tmp_path_factory) -> dict[str, Executed]:
-    """All four lessons executed (with HTML pages) into a temporary build folder."""
+    """Every lesson executed (with HTML pages) into a temporary build folder."""
     pytest.importorskip("nbclient", reason="the lessons extra (nbclient) is needed to run the lessons")
     pytest.importorskip("nbconvert", reason="the lessons extra (nbconvert) is needed to render the lessons")
     import nbformat

@@ -9,7 +9,7 @@ from _lesson_fixtures import LESSON_NAMES, LESSONS_DIR
 nbformat = pytest.importorskip("nbformat")
 
 
-def test_the_four_lessons_are_there():
+def test_the_lessons_are_there():
     assert sorted(p.stem for p in LESSONS_DIR.glob("*.ipynb")) == LESSON_NAMES
     assert (LESSONS_DIR / "README.md").is_file()
 

@@ -132,3 +132,41 @@ def test_lab_works_on_a_writable_copy_and_keeps_the_users_edits(tmp_path):
     edited.write_text("my edits")
     assert _writable_copy(paths, out) == []          # nothing overwritten
     assert edited.read_text() == "my edits"
+
+
+def test_a_print_split_into_two_chunks_is_one_line_again(tmp_path):
+    # ipykernel sends stdout in chunks cut by its flush timer: a forced flush and a pause
+    # inside one line give two stream outputs, as a busy machine can do to any print
+    from mixedlab.lessons._runner import execute_lesson
+
+    lessons = tmp_path / "split"
+    lessons.mkdir()
+    _write_nb(lessons / "01_split.ipynb",
+              "import sys, time\n"
+              "sys.stdout.write('parity demo: within'); sys.stdout.flush(); time.sleep(1.0)\n"
+              "print(' tolerance (live R)')\n"
+              "from IPython.display import display\n"
+              "display('a table')\n"
+              "print('after the display')")
+    res = execute_lesson(lessons / "01_split.ipynb", tmp_path / "out", html=False)
+    assert res.ok, res.error
+    outputs = nbformat.read(res.notebook, as_version=4).cells[0].outputs
+    assert [o["output_type"] for o in outputs] == ["stream", "display_data", "stream"]
+    assert outputs[0]["text"] == "parity demo: within tolerance (live R)\n"
+    assert outputs[2]["text"] == "after the display\n"   # a display between prints keeps its place
+    assert res.parity == [{"case": "demo", "status": "within tolerance", "source": "live R"}]
+
+
+def test_join_streams_joins_neighbours_of_one_name_only():
+    from mixedlab.lessons._runner import join_streams
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warn\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    nb.cells = [cell]
+    join_streams(nb)
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
+        ("stdout", "ab\n"), ("stderr", "warn\n"), ("stdout", "c\n")]

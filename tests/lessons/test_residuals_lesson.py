@@ -1,4 +1,4 @@
-"""Lesson 5 (simulated residuals): R's simulations printed, the tests' verdicts, three plots."""
+"""Lesson 6 (simulated residuals): R's simulations printed, the tests' verdicts, three plots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 
 def _lines(executed):
-    return executed["05_simulated_residuals"].stream_lines()
+    return executed["06_simulated_residuals"].stream_lines()
 
 
 def test_lesson_prints_rs_simulated_counts(executed, r_session) -> None:
@@ -35,4 +35,4 @@ def test_lesson_finds_the_poisson_models_problems_and_the_fix(executed) -> None:
 
 
 def test_lesson_draws_dharmas_plot_three_times(executed) -> None:
-    assert len(executed["05_simulated_residuals"].outputs_of_type("image/png")) == 3
+    assert len(executed["06_simulated_residuals"].outputs_of_type("image/png")) == 3

@@ -56,3 +56,18 @@ def test_data_frame_print_matches_r(r_session, values):
 @pytest.mark.parametrize("x", [-0.8417701182, 0.065551, 3.0, 1234.56789])
 def test_vector_print_matches_r(r_session, x):
     assert r_vector(x) == r_session.r(f"capture.output(print({x!r}))")[0]
+
+
+@pytest.mark.parametrize("values,names", [
+    ([0.1619146, 1.4654012], ["(Intercept)", "hours"]),
+    ([1e-8, 250.0, -3.5], ["a", "a_very_long_name_indeed", "c"]),
+    ([float(i) * 1.37 for i in range(14)], [f"period{i}" for i in range(14)]),   # wraps at 80 columns
+    ([np.nan, 2.0], ["x", "y"]),
+])
+def test_named_vector_print_matches_r(r_session, values, names):
+    from mixedlab.lessons import r_named_vector
+
+    r_session.globalenv["v"] = r_session.FloatVector([r_session.NA_Real if np.isnan(x) else x for x in values])
+    r_session.globalenv["nm"] = r_session.StrVector(names)
+    expected = list(r_session.r("capture.output(print(setNames(v, nm)))"))
+    assert r_named_vector(pd.Series(values, index=names)).splitlines() == expected

@@ -133,3 +133,73 @@ def test_never_worse_than_lme4(r_session: ModuleType, name):
     np.testing.assert_allclose(devfun(r_theta), r_obj, atol=1e-6)
     # ...and our optimum is no higher than lme4's
     assert fit.objective <= r_obj + 1e-6, (fit.objective, r_obj)
+
+
+# ----------------------------------------------------------------------------- control validation
+# Issue 9 §10: a NaN start reached NLopt, which aborted the process ("double free or corruption").
+# Every setting is checked before the optimiser runs, with lme4's/nloptr's meanings.
+_SLEEP = "Reaction ~ Days + (Days | Subject)"
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"start": (float("nan"), 0.0, 1.0)}, "x0 contains NA"),
+    ({"start": (1.0, None, 1.0)}, "not a number"),
+    ({"start": (float("inf"), 0.0, 1.0)}, "infinite"),
+    ({"start": "1, 0, 1"}, "sequence of numbers"),
+    ({"maxeval": "10"}, "positive whole number"),
+    ({"maxeval": 0}, "positive whole number"),
+    ({"maxeval": 2.5}, "positive whole number"),
+    ({"xtol_rel": -1e-4}, "finite number ≥ 0"),
+    ({"ftol_abs": float("nan")}, "finite number ≥ 0"),
+    ({"boundary_tol": "1e-5"}, "finite number ≥ 0"),
+    ({"restart_edge": "FALSE"}, "True or False"),
+    ({"calc_derivs": 0}, "True or False"),
+])
+def test_bad_settings_raise_naming_the_argument(kwargs, needle):
+    name = next(iter(kwargs))
+    with pytest.raises(mixedlab.MixedLabError, match=needle) as info:
+        mixedlab.LmerControl(**kwargs)
+    assert f"{name}=" in str(info.value) or "start" in str(info.value)
+
+
+@pytest.mark.parametrize("start, needle", [
+    ((1.0, 0.0), r"incorrect number of theta components \(!=3\)"),
+    ((1.0, 0.0, 1.0, 1.0), r"incorrect number of theta components \(!=3\)"),
+    ((-0.5, 0.0, 1.0), "x0 < lb"),
+    ((1.0, 0.3, -1e-9), "x0 < lb"),
+])
+def test_start_checked_against_the_model_before_optimising(start, needle):
+    with pytest.raises(mixedlab.MixedLabError, match=needle):
+        mixedlab.lmer(_SLEEP, datasets.sleepstudy(), control=mixedlab.LmerControl(start=start))
+
+
+@pytest.mark.parametrize("control", [{"maxeval": 10}, "nloptwrap", 5])
+def test_control_must_be_an_lmercontrol(control):
+    with pytest.raises(mixedlab.MixedLabError, match="control must be a mixedlab.LmerControl") as info:
+        mixedlab.lmer(_SLEEP, datasets.sleepstudy(), control=control)
+    if isinstance(control, dict):
+        assert "LmerControl(**" in str(info.value)
+
+
+def test_valid_start_forms_are_accepted():
+    """A numpy θ (e.g. a previous fit's) and numpy integers are fine, and give lme4's optimum."""
+    d = datasets.sleepstudy()
+    ref = mixedlab.lmer(_SLEEP, d)
+    fit = mixedlab.lmer(_SLEEP, d, control=mixedlab.LmerControl(start=ref.theta, maxeval=np.int64(5000)))
+    assert fit.objective <= ref.objective + 1e-8
+
+
+def test_nan_start_does_not_kill_the_process():
+    """The issue's crash, in a child process: it must end with a Python error, not an abort."""
+    import subprocess
+    import sys
+
+    code = ("import mixedlab\n"
+            "try:\n"
+            "    mixedlab.lmer('Reaction ~ Days + (Days | Subject)', mixedlab.datasets.sleepstudy(),\n"
+            "                  control=mixedlab.LmerControl(start=(float('nan'), 0, 1)))\n"
+            "except mixedlab.MixedLabError as e:\n"
+            "    print('caught:', e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "caught:" in proc.stdout and "x0 contains NA" in proc.stdout

@@ -60,7 +60,16 @@ def test_stored_reference_is_what_r_gives_now(name: str, rbridge) -> None:
     now = kind.fit_reference(kind.primary, case, data)
     same_versions = all(ref["generated"]["versions"].get(k) == v for k, v in rbridge.versions().items()
                         if k in ("R", "lme4", "Matrix"))
-    if same_versions:
+    if same_versions and case.kind == "glmer":
+        # same R, lme4 and data, but glmer's answer moves between R processes: its long
+        # Nelder-Mead paths (grouseticks: ~1000 evaluations over 7 parameters) branch on rounding
+        # that depends on memory alignment (ENGINE.md), and NM stops loosely (FtolAbs 1e-5), so
+        # a fresh fit may stop ~2e-5 away in β (measured: 1.6e-5) with the same deviance to ~1e-8
+        assert now["objective"] == pytest.approx(ref["lme4"]["objective"], rel=1e-10, abs=1e-6)
+        assert now["fixef"] == pytest.approx(ref["lme4"]["fixef"], rel=2e-4, abs=1e-6)
+        assert [r["sdcor"] for r in now["varcorr"]] == pytest.approx(
+            [r["sdcor"] for r in ref["lme4"]["varcorr"]], rel=2e-4, abs=1e-6)
+    elif same_versions:
         # same R, lme4 and data: the same numbers up to BLAS rounding
         assert now["objective"] == pytest.approx(ref["lme4"]["objective"], rel=1e-9, abs=1e-9)
         assert now["fixef"] == pytest.approx(ref["lme4"]["fixef"], rel=1e-7, abs=1e-9)

@@ -49,5 +49,5 @@ def test_summary_with_ddf_keeps_lme4s_summary_otherwise() -> None:
     assert satt[i + 1] == "            Estimate Std. Error      df t value Pr(>|t|)    "
     assert satt[i + 4:i + 6] == ["---", "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1"]
     assert "<table" in fit.summary(ddf="Kenward-Roger")._repr_html_()
-    with pytest.raises(ValueError, match="ddf must be"):
+    with pytest.raises(mixedlab.ArgumentError, match="ddf must be"):
         fit.summary(ddf="Satterthwait")

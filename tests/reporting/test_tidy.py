@@ -95,5 +95,6 @@ def test_tidy_effect_selection() -> None:
     fit = mixedlab.lmer("y ~ treatment + (1 | school)", simulate_nested())
     assert set(tidy(fit, effects=("fixed",))["effect"]) == {"fixed"}
     assert set(tidy(fit, effects="ran_pars")["effect"]) == {"ran_pars"}
-    with pytest.raises(ValueError, match="ran_vals"):
-        tidy(fit, effects=("ran_vals",))
+    assert set(tidy(fit, effects=("ran_vals",))["effect"]) == {"ran_vals"}
+    with pytest.raises(mixedlab.ArgumentError, match="unknown effects"):
+        tidy(fit, effects=("ran_coefs",))

@@ -1,0 +1,181 @@
+"""What R prints for the lessons' code: the R programs, run live or read from stored outputs.
+
+Each lesson from 5 on prints tables in R's layout (summaries, odds ratios, predictions). The
+same computations written in R are kept here, one :class:`LessonProgram` per lesson: R code
+run once (``setup``) and, per printed block, the R expression whose ``print()`` the lesson
+must show line for line. The tests compare the executed lessons' printed lines with these
+blocks, from live R when R is there and always from the stored copy
+``reference_outputs/lessons/<lesson>.json``, which records the R code and the R and package
+versions. Only the generator writes that copy::
+
+    python -m mixedlab.lessons._rprograms            # every lesson (needs R)
+    python -m mixedlab.lessons._rprograms 05_binary_outcomes
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mixedlab._resources import shipped_dir
+
+__all__ = ["LessonProgram", "PROGRAMS", "get_program", "stored_path", "read_stored", "run_live",
+           "write_stored", "main"]
+
+
+@dataclass(frozen=True)
+class LessonProgram:
+    """The R side of one lesson.
+
+    Attributes
+    ----------
+    lesson : str
+        The notebook's stem, e.g. ``"05_binary_outcomes"``.
+    setup : str
+        R code run once, in a fresh environment, before the blocks are printed.
+    blocks : tuple of (name, expression)
+        Each block is what ``print(<expression>)`` shows in R; an expression that is itself a
+        ``print(...)`` call (to pass ``digits``) is captured as it is.
+    packages : tuple of str
+        R packages whose versions the stored file records.
+    """
+
+    lesson: str
+    setup: str
+    blocks: tuple[tuple[str, str], ...]
+    packages: tuple[str, ...] = ("lme4",)
+
+    def code(self) -> dict[str, Any]:
+        """The program as plain data (stored beside its output, to detect a stale copy)."""
+        return {"setup": self.setup, "blocks": [list(b) for b in self.blocks]}
+
+
+def _lesson05() -> LessonProgram:
+    from mixedlab.datasets import pass_fail_r_code
+
+    setup = "suppressMessages(library(lme4))\n" + pass_fail_r_code() + r"""
+m_pass <- glmer(pass ~ hours + (1 | school), data = df_pass, family = binomial)
+b <- fixef(m_pass)
+s <- attr(VarCorr(m_pass)$school, "stddev")[[1]]
+gh <- GHrule(25)
+pop_avg <- function(h) sapply(h, function(x) sum(gh[, "w"] * plogis(b[[1]] + b[[2]] * x + s * gh[, "z"])))
+new_students <- data.frame(hours = c(0, 2, 4, 6, 8, 10))
+predictions <- data.frame(
+  hours = new_students$hours,
+  typical_school = predict(m_pass, newdata = new_students, re.form = NA, type = "response"),
+  population_average = pop_avg(new_students$hours)
+)
+slope_pa <- qlogis(pop_avg(6)) - qlogis(pop_avg(5))
+slope_approx <- b[["hours"]] / sqrt(1 + (16 * sqrt(3) / (15 * pi))^2 * s^2)
+effects <- data.frame(
+  one_more_hour = c("within a school", "population average", "approximation"),
+  log_odds = c(b[["hours"]], slope_pa, slope_approx),
+  odds_ratio = exp(c(b[["hours"]], slope_pa, slope_approx))
+)
+re <- ranef(m_pass)$school
+extremes <- data.frame(school = rownames(re)[c(which.min(re[, 1]), which.max(re[, 1]))], hours = 5)
+extremes$probability <- predict(m_pass, newdata = extremes, type = "response")
+m_cbpp <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), data = cbpp, family = binomial)
+periods <- data.frame(period = factor(1:4))
+periods$probability <- predict(m_cbpp, newdata = periods, re.form = NA, type = "response")
+"""
+    blocks = (
+        ("pass_head", "head(df_pass)"),
+        ("pass_summary", "summary(m_pass)"),
+        ("pass_odds_ratios", "exp(fixef(m_pass))"),
+        ("pass_wald", 'print(exp(confint(m_pass, parm = "beta_", method = "Wald")), digits = 4)'),
+        ("pass_predictions", "predictions"),
+        ("pass_effects", "effects"),
+        ("pass_extremes", "extremes"),
+        ("cbpp_head", "head(cbpp)"),
+        ("cbpp_summary", "summary(m_cbpp)"),
+        ("cbpp_odds_ratios", "exp(fixef(m_cbpp))"),
+        ("cbpp_periods", "periods"),
+    )
+    return LessonProgram("05_binary_outcomes", setup, blocks)
+
+
+_BUILDERS = {"05_binary_outcomes": _lesson05}
+
+
+def get_program(lesson: str) -> LessonProgram:
+    """The R program of ``lesson`` (a notebook stem such as ``"05_binary_outcomes"``)."""
+    try:
+        return _BUILDERS[lesson]()
+    except KeyError:
+        raise KeyError(f"no R program for lesson {lesson!r}; lessons with one: {', '.join(_BUILDERS)}") from None
+
+
+#: Lessons that have an R program.
+PROGRAMS: tuple[str, ...] = tuple(_BUILDERS)
+
+
+def stored_path(lesson: str) -> Path:
+    """``reference_outputs/lessons/<lesson>.json``."""
+    return shipped_dir("reference_outputs") / "lessons" / f"{lesson}.json"
+
+
+def read_stored(lesson: str) -> dict[str, Any]:
+    """The stored R output of ``lesson``: ``{"generated": ..., "code": ..., "blocks": {name: [lines]}}``."""
+    path = stored_path(lesson)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored R output for lesson {lesson} at {path}; write it with "
+                                f"python -m mixedlab.lessons._rprograms {lesson}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def run_live(program: LessonProgram) -> dict[str, list[str]]:
+    """Run ``program`` in R now (a fresh environment); return each block's printed lines."""
+    from mixedlab.parity import _rbridge
+
+    ro, _ = _rbridge._session()
+    env = ro.r("new.env(parent = globalenv())")
+    ro.r["eval"](ro.r["parse"](text=program.setup), envir=env)
+    out: dict[str, list[str]] = {}
+    for name, expr in program.blocks:
+        text = f"capture.output({expr})" if expr.startswith("print(") else f"capture.output(print({expr}))"
+        out[name] = [str(line) for line in ro.r["eval"](ro.r["parse"](text=text), envir=env)]
+    return out
+
+
+def _versions(packages: tuple[str, ...]) -> dict[str, str]:
+    from mixedlab.parity import _rbridge
+
+    ro, _ = _rbridge._session()
+    out = {"R": str(ro.r("R.version.string")[0])}
+    for pkg in packages:
+        out[pkg] = str(ro.r(f'as.character(packageVersion("{pkg}"))')[0])
+    return out
+
+
+def write_stored(lesson: str) -> Path:
+    """Run the lesson's R program now and write ``reference_outputs/lessons/<lesson>.json``."""
+    program = get_program(lesson)
+    blocks = run_live(program)
+    record = {
+        "generated": {"by": "python -m mixedlab.lessons._rprograms",
+                      "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                      "versions": _versions(program.packages)},
+        "code": program.code(),
+        "blocks": blocks,
+    }
+    path = stored_path(lesson)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the stored R output of the named lessons (all with a program by default)."""
+    names = list(sys.argv[1:] if argv is None else argv) or list(PROGRAMS)
+    for name in names:
+        print(f"wrote {write_stored(name)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator command
+    raise SystemExit(main())

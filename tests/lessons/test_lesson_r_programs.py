@@ -1,0 +1,58 @@
+"""The lessons' tables in R's layout are what R prints: stored output always, live R too.
+
+:mod:`mixedlab.lessons._rprograms` holds, per lesson, the R code behind each printed block.
+Each executed lesson must print every block's lines exactly (consecutive lines, trailing
+spaces included) as R's stored output in ``reference_outputs/lessons/``; the stored output
+must belong to the current R code and equal what R prints now.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mixedlab.lessons._rprograms import PROGRAMS, get_program, read_stored, run_live
+
+BLOCKS = [(lesson, name) for lesson in PROGRAMS for name, _ in get_program(lesson).blocks]
+
+
+def _find_exact(lines: list[str], expected: list[str]) -> int:
+    for i in range(len(lines) - len(expected) + 1):
+        if lines[i:i + len(expected)] == expected:
+            return i
+    return -1
+
+
+def _nearest(lines: list[str], expected: list[str]) -> str:
+    starts = [i for i, line in enumerate(lines) if line == expected[0]] or \
+             [i for i, line in enumerate(lines) if line.split() == expected[0].split()] or [0]
+    got = lines[starts[0]:starts[0] + len(expected)]
+    return "\n".join(f"  R:      {e!r}\n  lesson: {g!r}" for e, g in zip(expected, got) if e != g)[:3000]
+
+
+@pytest.mark.parametrize("lesson,block", BLOCKS, ids=[f"{a}-{b}" for a, b in BLOCKS])
+def test_lesson_prints_rs_stored_output_exactly(executed, lesson, block):
+    expected = read_stored(lesson)["blocks"][block]
+    assert expected, f"{lesson}: the stored block {block} is empty"
+    lines = executed[lesson].stream_lines()
+    assert _find_exact(lines, expected) >= 0, (
+        f"{lesson} does not print R's {block} exactly:\n{_nearest(lines, expected)}")
+
+
+@pytest.mark.parametrize("lesson", PROGRAMS)
+def test_stored_output_belongs_to_the_current_r_code(lesson):
+    stored = read_stored(lesson)
+    assert stored["code"] == get_program(lesson).code(), (
+        f"the R program of {lesson} changed since its output was stored: "
+        f"python -m mixedlab.lessons._rprograms {lesson}")
+    gen = stored["generated"]
+    assert gen["by"] == "python -m mixedlab.lessons._rprograms"
+    assert gen["versions"]["R"].startswith("R version") and "lme4" in gen["versions"]
+    assert set(stored["blocks"]) == {name for name, _ in get_program(lesson).blocks}
+
+
+@pytest.mark.parametrize("lesson", PROGRAMS)
+def test_stored_output_is_what_r_prints_now(lesson, rbridge):
+    live = run_live(get_program(lesson))
+    stored = read_stored(lesson)["blocks"]
+    for name, lines in live.items():
+        assert lines == stored[name], f"{lesson}: R prints {name} differently now:\n{_nearest(lines, stored[name])}"
