@@ -63,7 +63,11 @@ tmbf_extract <- function(m, elapsed) {
   nm_all <- c(names(fe$cond), if (length(fe$zi)) paste0("zi~", names(fe$zi)),
               if (length(fe$disp)) paste0("disp~", names(fe$disp)))
   est <- c(fe$cond, fe$zi, fe$disp)
-  se <- c(sep[pn == "beta"], sep[pn == "betazi"], sep[pn == "betad"])
+  reml <- isTRUE(m$modelInfo$REML)
+  # under REML beta is random: its SEs are vcov()'s (sdreport's joint precision)
+  se_beta <- if (reml) sqrt(diag(vcov(m)$cond)) else sep[pn == "beta"]
+  se <- c(se_beta, sep[pn == "betazi"], sep[pn == "betad"])
+  if (reml) sep <- sqrt(diag(vcov(m, full = TRUE)))
   names(est) <- nm_all; names(se) <- nm_all
   a <- list(g = character(0), v1 = character(0), v2 = character(0), cv = numeric(0), sc = numeric(0))
   if (!is.null(VarCorr(m)$cond)) a <- tmbf_vc(m, "cond", "")

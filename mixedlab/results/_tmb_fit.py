@@ -138,7 +138,8 @@ class TmbFit:
         self.deviance = self.objective
         self.aic = self.objective + 2.0 * self.npar
         self.bic = self.objective + math.log(self.nobs) * self.npar
-        self.df_resid = self.nobs - self.npar
+        # glmmTMB: df.residual = nobs − length(m$fit$par), and under REML β is not in par
+        self.df_resid = self.nobs - (self.npar - (pl.p if self.REML else 0))
         self.pd_hess = bool(opt.pd_hess)
         self.fit_warnings = [f"Model convergence problem; {w}." for w in opt.warnings]
         self.optinfo: dict[str, Any] = {
