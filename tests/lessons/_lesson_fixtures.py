@@ -14,4 +14,5 @@ LESSON_NAMES = [
     "04_partial_pooling_explorer",
     "05_binary_outcomes",
     "06_simulated_residuals",
+    "07_zero_inflation",
 ]
