@@ -204,7 +204,35 @@ claims <- data.frame(sites[, 1:2],
     return LessonProgram("07_zero_inflation", setup, blocks, packages=("glmmTMB", "TMB"), close=summaries)
 
 
-_BUILDERS = {"05_binary_outcomes": _lesson05, "07_zero_inflation": _lesson07}
+def _lesson08() -> LessonProgram:
+    from mixedlab.datasets import on_task_r_code
+
+    setup = "suppressMessages(library(glmmTMB))\n" + on_task_r_code() + r"""
+m_beta <- glmmTMB(on_task ~ practice + setting + (1 | class), data = df_task, family = beta_family())
+m_disp <- glmmTMB(on_task ~ practice + setting + (1 | class), dispformula = ~ setting,
+                  data = df_task, family = beta_family())
+grid <- data.frame(practice = c(0, 5, 10, 0, 5, 10),
+                   setting = factor(rep(c("in_person", "online"), each = 3), levels = levels(df_task$setting)))
+new_lessons <- data.frame(grid, class = NA)
+grid$mean <- predict(m_disp, newdata = new_lessons, re.form = NA, type = "response")
+grid$phi <- predict(m_disp, newdata = new_lessons, re.form = NA, type = "disp")
+grid$sd <- sqrt(grid$mean * (1 - grid$mean) / (1 + grid$phi))
+"""
+    blocks = (
+        ("task_head", "head(df_task)"),
+        ("beta_summary", "summary(m_beta)"),
+        ("disp_summary", "summary(m_disp)"),
+        ("anova", "anova(m_beta, m_disp)"),
+        ("odds_ratios", "print(exp(fixef(m_disp)$cond), digits = 4)"),
+        ("precision", "print(exp(fixef(m_disp)$disp), digits = 4)"),
+        ("grid", "print(grid, digits = 3)"),
+    )
+    return LessonProgram("08_beta_models", setup, blocks, packages=("glmmTMB", "TMB"),
+                         close=("beta_summary", "disp_summary", "anova"))
+
+
+_BUILDERS = {"05_binary_outcomes": _lesson05, "07_zero_inflation": _lesson07,
+             "08_beta_models": _lesson08}
 
 
 def get_program(lesson: str) -> LessonProgram:

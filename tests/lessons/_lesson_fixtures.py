@@ -15,4 +15,5 @@ LESSON_NAMES = [
     "05_binary_outcomes",
     "06_simulated_residuals",
     "07_zero_inflation",
+    "08_beta_models",
 ]
