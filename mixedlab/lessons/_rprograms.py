@@ -231,8 +231,40 @@ grid$sd <- sqrt(grid$mean * (1 - grid$mean) / (1 + grid$phi))
                          close=("beta_summary", "disp_summary", "anova"))
 
 
+def _lesson09() -> LessonProgram:
+    from mixedlab.datasets._tutorial_r import tutorial_r_code
+
+    setup = ("suppressMessages(library(lmerTest))\n" + tutorial_r_code("nested")
+             + tutorial_r_code("crossed") + r"""
+m_sleep <- lmer(Reaction ~ Days + (1 + Days | Subject), data = sleepstudy)
+m_nested <- lmer(y ~ treatment + (1 + treatment | school), data = df_nested)
+m_crossed <- lmer(score ~ treatment + (1 + treatment | rater) + (1 | student), data = df_crossed)
+sleep_short <- subset(sleepstudy, !(Subject %in% c("308", "309", "310", "330") & Days > 4))
+m_short <- lmer(Reaction ~ Days + (1 + Days | Subject), data = sleep_short)
+ci_profile <- suppressMessages(confint(m_sleep, method = "profile"))
+ci_wald <- confint(m_sleep, method = "Wald")
+""")
+    blocks = (
+        ("sleep_summary", "summary(m_sleep)"),
+        ("sleep_kr", 'coef(summary(m_sleep, ddf = "Kenward-Roger"))'),
+        ("short_satterthwaite", "coef(summary(m_short))"),
+        ("short_kr", 'coef(summary(m_short, ddf = "Kenward-Roger"))'),
+        ("nested_satterthwaite", "coef(summary(m_nested))"),
+        ("nested_kr", 'coef(summary(m_nested, ddf = "Kenward-Roger"))'),
+        ("nested_anova", "anova(m_nested)"),
+        ("nested_anova_kr", 'anova(m_nested, ddf = "Kenward-Roger")'),
+        ("crossed_anova", "anova(m_crossed)"),
+        ("crossed_ranova", "ranova(m_crossed)"),
+        ("nested_drop1", "drop1(m_nested)"),
+        ("sleep_profile", "print(ci_profile, digits = 3)"),
+        ("sleep_wald", "print(ci_wald, digits = 5)"),
+    )
+    return LessonProgram("09_inference", setup, blocks, packages=("lme4", "lmerTest", "pbkrtest"))
+
+
 _BUILDERS = {"05_binary_outcomes": _lesson05, "07_zero_inflation": _lesson07,
-             "08_beta_models": _lesson08}
+             "08_beta_models": _lesson08,
+             "09_inference": _lesson09}
 
 
 def get_program(lesson: str) -> LessonProgram:

@@ -16,4 +16,5 @@ LESSON_NAMES = [
     "06_simulated_residuals",
     "07_zero_inflation",
     "08_beta_models",
+    "09_inference",
 ]
