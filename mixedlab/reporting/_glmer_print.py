@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._glmer_summary import _title_lines, glmer_title
 from mixedlab.reporting._summary import _ngrps, conv_status, optimizer_name
 from mixedlab.reporting._varcorr import varcorr_table
@@ -25,7 +25,6 @@ from mixedlab.reporting.rformat import (
     format_num,
     print_matrix,
     print_named_vector,
-    r_round,
 )
 
 __all__ = ["glmer_print_lines"]
@@ -43,10 +42,7 @@ def glmer_print_lines(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
                          (" Offset:", getattr(fit, "offset_name", None))):
         if value:
             out += cat_fill([label, str(value)])
-    vals = np.array([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], dtype=float)
-    t4 = r_round(vals, 4)
-    cells = format_num(t4)
-    cells[4] = format_num(t4[4:])[0]
+    cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], 4)
     out += print_named_vector(cells, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
     out.append("Random effects:")
     colnames, vc_cells = varcorr_table(fit.varcorr, digits, ("Std.Dev.",))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._coefmat import SIGNIF_LEGEND, format_coefmat, significance_stars
 from mixedlab.reporting._summary import LmerSummary, _cor_cells, _conv_lines, _ngrps, _Parts, \
     _residuals_scaled, COR_MAX
@@ -30,7 +31,6 @@ from mixedlab.reporting.rformat import (
     print_matrix,
     print_named_vector,
     quantile7,
-    r_round,
     zapsmall,
 )
 
@@ -81,10 +81,7 @@ class GlmerSummary(LmerSummary):
         fit, digits = self.fit, self.digits
         parts = _Parts(title=glmer_title(fit.nAGQ), formula_lines=deparse_formula(str(fit.formula)),
                        data_name=getattr(fit, "data_name", None), criterion=None)
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 1)
-        cells = format_num(t4)
-        cells[4] = format_num(t4[4:])[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], 1)
         parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
         parts.aic_cells = cells
         if self.show_resids:

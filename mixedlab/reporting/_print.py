@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._summary import LmerSummary, conv_status, optimizer_name
 from mixedlab.reporting._varcorr import varcorr_table
 from mixedlab.reporting.rformat import (
@@ -40,10 +40,7 @@ def print_lines(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
     if fit.REML:
         out += cat_fill(["REML criterion at convergence:", format_cat_number(r_round(float(fit.objective), 4))])
     else:
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 4)
-        cells = format_num(t4)
-        cells[4] = format_num(t4[4:])[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 4)
         out += print_named_vector(cells, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
     out.append("Random effects:")
     colnames, cells = varcorr_table(fit.varcorr, digits, ("Std.Dev.",))

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._coefmat import format_coefmat
 from mixedlab.reporting._html import summary_html
 from mixedlab.reporting._messages import missingness_note
@@ -244,10 +245,7 @@ class LmerSummary:
                 format_cat_number(r_round(float(fit.objective), 1)),
             )
         else:
-            vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-            t4 = r_round(vals, 1)
-            cells = format_num(t4)
-            cells[4] = format_num(t4[4:])[0]
+            cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 1)
             parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
             parts.aic_cells = cells
         if self.show_resids:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._coefmat import SIGNIF_LEGEND, format_coefmat
 from mixedlab.reporting._html import _STYLE, _table
 from mixedlab.reporting._messages import missingness_note
@@ -38,10 +39,8 @@ from mixedlab.reporting.rformat import (
     cat_fill,
     deparse_formula,
     format_cat_number,
-    format_num,
     print_matrix,
     print_named_vector,
-    r_round,
 )
 
 __all__ = ["TmbSummary", "coef_table", "COMPONENT_NAMES"]
@@ -119,10 +118,7 @@ class TmbSummary:
 
     def _build(self) -> _TmbParts:
         fit, digits = self.fit, self.digits
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 1)
-        cells = format_num(t4, na="NA")
-        cells[4] = format_num(t4[4:], na="NA")[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 1, na="NA")
         parts = _TmbParts(
             family_line=f" Family: {fit.family_name}  ( {fit.link} )",
             call_lines=_call_lines(fit),
