@@ -12,18 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._glmer_summary import _title_lines, glmer_title
-from mixedlab.reporting._summary import _ngrps, conv_status, optimizer_name
-from mixedlab.reporting._varcorr import varcorr_table
+from mixedlab.reporting._print import merMod_print_body
 from mixedlab.reporting.rformat import (
     cat_fill,
     deparse_formula,
-    format_cat_number,
-    format_num,
-    print_matrix,
     print_named_vector,
 )
 
@@ -44,20 +38,4 @@ def glmer_print_lines(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
             out += cat_fill([label, str(value)])
     cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], 4)
     out += print_named_vector(cells, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
-    out.append("Random effects:")
-    colnames, vc_cells = varcorr_table(fit.varcorr, digits, ("Std.Dev.",))
-    out += print_matrix(vc_cells, [""] * len(vc_cells), colnames, right=False)
-    grps = "; ".join(f"{n}, {format_cat_number(float(k), 15)}" for n, k in _ngrps(fit))
-    out += cat_fill([f"Number of obs: {int(fit.nobs)}, groups: ", grps])
-    fixef = pd.Series(fit.fixef)
-    if len(fixef):
-        out.append("Fixed Effects:")
-        out += print_named_vector(format_num(fixef.to_numpy(dtype=float), digits),
-                                  [str(n) for n in fixef.index], gap=2)
-    else:
-        out.append("No fixed effect coefficients")
-    cc, text, lme4_msgs, opt_warnings = conv_status(fit)
-    if cc > 0 or lme4_msgs or opt_warnings:
-        out.append(f"optimizer ({optimizer_name(fit)}) convergence code: {cc} ({text}) ; "
-                   f"{len(opt_warnings)} optimizer warnings; {len(lme4_msgs)} lme4 warnings ")
-    return out
+    return out + merMod_print_body(fit, digits)
