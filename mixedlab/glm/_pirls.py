@@ -165,7 +165,7 @@ class PirlsSystem:
         bincount), and P's entries are the products of entry pairs within a column, with
         ``self._pp_e``/``self._pp_e2`` the two entries of each of P's stored values.
         """
-        m, L1, q2, n = self.m, self.L1, self.q2, self.n
+        m, L1, q2 = self.m, self.L1, self.q2
         c1 = self.codes1.astype(np.int64)
         nd = m - q2  # X (unless u_only) and z
         keys = np.concatenate([(c1[:, None] * m + self.zcols).ravel(),
