@@ -41,7 +41,7 @@ def _r_number(x: float) -> str:
 
 
 def counts_r_code(n_groups: int = 20, n_per_group: int = 10, group_sd: float = 0.5,
-                  overdispersion: float = 0.5, zi_prob: float = 0.2, seed: int = 2024) -> str:
+                  overdispersion: float = 0.3, zi_prob: float = 0.3, seed: int = 2024) -> str:
     """The R code that draws :func:`simulate_counts`'s data frame (as ``df_counts``)."""
     return _R_CODE.format(seed=int(seed), n_groups=int(n_groups), n_per_group=int(n_per_group),
                           group_sd=_r_number(group_sd), overdispersion=_r_number(overdispersion),
@@ -49,7 +49,7 @@ def counts_r_code(n_groups: int = 20, n_per_group: int = 10, group_sd: float = 0
 
 
 def simulate_counts(n_groups: int = 20, n_per_group: int = 10, group_sd: float = 0.5,
-                    overdispersion: float = 0.5, zi_prob: float = 0.2, seed: int = 2024) -> pd.DataFrame:
+                    overdispersion: float = 0.3, zi_prob: float = 0.3, seed: int = 2024) -> pd.DataFrame:
     """Grouped counts with a random intercept per group, overdispersion and structural zeros.
 
     Group ``j`` has log mean ``1 + u_j`` with ``u_j ~ N(0, group_sd^2)``. A count is negative

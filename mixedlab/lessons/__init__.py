@@ -8,6 +8,8 @@
 * calculations lme4 has no function for (:func:`population_average`);
 * the partial-pooling explorer of lesson 4 (:class:`PartialPoolingExplorer`
   and its parts :func:`simulate`, :func:`estimate`, :func:`shrinkage_svg`);
+* the count-model explorer of lesson 10 (:class:`CountsExplorer` and its parts
+  :func:`fit_models`, :func:`diagnose`, :func:`aic_table`, :func:`qq_svg`);
 * the parity cell (:func:`show_parity`);
 * the runner behind ``mixedlab lessons`` (:func:`run_lessons`).
 
@@ -27,6 +29,17 @@ from mixedlab.lessons._explorer import (
     shrinkage_svg,
     simulate,
     summary_tables,
+)
+from mixedlab.lessons._counts_explorer import (
+    CountSettings,
+    CountsExplorer,
+    aic_table,
+    diagnose,
+    fit_models,
+    parameter_table,
+    qq_svg,
+    simulate_counts_for,
+    tests_table,
 )
 from mixedlab.lessons._parity import show_parity
 from mixedlab.lessons._plots import (
@@ -71,6 +84,15 @@ __all__ = [
     "summary_tables",
     "shrinkage_svg",
     "PartialPoolingExplorer",
+    "CountSettings",
+    "CountsExplorer",
+    "simulate_counts_for",
+    "fit_models",
+    "diagnose",
+    "aic_table",
+    "tests_table",
+    "parameter_table",
+    "qq_svg",
     "show_parity",
     "LessonResult",
     "LessonsNotFoundError",

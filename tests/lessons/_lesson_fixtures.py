@@ -17,4 +17,5 @@ LESSON_NAMES = [
     "07_zero_inflation",
     "08_beta_models",
     "09_inference",
+    "10_count_models_explorer",
 ]
