@@ -70,6 +70,8 @@ const onInput = e => {
 };
 document.addEventListener('keydown', onInput, true);
 document.addEventListener('pointerup', onInput, true);
+// a dropdown's choice (the counts explorer's "model in use") arrives as a change event
+document.addEventListener('change', e => { if (e.target.tagName === 'SELECT') onInput(e); }, true);
 new MutationObserver(() => {
   const now = performance.now();
   P.lastMutation = now;
@@ -100,7 +102,14 @@ for (const c of a.querySelectorAll('.widget-checkbox')) {
   const box = c.querySelector('input[type=checkbox]');
   checks[c.textContent.trim()] = box ? box.checked : null;
 }
-return {fp: P.fp(), drawingVisible: !!wrap && getComputedStyle(wrap).visibility !== 'hidden',
+const choices = {};
+for (const d of a.querySelectorAll('.widget-dropdown')) {
+  const label = d.querySelector('label');
+  const select = d.querySelector('select');
+  if (label && select) choices[label.textContent.trim()] = select.selectedIndex >= 0
+    ? select.options[select.selectedIndex].textContent.trim() : null;
+}
+return {fp: P.fp(), choices, drawingVisible: !!wrap && getComputedStyle(wrap).visibility !== 'hidden',
         tables, sliders, checks, text: a.innerText, quietMs: performance.now() - P.lastMutation,
         armed: P.armed, tInput: P.tInput, inputType: P.inputType, tDraw: P.tDraw, drawFp: P.drawFp,
         traceback: a.textContent.includes('Traceback (most recent call last)')};
@@ -111,7 +120,7 @@ return {fp: P.fp(), drawingVisible: !!wrap && getComputedStyle(wrap).visibility 
 class Redraw:
     """One measured redraw: milliseconds from the input event to the new drawing."""
 
-    kind: str  # "keyboard", "drag", "typed"
+    kind: str  # "keyboard", "drag", "typed", "choice"
     slider: str
     before: str
     after: str
@@ -161,7 +170,9 @@ class ExplorerWidget:
         raise AssertionError(f"no slider labelled {label!r} in the explorer")
 
     def readout(self, label: str) -> str:
-        return self.snapshot()["sliders"][label]
+        """A slider's readout, or a dropdown's chosen option, by its label."""
+        s = self.snapshot()
+        return s["sliders"][label] if label in s["sliders"] else s["choices"][label]
 
     def scroll_into_view(self) -> None:
         """Run All leaves the page scrolled to the last cell (BROWSER.md pitfall 4)."""
@@ -206,11 +217,21 @@ class ExplorerWidget:
         readout.send_keys(value)
         readout.send_keys(Keys.ENTER)
 
+    def choose(self, label: str, option: str) -> None:
+        """Pick ``option`` in the dropdown labelled ``label`` (as a click on the option does)."""
+        from selenium.webdriver.support.ui import Select
+
+        for d in self.area().find_elements(By.CSS_SELECTOR, ".widget-dropdown"):
+            if d.find_element(By.CSS_SELECTOR, "label").text.strip() == label:
+                Select(d.find_element(By.CSS_SELECTOR, "select")).select_by_visible_text(option)
+                return
+        raise AssertionError(f"no dropdown labelled {label!r} in the explorer")
+
     # ------------------------------------------------------------------ waits
     def _wait_moved(self, label: str, before: str) -> str:
         def moved():
-            s = self.snapshot()
-            return s["sliders"][label] if s["sliders"][label] != before else None
+            now = self.readout(label)
+            return now if now != before else None
 
         return wait_for(self.driver, SLIDER_MOVED_TIMEOUT, moved,
                         f"slider {label!r} to leave {before!r} (the input did not reach it)")
@@ -247,7 +268,8 @@ class ExplorerWidget:
 
     def move(self, kind: str, label: str, *, value: str | None = None, dx: int = 12,
              key: str = Keys.ARROW_RIGHT, expect_redraw: bool = True) -> Redraw | None:
-        """Move slider ``label`` by ``kind`` ("keyboard", "drag", "typed") and wait for the result.
+        """Move slider ``label`` by ``kind`` ("keyboard", "drag", "typed"), or pick option
+        ``value`` of dropdown ``label`` ("choice"), and wait for the result.
 
         With ``expect_redraw`` the drawing must change: the redraw time is measured and
         returned once the widget has settled (kernel idle, DOM quiet). Without it (a setting
@@ -263,6 +285,9 @@ class ExplorerWidget:
         elif kind == "typed":
             assert value is not None, "a typed move needs a value"
             self.type_value(label, value)
+        elif kind == "choice":
+            assert value is not None, "a choice needs an option"
+            self.choose(label, value)
         else:
             raise ValueError(f"unknown input kind {kind!r}")
         after = self._wait_moved(label, before)

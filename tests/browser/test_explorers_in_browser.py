@@ -8,7 +8,13 @@ For each explorer (:data:`_explorers.EXPLORERS`) and frontend, one page is opene
    a mouse drag, and values typed into readouts each change the drawing, and the tables
    change with it to what the explorer computes for the new slider values;
 3. a setting the model cannot be fitted with shows the explorer's explanation (no drawing,
-   no tables, no traceback), and moving back draws the earlier picture again.
+   no tables, no traceback), and moving back draws the earlier picture again;
+4. (explorers with a dropdown) each option picked redraws, with the tables that option gives;
+5. (explorers with a boundary case) a setting that puts a fit on the boundary is still drawn,
+   with the explorer's explanation and the tables a direct computation gives.
+
+The counts explorer's expected tables are computed directly from ``mixedlab.glmmtmb`` and
+``mixedlab.simulate_residuals`` (:func:`_explorers._counts_tables`), not by the explorer.
 
 Each redraw is timed in the browser (input event to the first DOM mutation that changes
 the drawing) and reported in the terminal summary; the times are never asserted.
@@ -26,6 +32,8 @@ from _explorers import EXPLORERS, ExplorerCase, tables_match
 FRONTENDS = ("lab", "notebook")
 PAGES = [pytest.param((f, e), id=f"{f}-{e.name}") for f in FRONTENDS for e in EXPLORERS]
 LAB_PAGES = [p for p in PAGES if p.values[0][0] == "lab"]
+CHOICE_PAGES = [p for p in PAGES if p.values[0][1].choice is not None]
+BOUNDARY_PAGES = [p for p in PAGES if p.values[0][1].boundary_moves]
 
 
 @pytest.fixture(scope="module", params=PAGES)
@@ -52,7 +60,7 @@ def _check_tables_follow(widget, case: ExplorerCase, before: dict, after: dict, 
 
     shown_before, shown = table_values(before), table_values(after)
     assert shown != shown_before, f"the tables did not change when {label!r} moved"
-    expected = case.expected_tables(after["sliders"], after["checks"])
+    expected = case.expected_tables(after["sliders"], after["checks"], after["choices"])
     problems = tables_match(shown, expected)
     assert not problems, f"after moving {label!r} the tables disagree with the explorer:\n" + "\n".join(problems)
     true_value = case.moved_true_value(label, shown)
@@ -69,6 +77,7 @@ def _move_and_check(explorer_page, build_dir, redraw_log, kind: str, label: str,
     after = widget.snapshot()
     widget.screenshot(_shot(build_dir, frontend, case, f"{step}-after"))
     assert after["fp"] != before["fp"], f"the drawing did not change when {label!r} moved by {kind}"
+    assert not after["traceback"], "the explorer shows a traceback"
     assert after["drawingVisible"], "the drawing is hidden after a fittable setting"
     _check_tables_follow(widget, case, before, after, label)
     redraw_log.append({"frontend": frontend, "explorer": case.name, "kind": kind, "slider": label,
@@ -88,7 +97,7 @@ def test_explorer_appears_with_drawing_and_tables(explorer_page, browser_build_d
         f"sliders shown: {sorted(s['sliders'])}")
     from _widget_probe import table_values
 
-    problems = tables_match(table_values(s), case.expected_tables(s["sliders"], s["checks"]))
+    problems = tables_match(table_values(s), case.expected_tables(s["sliders"], s["checks"], s["choices"]))
     assert not problems, "the initial tables disagree with the explorer:\n" + "\n".join(problems)
 
 
@@ -140,3 +149,31 @@ def test_unfittable_setting_shows_the_explanation(explorer_page, browser_build_d
     assert case.explanation not in squash(back["text"])
     assert back["fp"] == before["fp"], "the same settings gave a different drawing"
     assert back["tables"] == before["tables"], "the same settings gave different tables"
+
+
+@pytest.mark.parametrize("explorer_page", CHOICE_PAGES, indirect=True)
+def test_choosing_a_model_redraws(explorer_page, browser_build_dir, redraw_log):
+    _, case, _ = explorer_page
+    label, options = case.choice
+    for i, option in enumerate(options):
+        r = _move_and_check(explorer_page, browser_build_dir, redraw_log, "choice", label, f"choice{i + 1}",
+                            value=option)
+        assert r.after == option, f"picked {option!r} in {label!r}, the dropdown shows {r.after!r}"
+
+
+@pytest.mark.parametrize("explorer_page", BOUNDARY_PAGES, indirect=True)
+def test_boundary_fit_is_drawn_and_explained(explorer_page, browser_build_dir):
+    from _widget_probe import parse_number, squash, table_values
+
+    frontend, case, widget = explorer_page
+    for label, value in case.boundary_moves:
+        if parse_number(widget.readout(label)) == float(value):
+            continue  # already there: typing it would not move the slider
+        widget.move("typed", label, value=value, expect_redraw=False)
+        s = widget.settle(lambda s, label=label, value=value: parse_number(s["sliders"][label]) == float(value)
+                          and s["drawingVisible"] and bool(s["tables"]), f"a redraw with {label!r} at {value}")
+    widget.screenshot(_shot(browser_build_dir, frontend, case, "boundary"))
+    assert case.boundary_explanation in squash(s["text"]), squash(s["text"])[:2000]
+    assert not s["traceback"]
+    problems = tables_match(table_values(s), case.expected_tables(s["sliders"], s["checks"], s["choices"]))
+    assert not problems, "at the boundary the tables disagree with the direct computation:\n" + "\n".join(problems)

@@ -174,6 +174,9 @@ def test_every_lesson_page_renders_offline(pages, browser, tmp_path):
         # widget cells: a still drawing, never an empty widget area or a Python repr
         assert state["blankWidgets"] == 0, name
         assert "VBox(" not in state["bodyText"], name
-    explorer = next(n for n in pages if n.startswith("04_"))
-    browser.get(pages[explorer].as_uri())
-    assert browser.execute_script(_PAGE_STATE)["still"] is True
+    # both explorers' pages (lessons 4 and 10) show their still
+    explorers = [n for n in pages if n.startswith(("04_", "10_"))]
+    assert len(explorers) == 2, sorted(pages)
+    for explorer in explorers:
+        browser.get(pages[explorer].as_uri())
+        assert browser.execute_script(_PAGE_STATE)["still"] is True, explorer
