@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixedlab._errors import ArgumentError
-from mixedlab.results import GlmerFit, LmerFit
+from mixedlab.results import GlmerFit, LmerFit, TmbFit
 from mixedlab.rng import RRandom
 
 __all__ = ["ResponseInfo", "response_info", "INTEGER_FAMILIES"]
@@ -87,6 +87,22 @@ def _glmer(fit: GlmerFit) -> ResponseInfo:
                         weights_ignored=prior is not None, simulate=simulate)
 
 
+def _tmb(fit: TmbFit) -> ResponseInfo:
+    data = fit._model.data
+    fam = fit.family.name
+    binomial = fam in ("binomial", "betabinomial")
+
+    def simulate(n: int, rng: RRandom, conditional: bool) -> np.ndarray:
+        # counts of successes for binomial responses, as DHARMa takes glmmTMB's first column
+        return fit.simulate(n, seed=rng, re_form=None if conditional else "NA").to_numpy()
+
+    return ResponseInfo(observed=np.asarray(data.y, dtype=float),
+                        fitted=np.asarray(fit.predict(type="response", re_form="~0"), dtype=float),
+                        family=fam, integer=fam in INTEGER_FAMILIES or fam.startswith("truncated"),
+                        weights_ignored=data.weights is not None and not binomial,
+                        simulate=simulate)
+
+
 def response_info(fit: object) -> ResponseInfo:
     """The :class:`ResponseInfo` of a fitted mixedlab model.
 
@@ -99,8 +115,10 @@ def response_info(fit: object) -> ResponseInfo:
         return _lmer(fit)
     if isinstance(fit, GlmerFit):
         return _glmer(fit)
+    if isinstance(fit, TmbFit):
+        return _tmb(fit)
     raise ArgumentError(
-        f"simulate_residuals needs a fitted mixedlab model (from mixedlab.lmer, glmer or "
-        f"glmer_nb), not "
+        f"simulate_residuals needs a fitted mixedlab model (from mixedlab.lmer, glmer, glmer_nb "
+        f"or glmmtmb), not "
         f"{type(fit).__name__}"
     )

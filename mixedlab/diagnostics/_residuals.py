@@ -133,7 +133,7 @@ def simulate_residuals(fit: Any, n: int = 250, seed: int = 123,
 
     Parameters
     ----------
-    fit : LmerFit or GlmerFit
+    fit : LmerFit, GlmerFit or TmbFit
         A fitted mixedlab model.
     n : int
         Number of simulations per observation (DHARMa's default 250).

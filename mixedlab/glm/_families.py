@@ -240,7 +240,14 @@ class Family:
                                 "cbind(successes, failures)")
             m = weights * y
             if np.any(np.abs(m - np.rint(m)) > 1e-3):
-                warnings.warn("non-integer #successes in a binomial glm!", RuntimeWarning, stacklevel=4)
+                msg = "non-integer #successes in a binomial glm!"
+                if np.all(weights == 1.0):
+                    # R's warning alone; without weights a proportion counts as one trial, which
+                    # is almost never what was meant
+                    msg += (" The response holds proportions but no weights were given, so each row "
+                            "counts as a single trial: give weights= the number of trials, or write "
+                            "the response as cbind(successes, failures)")
+                warnings.warn(msg, RuntimeWarning, stacklevel=4)
             return y, weights, n, (weights * y + 0.5) / (weights + 1.0)
         if kind in ("poisson", "negative.binomial"):
             if np.any(y < 0):

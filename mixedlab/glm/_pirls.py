@@ -12,7 +12,7 @@ data — and each step rebuilds only the numeric blocks
 
     A₁₁ = Z₁ᵀWZ₁ (per level),  A₂₁ = [Z₂ X z]ᵀ W Z₁,  A₂₂ = [Z₂ X z]ᵀ W [Z₂ X z]
 
-before :func:`mixedlab.linear._pls.factorize` and :func:`~mixedlab.linear._pls.solve`.
+before :func:`mixedlab.glm._pls_blocks.factorize` and :func:`~mixedlab.glm._pls_blocks.solve`.
 ``u_only`` drops X (stage 2 and AGQ: β enters through the offset); otherwise β is solved
 with u (stage 1, ``nAGQ = 0``).
 
@@ -35,7 +35,8 @@ _dtrsv = blas.dtrsv
 from mixedlab._errors import MixedLabError
 from mixedlab.glm._response import GlmResponse
 from mixedlab.linear._crossprod import CrossProducts
-from mixedlab.linear._pls import PLSFactor, factorize, solve, solve_triangular
+from mixedlab.glm._pls_blocks import factorize, solve
+from mixedlab.linear._pls import PLSFactor, solve_triangular
 from mixedlab.linear._theta import TermShape
 
 __all__ = ["PirlsSystem", "PirlsState", "PIRLSError", "pwrss_update"]
@@ -243,10 +244,7 @@ class PirlsSystem:
             A22[q2:, :q2] = ZD.T
         cp.A11 = A11
         cp.A11_flat = flat
-        cp.A11_stack = np.vstack(flat)
         cp.A22 = A22
-        cp._schur_cache = None
-        cp._pair_cache = None
         return cp
 
     def _pair_blocks(self, W: np.ndarray, WD: np.ndarray) -> None:
@@ -295,7 +293,7 @@ class PirlsSystem:
 
         Per level: a = Σ W x², b = Σ W x z, L₁₁ = √(θ²a + 1), D = θ/L₁₁, u = (bD)/L₁₁, and the
         z pivot √(Σ W z² − Σ (bD)²). The operations and their order are those of
-        :func:`mixedlab.linear._pls.factorize` and :func:`~mixedlab.linear._pls.solve` on this
+        :func:`mixedlab.glm._pls_blocks.factorize` and :func:`~mixedlab.glm._pls_blocks.solve` on this
         structure, so the numbers are the same; only the generic bookkeeping is skipped.
         """
         c1, L1 = self.codes1, self.L1

@@ -5,7 +5,13 @@ lme4 1.1-31's ``confint(m, method = "boot")`` calls ``bootMer(m, FUN, nsim)``:
 1. ``simulate(m, nsim, use.u = FALSE, re.form = NA)`` — every response drawn with new random
    effects from the fitted model (after ``set.seed`` when a seed is given);
 2. ``refit(m, y*)`` for each — the fit's optimizer (NLopt BOBYQA, lme4's tolerances) started
-   at the fitted θ, with no restarts or boundary snapping;
+   at the fitted θ, with no restarts or boundary snapping. lme4 1.1-31's ``refit.merMod``
+   rebuilds the response with ``mkRespMod(model.frame(object), REML = isREML(object))``,
+   so a REML fit's refits carry ``resp$REML = 1`` (TRUE) instead of p: their criterion is
+   ``ldL2 + ldRX2 + (n − 1)(1 + log(2π·pwrss/(n − 1)))`` whatever the number of fixed effects
+   (lmerResp::Laplace), while σ is still ``sqrt(pwrss/(n − p))`` (mkMerMod's sigmaREML uses
+   ``dims["nmp"]``). The refits here do the same (``BootModel.refit_nmp``), so that the
+   intervals are R's; with p = 1 it is the ordinary REML criterion;
 3. ``FUN``: the SDs and correlations (``Cv_to_Sv(θ, σ)``), σ and the fixed effects.
 
 The intervals are the boot package's percentile intervals (``boot.ci(type = "perc")``,
@@ -51,12 +57,17 @@ class BootModel:
     theta: np.ndarray
     REML: bool
     ks: list[int]
+    #: n − resp$REML of lme4 1.1-31's refits (n − 1 for a REML fit, see the module docstring);
+    #: None: the ordinary criterion (n − p)
+    refit_nmp: int | None = None
 
     @classmethod
     def from_fit(cls, model: Any, cp: CrossProducts, theta: np.ndarray, REML: bool) -> "BootModel":
+        n = np.asarray(model.X).shape[0]
         return cls([t.X for t in model.terms], [t.codes for t in model.terms], list(cp.shapes),
                    np.asarray(model.X, dtype=float), model.weights, model.offset,
-                   np.asarray(theta, dtype=float), bool(REML), [t.X.shape[1] for t in model.terms])
+                   np.asarray(theta, dtype=float), bool(REML), [t.X.shape[1] for t in model.terms],
+                   refit_nmp=n - 1 if REML else None)
 
 
 def boot_statistic(theta: np.ndarray, sigma: float, beta: np.ndarray, ks: list[int]) -> np.ndarray:
@@ -64,12 +75,30 @@ def boot_statistic(theta: np.ndarray, sigma: float, beta: np.ndarray, ks: list[i
     return np.concatenate([cv_to_sv(np.asarray(theta, dtype=float), ks, float(sigma)), beta])
 
 
+def _refit_devfun(cp: CrossProducts, bm: BootModel):
+    """The criterion a refit minimises: lme4 1.1-31's (``refit_nmp``) or the fit's own."""
+    if not bm.REML or bm.refit_nmp is None or bm.refit_nmp == cp.n - cp.p:
+        return LmerDevfun(cp, bm.REML)
+    nmp = float(bm.refit_nmp)
+
+    def dev(theta: np.ndarray) -> float:
+        try:
+            f = factorize(cp, theta)
+        except np.linalg.LinAlgError:
+            return float("inf")
+        # lmerResp::Laplace with d_reml = 1 (the log |W| term as in mixedlab's criterion)
+        return (f.ldL2 + f.ldRX2 + nmp * (1.0 + math.log(2.0 * math.pi * f.pwrss / nmp))
+                - cp.log_det_W)
+
+    return dev
+
+
 def _refit(bm: BootModel, y: np.ndarray, ctrl: LmerControl) -> np.ndarray:
     """``FUN(refit(m, y))`` for one simulated response (NaN when the refit fails)."""
     yy = y if bm.offset is None else y - bm.offset
     try:
         cp = CrossProducts(bm.term_X, bm.term_codes, bm.shapes, bm.X, yy, bm.weights)
-        dev = LmerDevfun(cp, bm.REML)
+        dev = _refit_devfun(cp, bm)
         opt = nlopt.opt(nlopt.LN_BOBYQA, bm.theta.size)
         opt.set_min_objective(lambda x, g: dev(np.asarray(x)))
         opt.set_lower_bounds(cp.layout.lower)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from mixedlab.parity import _rbridge
 
-__all__ = ["fit_glmer", "fit_glmmtmb_glmm", "glmer_summary_text"]
+__all__ = ["eval_on_glmer", "fit_glmer", "fit_glmmtmb_glmm", "glmer_summary_text"]
 
 _R_GLMER = r"""
 glmer_call <- function(fun, formula, dname, family, nAGQ, weights, offset) {
@@ -75,6 +75,17 @@ fit_glmer <- function(formula, data, dname, family, nAGQ, weights, offset, nb) {
   if (inherits(m, "mlerr")) return(list(error = m$msg, warnings = cap$warnings, messages = cap$messages))
   ext <- capture(glmer_extract(m))
   c(ext$value, list(warnings = c(cap$warnings, ext$warnings), messages = c(cap$messages, ext$messages)))
+}
+
+glmer_eval <- function(formula, data, dname, family, nAGQ, weights, offset, nb, exprs, newdata) {
+  env <- new.env(parent = globalenv()); assign(dname, data, envir = env)
+  m <- suppressWarnings(suppressMessages(eval(glmer_call(if (nb) "glmer.nb" else "glmer", formula, dname,
+                                                         family, nAGQ, weights, offset), env)))
+  old <- options(width = 80); on.exit(options(old))
+  ev <- new.env(parent = env); assign("m", m, envir = ev); assign("newdata", newdata, envir = ev)
+  out <- lapply(as.character(exprs), function(x) eval(parse(text = x), envir = ev))
+  names(out) <- names(exprs)
+  out
 }
 
 fit_glmmtmb_glmm <- function(formula, data, dname, family, weights, offset) {
@@ -170,6 +181,37 @@ def fit_glmmtmb_glmm(formula: str, df: pd.DataFrame, family: str = "binomial",
                      offset: str | Sequence[float] | None = None, data_name: str = "data") -> dict[str, Any]:
     """Fit ``glmmTMB::glmmTMB(formula, family = family)`` in R (``nbinom2`` for glmer.nb cases)."""
     return _call("fit_glmmtmb_glmm", formula, df, data_name, family, weights, offset)
+
+
+def eval_on_glmer(formula: str, df: pd.DataFrame, exprs: dict[str, str], family: str = "binomial",
+                  nAGQ: int = 1, weights: str | None = None, offset: str | None = None, nb: bool = False,
+                  data_name: str = "data", newdata: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Fit ``glmer`` (``glmer.nb`` when ``nb``) in R and evaluate R expressions on the fit.
+
+    Each expression of ``exprs`` sees the fit as ``m`` and ``newdata`` (``NULL`` unless given),
+    at ``options(width = 80)``: ``{"print": "capture.output(print(m))"}``.
+
+    Returns
+    -------
+    dict
+        The value of each expression under its key, converted as the bridge converts results.
+    """
+    ro, env = _env()
+    frame, wname, oname = _rbridge._prepare(df, weights, offset)
+    null = ro.NULL
+    with _rbridge._LOCK:
+        res = env["glmer_eval"](ro.StrVector([formula]), _rbridge.to_r(frame), ro.StrVector([data_name]),
+                                ro.StrVector([family]), ro.IntVector([int(nAGQ)]),
+                                ro.StrVector([wname]) if wname else null, ro.StrVector([oname]) if oname else null,
+                                ro.BoolVector([bool(nb)]), _named_strings(ro, exprs),
+                                _rbridge.to_r(newdata) if newdata is not None else null)
+    return _rbridge._vector_to_py(res)
+
+
+def _named_strings(ro, exprs: dict[str, str]):
+    v = ro.StrVector(list(exprs.values()))
+    v.names = ro.StrVector(list(exprs.keys()))
+    return v
 
 
 def glmer_summary_text(formula: str, df: pd.DataFrame, family: str = "binomial", nAGQ: int = 1,

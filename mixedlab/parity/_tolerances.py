@@ -241,10 +241,16 @@ TOLERANCES: tuple[Tolerance, ...] = (
               "parameters) and its ML refit is minqa's BOBYQA (mixedlab: NLopt's); the bounds are read "
               "off a spline through ~20 points. Agreement seen: ≤ 3e-6 of the width",
               lambda ref, s: 1e-4 * s["width"]),
-    Tolerance("lme4.confint", "boot", "|Δ| ≤ 1e-4·(upper − lower)",
-              "with R's random numbers (set.seed, simulate) both sides refit the same responses from "
-              "the same start; the percentile bounds are order statistics of refits that agree to "
-              "the optimizer's precision", lambda ref, s: 1e-4 * s["width"]),
+    Tolerance("lme4.confint", "boot", "|Δ| ≤ 2e-3·(upper − lower)",
+              "the simulated responses are R's (set.seed, simulate: bit-identical for equal "
+              "parameters) and each refit is lme4 1.1-31's (its criterion with resp$REML = 1, NLopt "
+              "BOBYQA from θ̂ with xtol_rel = 1e-4); the BOBYQA paths agree point for point until the "
+              "criteria's last-bit differences (~1e-13 relative) flip a trust-region step near lme4's "
+              "loose stop, so single refits differ by lme4's own stopping error (seen: 35 of 200 "
+              "sleepstudy refits beyond 1e-6, the largest 7.6e-4 relative in a SD, with criteria "
+              "within 6e-5 and either side lower). Percentile bounds are order statistics of these: "
+              "seen ≤ 4.5e-4 of the width (sleepstudy .sig02), 5e-9 for Penicillin",
+              lambda ref, s: 2e-3 * s["width"]),
     Tolerance("lme4.confint", "boot_statistical", "|Δ| ≤ 0.3·(upper − lower) (nsim = 200)",
               "without R-identical simulation the two bootstraps draw different responses: the "
               "percentile bounds then differ by Monte Carlo error, about "
@@ -258,10 +264,10 @@ TOLERANCES: tuple[Tolerance, ...] = (
               lambda ref, s: 1e-5 * max(abs(ref), 1e-3 * s["scale"])),
     Tolerance("broom.mixed", "df", "|Δ| ≤ 1e-4·ref", "Satterthwaite's df: the lmerTest df rule",
               lambda ref, s: 1e-4 * abs(ref)),
-    Tolerance("broom.mixed", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)", "the lmerTest p rule",
+    Tolerance("broom.mixed", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)", "p from t and Satterthwaite df: the lmerTest p rule",
               lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
     Tolerance("broom.mixed", "count", _EXACT, "nobs and df.residual are counts", lambda ref, s: 0.0),
-    Tolerance("broom.mixed", "loglik", "|Δ| ≤ 5e-5", "the lme4 logLik rule", lambda ref, s: 5e-5),
+    Tolerance("broom.mixed", "loglik", "|Δ| ≤ 5e-5", "logLik of the same fit: the lme4 logLik rule", lambda ref, s: 5e-5),
     Tolerance("broom.mixed", "ic", "|Δ| ≤ 1e-4", "AIC, BIC, REMLcrit, deviance: the lme4 objective rule",
               lambda ref, s: 1e-4),
     Tolerance("lmerTest.ranova", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)",

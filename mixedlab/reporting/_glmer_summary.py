@@ -6,7 +6,7 @@ Differences from the lmer summary (:mod:`mixedlab.reporting._summary`), from lme
 * title ``Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)``
   (or ``(Adaptive Gauss-Hermite Quadrature, nAGQ = k)``) with the class ``[glmerMod]``,
   wrapped by ``strwrap(width - 2, exdent = 2)`` when too long for the line (``.prt.methTit``);
-* `` Family: binomial  ( logit )`` (``.prt.family``); `` Weights:``/`` Offset:`` lines;
+* `` Family: binomial  ( logit )`` (``.prt.family``); ``Weights:``/`` Offset:`` lines;
 * always the AIC/BIC/logLik/deviance/df.resid table;
 * no Residual row in the random effects unless the family has a scale;
 * ``z value`` (``t value`` when it has a scale) and ``Pr(>|z|)`` with significance stars.
@@ -128,6 +128,10 @@ class GlmerSummary(LmerSummary):
                 vc = pd.DataFrame(fit.vcov).reindex(index=fixef.index, columns=fixef.index)
                 parts.cor = _cor_cells(vc.to_numpy(dtype=float), names)
         parts.fit_msgs, parts.conv_lines = _conv_lines(fit)
+        parts.header = [("Family", f"{fit.family_label} ( {fit.link} )")]
+        for label, name in (("Weights", "weights_name"), ("Offset", "offset_name")):
+            if getattr(fit, name, None):
+                parts.header.append((label, str(getattr(fit, name))))
         return parts
 
     def lines(self) -> list[str]:
@@ -139,7 +143,7 @@ class GlmerSummary(LmerSummary):
         if p.data_name:
             out += cat_fill(["   Data:", str(p.data_name)])
         if getattr(fit, "weights_name", None):
-            out += cat_fill([" Weights:", str(fit.weights_name)])
+            out += cat_fill(["Weights:", str(fit.weights_name)])
         if getattr(fit, "offset_name", None):
             out += cat_fill([" Offset:", str(fit.offset_name)])
         out.append("")

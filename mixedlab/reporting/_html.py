@@ -70,6 +70,8 @@ def summary_html(summary: Any) -> str:
     out.append(f"Formula: <code>{escape(' '.join(s.strip() for s in p.formula_lines))}</code>")
     if p.data_name:
         out.append(f"<br>Data: <code>{escape(str(p.data_name))}</code>")
+    for label, value in getattr(p, "header", ()):
+        out.append(f"<br>{escape(label)}: <code>{escape(value)}</code>")
     out.append("</p>")
     if p.criterion is not None:
         out.append(f"<p>{escape(p.criterion[0])} {escape(p.criterion[1])}</p>")

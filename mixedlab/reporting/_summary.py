@@ -157,6 +157,8 @@ class _Parts:
     cor_suppressed: bool = False
     fit_msgs: list[str] = field(default_factory=list)
     conv_lines: list[str] = field(default_factory=list)
+    # further header lines after Data (GLMMs: ("Family", "binomial ( logit )"), Weights, Offset)
+    header: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _residuals_scaled(fit: Any) -> np.ndarray:

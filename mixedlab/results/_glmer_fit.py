@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
-from mixedlab.linear._pls import conditional_variances
+from mixedlab.glm._pls_blocks import conditional_variances
 from mixedlab.reporting import tidy
+from mixedlab.reporting._broom import glance
+from mixedlab.reporting._glmer_print import glmer_print_lines
 from mixedlab.reporting._glmer_summary import GlmerSummary
 from mixedlab.results._glmer_inference import GlmerInference
 from mixedlab.results._lmer_fit import ReTermInfo
@@ -184,6 +186,16 @@ class GlmerFit(GlmerInference):
                 out[term.factor] = V
         return out
 
+    def ranef_frame(self) -> pd.DataFrame:
+        """``as.data.frame(ranef(m))``: grpvar, term, grp, condval, condsd (long format)."""
+        frames = []
+        for factor, df in self.ranef.items():
+            V = self.ranef_condvar[factor]
+            for j, col in enumerate(df.columns):
+                frames.append(pd.DataFrame({"grpvar": factor, "term": col, "grp": df.index.astype(str),
+                                            "condval": df[col].to_numpy(), "condsd": np.sqrt(V[:, j, j])}))
+        return pd.concat(frames, ignore_index=True)
+
     @cached_property
     def coef(self) -> dict[str, pd.DataFrame]:
         """Fixed plus random effects per level (``coef(m)``)."""
@@ -273,15 +285,26 @@ class GlmerFit(GlmerInference):
         """lme4's summary: ``print(fit.summary())`` shows ``print(summary(m))`` digit for digit."""
         return GlmerSummary(self)
 
-    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars")) -> pd.DataFrame:
-        """A broom.mixed-shaped table of the estimates."""
-        return tidy(self, effects=effects)
+    def tidy(self, effects: tuple[str, ...] = ("fixed", "ran_pars"), conf_int: bool = False,
+             conf_level: float = 0.95, conf_method: str = "Wald") -> pd.DataFrame:
+        """broom.mixed's ``tidy(m)`` of a ``glmerMod``: estimates, SEs, z and Wald p-values.
+
+        ``conf_int`` adds ``conf.low``/``conf.high`` from ``confint(method=conf_method)``
+        (broom.mixed's default "Wald" leaves the random-effect parameters' bounds NA).
+        """
+        return tidy(self, effects=effects, conf_int=conf_int, conf_level=conf_level, conf_method=conf_method)
+
+    def glance(self) -> pd.DataFrame:
+        """broom.mixed's ``glance(m)``: nobs, sigma, logLik, AIC, BIC, deviance (Σ squared deviance
+        residuals, lme4's ``deviance(m)`` of a GLMM) and df.residual."""
+        return glance(self)
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
+        """lme4's ``print(m)``: family, formula, criterion, random-effect SDs, fixed effects."""
         try:
-            return str(self.summary())
+            return "\n".join(glmer_print_lines(self))
         except Exception:  # the display layer must never hide the fit itself
             return f"<GlmerFit {self.family_label} {self.formula!r}: objective {self.objective:.4f}>"

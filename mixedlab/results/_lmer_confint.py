@@ -23,7 +23,7 @@ from mixedlab.inference._bootstrap import (
 )
 from mixedlab.inference._profile import ProfileResult, profile_lmer, profile_names
 
-__all__ = ["LmerProfile", "confint_lmer", "profile_fit", "bootstrap_fit", "level_names", "CONFINT_METHODS"]
+__all__ = ["LmerProfile", "confint_lmer", "profile_fit", "bootstrap_fit", "bootstrap_responses", "level_names", "CONFINT_METHODS"]
 
 CONFINT_METHODS = ("profile", "Wald", "boot")
 
@@ -151,28 +151,43 @@ def profile_fit(fit: Any, which: Sequence[str] | None = None) -> LmerProfile:
     return LmerProfile(res)
 
 
+def _check_nsim(nsim: Any) -> int:
+    if isinstance(nsim, (bool, np.bool_)):
+        raise ArgumentError(f"nsim must be a positive whole number, not {nsim!r}")
+    try:
+        nsim_i = int(nsim)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"nsim must be a positive whole number, not {nsim!r}") from None
+    if nsim_i < 1 or nsim_i != nsim:
+        raise ArgumentError(f"nsim must be a positive whole number, not {nsim}")
+    return nsim_i
+
+
+def bootstrap_responses(fit: Any, nsim: int, seed: Any = None, newparams: dict | None = None) -> np.ndarray:
+    """The responses ``bootMer`` refits: ``simulate(m, nsim, use.u = FALSE)``, n × nsim.
+
+    From the fit's R-identical ``simulate`` when it has one (``seed`` is R's ``set.seed``;
+    ``newparams`` as in ``simulate``), otherwise numpy's generator seeded with ``seed``
+    (statistically equivalent, not R's numbers).
+    """
+    nsim = _check_nsim(nsim)
+    sim = getattr(fit, "simulate", None)
+    if callable(sim):
+        return np.asarray(sim(nsim=nsim, seed=seed, newparams=newparams), dtype=float)
+    bm = BootModel.from_fit(fit._model, fit._cp, fit.theta, fit.REML)
+    return simulate_responses(bm, fit.fixef.to_numpy(dtype=float), fit.sigma, nsim, np.random.default_rng(seed))
+
+
 def bootstrap_fit(fit: Any, nsim: int = 500, seed: Any = None, n_jobs: int = 1,
                   progress: bool | None = None) -> np.ndarray:
     """``bootMer(m, bootFun, nsim)$t``: one row per replicate (SDs/cors, σ, fixed effects).
 
-    The responses come from the fit's ``simulate(nsim, seed)`` when it has one (R-identical
-    random numbers, so ``seed`` reproduces R's ``set.seed(seed)``), otherwise from numpy's
-    generator seeded with ``seed`` (statistically equivalent, not R's numbers).
+    The responses are :func:`bootstrap_responses` (R's with an integer ``seed``); each is
+    refitted as lme4 1.1-31's ``refit`` does (:mod:`mixedlab.inference._bootstrap`).
     """
-    try:
-        nsim = int(nsim)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"nsim must be a positive whole number, not {nsim!r}") from None
-    if nsim < 1:
-        raise ArgumentError(f"nsim must be a positive whole number, not {nsim}")
+    nsim = _check_nsim(nsim)
+    Y = bootstrap_responses(fit, nsim, seed)
     bm = BootModel.from_fit(fit._model, fit._cp, fit.theta, fit.REML)
-    sim = getattr(fit, "simulate", None)
-    if callable(sim):
-        Y = np.asarray(sim(nsim=nsim, seed=seed), dtype=float)
-    else:
-        rng = np.random.default_rng(seed)
-        Y = simulate_responses(bm, fit.fixef.to_numpy(dtype=float), fit.sigma, nsim, rng)
     if progress is None:
         progress = nsim >= 50
     return parametric_bootstrap(bm, Y, n_jobs=n_jobs, progress=progress)
-

@@ -104,9 +104,12 @@ class LmerInference:
             for the variance parameters. ``"boot"``: parametric bootstrap percentile intervals
             (``bootMer``), ``nsim`` refits.
         nsim, seed
-            Bootstrap replicates and seed. The responses come from :meth:`simulate` when the fit
-            has one (then ``seed=s`` reproduces R's ``set.seed(s); confint(m, method = "boot")``);
-            otherwise from numpy's generator with this seed.
+            Bootstrap replicates and seed. The responses are :meth:`simulate`'s, R's random
+            numbers: ``seed=s`` draws what R's ``set.seed(s); confint(m, method = "boot")``
+            draws, and each is refitted as lme4 1.1-31's ``refit`` does (including its REML
+            criterion with ``resp$REML = 1``, see :mod:`mixedlab.inference._bootstrap`), so
+            the intervals are R's to lme4's optimizer precision. ``seed=None`` starts from a
+            fresh random seed.
         n_jobs
             Bootstrap refits in this many worker processes (the results do not depend on it).
         progress

@@ -23,6 +23,7 @@ count responses (binomial, Poisson) are the same integers.
 
 from __future__ import annotations
 
+import math
 import numbers
 import secrets
 import warnings
@@ -36,14 +37,17 @@ import pandas as pd
 from mixedlab._errors import ArgumentError, DataError, FitMessage
 from mixedlab.formula import parse_formula, parse_re_form, re_form_terms
 from mixedlab.formula._random import expand_bars, sort_order
-from mixedlab.rng import RRandom
 from mixedlab.results._predict import _merged_ranef
 from mixedlab.results._rlinks import linkinv
+from mixedlab.rng import RRandom
+from mixedlab.rng import _libm as libm
+from mixedlab.rng._normal import pnorm
 
 __all__ = ["SimTerm", "SimModel", "ReSplit", "resolve_rng", "split_re_form", "simulate_lmm",
            "simulate_frame", "fixed_eta", "new_effects", "linear_predictor", "formula_order",
            "check_nsim", "lmer_sim_model", "simulate_lmer", "new_params",
-           "lambda_times_u", "glmm_response", "simulate_glmm", "simulate_glmer"]
+           "lambda_times_u", "glmm_response", "simulate_glmm", "simulate_glmer",
+           "simulate_tmb", "eigen33_gemv", "tmb_us_cholesky"]
 
 @dataclass
 class SimTerm:
@@ -425,3 +429,215 @@ def simulate_glmer(fit: Any, nsim: Any, seed: Any, re_form: Any, newparams: Any)
                            np.asarray(fit._gm.resp.wt, dtype=float), fam.theta,
                            fit._model.y2 is not None)
     return simulate_frame(values, model.index, seed)
+
+
+# --- TmbFit -------------------------------------------------------------------------------
+
+def _tmb_linkinv(link: str, eta: np.ndarray) -> np.ndarray:
+    """glmmTMB's ``inverse_linkfun`` (C++: std::exp; logit is ``1 / (1 + exp(-eta))``)."""
+    if link == "log":
+        return libm.exp(eta)
+    if link == "logit":
+        return 1.0 / (1.0 + libm.exp(-eta))
+    if link == "identity":
+        return eta.copy()
+    if link == "inverse":
+        return 1.0 / eta
+    if link == "sqrt":
+        return eta * eta
+    if link == "probit":
+        return pnorm(eta)
+    if link == "cloglog":
+        return 1.0 - libm.exp(-libm.exp(eta))
+    raise NotImplementedError(f"simulation with the {link!r} link is not available")
+
+
+def eigen33_gemv(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``X * beta`` summed as Eigen 3.3's dense column-major GEMV kernel sums it.
+
+    TMB (RcppEigen 0.3.3.9, Eigen 3.3.9, SSE2 packets of two doubles) evaluates ``X * beta``
+    with ``general_matrix_vector_product``: columns four at a time, the aligned rows (all
+    but an odd last one; the result starts aligned) as ``res + ((c0 + c1) + (c2 + c3))``
+    (``_EIGEN_ACCUMULATE_PACKETS``), the odd last row and the ``cols % 4`` remaining columns
+    one product at a time. Verified bit for bit against glmmTMB's simulations.
+    ``beta`` may be (p,) or (p, r): r right-hand sides at once (result (n, r)).
+    """
+    X = np.asarray(X, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    n, p = X.shape
+    res = np.zeros((n,) + beta.shape[1:])
+    m = n & ~1
+
+    def col(j: int) -> np.ndarray:
+        xj = X[:, j]
+        return (xj * beta[j]) if beta.ndim == 1 else (xj[:, None] * beta[j][None, :])
+
+    bound = (p // 4) * 4
+    for j in range(0, bound, 4):
+        c = [col(j + k) for k in range(4)]
+        res[:m] = res[:m] + ((c[0][:m] + c[1][:m]) + (c[2][:m] + c[3][:m]))
+        for k in range(4):
+            res[m:] = res[m:] + c[k][m:]
+    for j in range(bound, p):
+        res = res + col(j)
+    return res
+
+
+def tmb_us_cholesky(theta_corr: np.ndarray, k: int) -> np.ndarray:
+    """The lower Cholesky factor TMB's ``UNSTRUCTURED_CORR_t::simulate`` multiplies by.
+
+    TMB (``density.hpp``): unit lower-triangular L filled row by row from ``theta_corr``,
+    ``llt = L Lᵀ``, ``Sigma(i,j) = llt(i,j) / sqrt(llt(i,i) * llt(j,j))``, then Eigen's
+    unblocked ``LLT`` of Sigma (``x = a_kk - |A10|²; l_kk = sqrt(x); A21 -= A20 A10ᵀ;
+    A21 /= l_kk``; a one-row update is a dot product). Scalar arithmetic in Eigen's order;
+    exact for k <= 4 (wider terms would meet GEMV's paired columns inside the update).
+    """
+    L = [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
+    it = iter(float(v) for v in theta_corr)
+    for i in range(k):
+        for j in range(i):
+            L[i][j] = next(it)
+
+    def dot(a: list[float], b: list[float]) -> float:
+        acc = a[0] * b[0]
+        for x, y in zip(a[1:], b[1:]):
+            acc = acc + x * y
+        return acc
+
+    llt = [[dot(L[i], L[j]) for j in range(k)] for i in range(k)]
+    A = [[llt[i][j] / math.sqrt(llt[i][i] * llt[j][j]) for j in range(k)] for i in range(k)]
+    for c in range(k):
+        x = A[c][c]
+        if c > 0:
+            x = x - dot(A[c][:c], A[c][:c])
+        x = math.sqrt(x)
+        A[c][c] = x
+        rs = k - c - 1
+        if c > 0 and rs > 0:
+            if rs == 1:  # Eigen 3.3 turns a one-row GEMV into a dot product
+                A[c + 1][c] = A[c + 1][c] + (-1.0) * dot(A[c + 1][:c], A[c][:c])
+            else:
+                for j in range(c):  # GEMV column by column (fewer than 4 columns)
+                    neg = -A[c][j]
+                    for r in range(c + 1, k):
+                        A[r][c] = A[r][c] + A[r][j] * neg
+        for r in range(c + 1, k):
+            A[r][c] = A[r][c] / x
+    return np.array([[A[i][j] if j <= i else 0.0 for j in range(k)] for i in range(k)])
+
+
+def _tmb_component(X: np.ndarray | None, beta: np.ndarray, offset: np.ndarray | None,
+                   zb: np.ndarray | None, n: int) -> np.ndarray:
+    """glmmTMB 1.1.5's ``eta = Z * b + offset; eta += X * beta`` in that order."""
+    eta = np.zeros(n) if zb is None else zb.copy()
+    if offset is not None:
+        eta = eta + offset
+    if X is not None and X.shape[1]:
+        eta = eta + eigen33_gemv(X, np.asarray(beta, dtype=float))
+    return eta
+
+
+def _tmb_effects(fit: Any, rng: RRandom | None) -> list[np.ndarray]:
+    """Per term (levels, k): the fitted modes, or -- drawing from ``rng`` -- new effects in
+    glmmTMB's order (terms as listed, level by level: ``sd * (L %*% rnorm(k))``, TMB's
+    ``U.col(i) = sd * nldens.simulate()`` for the ``us`` structure)."""
+    lay = fit._obj.layout
+    if rng is None:
+        return list(fit._b)
+    theta = np.asarray(fit._obj.split(fit.par)["theta"], dtype=float)
+    out = []
+    for t, sl in zip(lay.terms, lay.theta_slices):
+        th = theta[sl]
+        k = t.k
+        sd = np.array([math.exp(v) for v in th[:k]])  # std::exp, not numpy's vector exp
+        z = rng.rnorm(t.n_levels * k).reshape(t.n_levels, k)
+        if k == 1:
+            out.append(sd[None, :] * z)
+        else:
+            L = tmb_us_cholesky(th[k:], k)
+            out.append(sd[None, :] * eigen33_gemv(L, z.T).T)
+    return out
+
+
+class _TmbParts:
+    """The parts of a glmmTMB fit's predictors that do not change between simulations."""
+
+    def __init__(self, fit: Any) -> None:
+        data = fit._model.data
+        self.fit = fit
+        self.data = data
+        self.lay = fit._obj.layout
+        pp = fit._obj.split(fit.par)
+        n = self.n = data.n
+        self.xb = _tmb_component(data.X, pp["beta"], None, None, n)  # X * beta
+        self.xbz = (None if data.Xzi is None
+                    else _tmb_component(data.Xzi, pp["betazi"], None, None, n))
+        fam = self.fam = data.family
+        self.phi = None
+        if fam.uses_dispersion:
+            if data.fixed_betad is not None:
+                etad = np.full(n, data.fixed_betad) + (0.0 if data.doffset is None else data.doffset)
+            else:
+                etad = _tmb_component(data.Xd, pp["betad"], data.doffset, None, n)
+            self.phi = libm.exp(etad)
+
+    def params(self, b_terms: list[np.ndarray]) -> tuple[str, np.ndarray, Any, Any]:
+        """(family kind, a, b, pz) of the per-observation draws for these random effects."""
+        data, n = self.data, self.n
+        comps: dict[int, np.ndarray] = {}
+        for t, b in zip(self.lay.terms, b_terms):
+            contrib = np.zeros(n)
+            bl = b[np.asarray(t.codes)]
+            for c in range(t.k):
+                contrib = contrib + t.X[:, c] * bl[:, c]
+            comps[t.component] = comps.get(t.component, np.zeros(n)) + contrib
+        # glmmTMB.cpp: eta = Z * b + offset; eta += X * beta
+        eta = comps.get(0, np.zeros(n)) + data.offset + self.xb
+        mu = _tmb_linkinv(self.fam.link.name, eta)
+        pz = None
+        if self.xbz is not None:
+            etazi = comps.get(1, np.zeros(n)) + data.zioffset + self.xbz
+            pz = 1.0 / (1.0 + libm.exp(-etazi))  # invlogit
+        phi = self.phi
+        name = self.fam.name
+        if name == "gaussian":
+            return "normal", mu, np.sqrt(phi), pz
+        if name == "poisson":
+            return "poisson", mu, None, pz
+        if name == "binomial":
+            return "binomial", data.size, mu, pz
+        if name in ("nbinom2", "nbinom1"):
+            var = mu * (1.0 + mu / phi) if name == "nbinom2" else mu * (1.0 + phi)
+            # TMB's rnbinom2(mu, var) = rnbinom(mu * mu / (var - mu), mu / var)
+            return "nbinom", mu * mu / (var - mu), mu / var, pz
+        if name == "Gamma":
+            return "gamma", phi, mu / phi, pz
+        raise NotImplementedError(
+            f"simulation from glmmTMB's {name} family is not available in mixedlab (gaussian, "
+            "poisson, binomial, nbinom1, nbinom2 and Gamma are, with zero inflation)")
+
+
+def simulate_tmb(fit: Any, nsim: Any, seed: Any, re_form: Any) -> pd.DataFrame:
+    """:meth:`mixedlab.TmbFit.simulate`."""
+    nsim = check_nsim(nsim)
+    bars = parse_re_form(re_form)
+    if bars not in (None, ()):
+        raise ArgumentError("glmmTMB simulates with every random effect drawn anew (re_form='NA') "
+                            "or kept at the fitted modes (re_form=None); a subset is not available")
+    parts = _TmbParts(fit)
+    rng = resolve_rng(seed)
+    n = parts.n
+    if bars is None or not parts.lay.terms:
+        # nothing drawn between simulations: one run over nsim copies of the observations
+        kind, a, b, pz = parts.params(_tmb_effects(fit, None))
+        tile = (lambda v: None if v is None else np.tile(np.broadcast_to(v, (n,)), nsim))
+        values = rng.zero_inflated(kind, tile(a), tile(b), tile(pz)).reshape(nsim, n).T
+    else:
+        cols = []
+        for _ in range(nsim):  # replicate(nsim, obj$simulate()$yobs): effects, then responses
+            kind, a, b, pz = parts.params(_tmb_effects(fit, rng))
+            cols.append(rng.zero_inflated(kind, a, b, pz))
+        values = np.column_stack(cols)
+    m = fit._model.cond
+    index = m._frame_index[m.rows] if m._frame_index is not None else pd.RangeIndex(n)
+    return simulate_frame(values, index, seed)

@@ -14,6 +14,7 @@ from mixedlab._arguments import check_choice, check_flag
 from mixedlab._errors import DataError, ModelSpecificationError
 from mixedlab.reporting._tmb_summary import TmbSummary
 from mixedlab.reporting._tmb_tidy import TMB_TIDY_COLUMNS, tidy_tmb
+from mixedlab.results._simulate import simulate_tmb
 from mixedlab.tmb._families import C, D, Z
 from mixedlab.tmb._laplace import LaplaceObjective
 from mixedlab.tmb._model import TmbModel
@@ -359,6 +360,35 @@ class TmbFit:
         return y - self.fitted()
 
     # ------------------------------------------------------------------ displays
+    def simulate(self, nsim: int = 1, seed: Any = None, re_form: Any = "NA") -> pd.DataFrame:
+        """Responses simulated from the fit, in the order glmmTMB 1.1.5's ``simulate`` draws.
+
+        Per simulation (``replicate(nsim, obj$simulate()$yobs)``): new random effects for
+        every term (conditional model, then zero inflation; level by level), then each
+        observation's response followed by its zero-inflation draw, all from R's stream
+        (:class:`~mixedlab.RRandom`). glmmTMB 1.1.5 only simulates unconditionally; with
+        ``re_form=None`` the fitted modes are kept instead (glmmTMB >= 1.1.10's
+        ``set_simcodes(obj, "fix")``). With R's parameters the draws are glmmTMB 1.1.5's
+        ``set.seed(seed); simulate(m, nsim)`` bit for bit (TMB's sums, Eigen 3.3's GEMV order
+        and TMB's correlation factor are reproduced); a mixedlab fit's own draws differ
+        only where its optimum does (the parity tolerances).
+
+        Parameters
+        ----------
+        nsim : int
+        seed : int, RRandom or None
+            As :meth:`mixedlab.LmerFit.simulate`.
+        re_form : {"NA", "~0", None}
+            ``"NA"`` (default) draws new random effects; ``None`` keeps the fitted ones.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``sim_1 .. sim_nsim``; binomial responses as counts of successes (glmmTMB
+            returns successes and failures).
+        """
+        return simulate_tmb(self, nsim, seed, re_form)
+
     def summary(self) -> TmbSummary:
         """glmmTMB's summary: ``print(fit.summary())`` shows glmmTMB's layout digit for digit."""
         return TmbSummary(self)

@@ -33,18 +33,22 @@ class Cursor:
     ----------
     stream : MTStream
         Anything with ``peek_unif(n)`` and ``consume(n)``.
+    first_block : int, optional
+        Words read at the first refill (then doubling); callers that know roughly how
+        many they need save refills.
     """
 
     _FIRST_BLOCK = 128  # blocks grow while the cursor keeps drawing: short uses stay cheap
     _MAX_BLOCK = 8192
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, first_block: int | None = None) -> None:
         self._stream = stream
+        self._first = first_block or self._FIRST_BLOCK
         self._u: list[float] = []
         self._len = 0
         self._n: list[float] | None = None
         self._i = 0
-        self._block = self._FIRST_BLOCK
+        self._block = self._first
 
     def __enter__(self) -> "Cursor":
         return self
@@ -56,7 +60,7 @@ class Cursor:
         """Consume the words used so far and drop the block (array access may follow)."""
         self._stream.consume(self._i)
         self._u, self._n, self._i, self._len = [], None, 0, 0
-        self._block = self._FIRST_BLOCK
+        self._block = self._first
 
     def _refill(self) -> None:
         self._stream.consume(self._i)

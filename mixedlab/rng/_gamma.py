@@ -23,7 +23,7 @@ from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._cursor import Cursor
 from mixedlab.rng._stream import MTStream
 
-__all__ = ["exp_rand1", "rexp", "rgamma", "rgamma1"]
+__all__ = ["exp_rand1", "rexp", "rgamma", "rgamma1", "gd_tail", "gd_constants"]
 
 # q[k-1] = sum(log(2)^j / j!, j = 1..k), as in sexp.c (q[15] = 1 to double precision)
 _Q = (0.6931471805599453, 0.9333736875190459, 0.9888777961838675, 0.9984959252914960,
@@ -88,7 +88,7 @@ _A1, _A2, _A3, _A4, _A5, _A6, _A7 = (0.3333333, -0.250003, 0.2000062, -0.1662921
 
 
 @lru_cache(maxsize=4096)
-def _gd_constants(a: float) -> tuple[float, ...]:
+def gd_constants(a: float) -> tuple[float, ...]:
     """GD steps 1 and 4: (s2, s, d, q0, b, si, c) for shape ``a >= 1``."""
     s2 = a - 0.5
     s = math.sqrt(s2)
@@ -137,7 +137,7 @@ def rgamma1(cur: Cursor, a: float, scale: float) -> float:
                     break
         return scale * x
 
-    s2, s, d, q0, b, si, c = _gd_constants(a)
+    s2, s, d, q0, b, si, c = gd_constants(a)
     # Step 2: t = standard normal deviate, x = (s, 1/2)-normal deviate; immediate acceptance
     t = cur.norm()
     x = s + 0.5 * t
@@ -148,11 +148,17 @@ def rgamma1(cur: Cursor, a: float, scale: float) -> float:
     u = cur.unif()
     if d * u <= t * t * t:
         return scale * ret_val
+    return gd_tail(cur, a, scale, t, x, u)
+
+
+def gd_tail(cur: Cursor, a: float, scale: float, t: float, x: float, u: float) -> float:
+    """GD from step 4 on: ``t``, ``x`` and the squeeze uniform ``u`` already drawn."""
+    s2, s, d, q0, b, si, c = gd_constants(a)
     # Steps 5-7: quotient acceptance (no quotient test if x is not positive)
     if x > 0.0:
         q = _gd_quotient(t, s, s2, q0)
         if math.log(1.0 - u) <= q:
-            return scale * ret_val
+            return scale * (x * x)
     while True:
         # Step 8: double exponential (Laplace) sample t = b +- si * e
         e = exp_rand1(cur)

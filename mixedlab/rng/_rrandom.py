@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedlab.rng import _binomial, _gamma, _nbinom, _normal, _poisson, _sampling, _uniform
+from mixedlab.rng import _binomial, _gamma, _nbinom, _normal, _poisson, _sampling, _uniform, _zi
 from mixedlab.rng._normal import qnorm
 from mixedlab.rng._params import as_count, as_param
 from mixedlab.rng._stream import MTStream
@@ -243,6 +243,31 @@ class RRandom:
         if prob is None:
             raise ValueError("rnbinom needs prob= or mu=")
         return _nbinom.rnbinom(self._stream, count, sz, as_param(prob, "prob"))
+
+    def zero_inflated(self, family: str, a: Any, b: Any = None, pz: Any = None) -> np.ndarray:
+        """One draw per observation, each followed by its zero-inflation draw (TMB's order).
+
+        Not an R function: the order in which glmmTMB's C++ simulation (TMB calling R's
+        samplers) draws, observation by observation -- ``family``'s draw with parameters
+        ``a[i]``, ``b[i]``, then, when ``pz`` is given, ``* rbinom(1, 1 - pz[i])``.
+
+        Parameters
+        ----------
+        family : {"poisson", "nbinom", "binomial", "gamma", "normal"}
+            ``poisson(a = lambda)``, ``nbinom(a = size, b = prob)``,
+            ``binomial(a = size, b = prob)``, ``gamma(a = shape, b = scale)``,
+            ``normal(a = mean, b = sd)``.
+        a, b : array_like
+            Parameters, one per observation.
+        pz : array_like, optional
+            Zero-inflation probabilities.
+        """
+        if family not in _zi.FAMILIES:
+            raise ValueError(f"family must be one of {', '.join(_zi.FAMILIES)}, got {family!r}")
+        a = as_param(a, "a")
+        b = None if b is None else np.broadcast_to(as_param(b, "b"), a.shape)
+        pz = None if pz is None else np.broadcast_to(as_param(pz, "pz"), a.shape)
+        return _zi.zero_inflated(self._stream, family, a, b, pz)
 
     # --- sampling ------------------------------------------------------------------------
     def sample(

@@ -24,7 +24,7 @@ def cbpp_fit():
     return ml.glmer(CBPP, ml.datasets.cbpp(), family="binomial", data_name="cbpp")
 
 
-@pytest.mark.parametrize("name", ["cbpp_laplace", "cbpp_nagq9", "cbpp_probit", "cbpp_cloglog", "gamma_log"])
+@pytest.mark.parametrize("name", ["cbpp_laplace", "cbpp_nagq0", "cbpp_nagq9", "cbpp_proportion", "cbpp_probit", "cbpp_cloglog", "gamma_log", "pass_fail"])
 def test_summary_text_equals_lme4s(name: str) -> None:
     case = get_case(name)
     data, _ = load_case_data(case)
@@ -100,6 +100,8 @@ def test_bad_inputs_get_clear_errors() -> None:
         ml.families.poisson(link="probit")
     with pytest.warns(RuntimeWarning, match="non-integer"):
         ml.glmer("I(incidence + 0.5) ~ period + (1 | herd)", df, family="poisson")
+    with pytest.warns(RuntimeWarning, match="no weights were given.*weights= the number of trials"):
+        ml.glmer("I(incidence / size) ~ period + (1 | herd)", df)
 
 
 def test_glmer_nb_walks_glmer_nbs_path() -> None:
