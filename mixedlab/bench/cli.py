@@ -58,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dask", action="store_true",
         help="lmer on a Dask DataFrame from Parquet, 1M/5M/20M rows of a crossed design, on a "
              "2-worker LocalCluster (--dask-rows to choose the sizes)")
+    parser.add_argument("--dask-fit", action="store_true",
+                        help="with --dask: also fit the 1M-row case (on Dask and in memory) and compare")
     parser.add_argument("--dask-rows", type=_csv, default=None,
                         help="comma-separated row counts for --dask (default 1000000,5000000,20000000)")
 
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from mixedlab.bench._dask import render_dask, run_dask_bench
 
         sizes = tuple(int(r) for r in (args.dask_rows or ["1000000", "5000000", "20000000"]))
-        results = run_dask_bench(sizes=sizes)
+        results = run_dask_bench(sizes=sizes, compare_rows=1_000_000 if args.dask_fit else None)
         print(render_dask(results))
         output = args.output or os.path.join("bench", "results", "dask-latest.json")
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
