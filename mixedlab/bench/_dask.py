@@ -106,7 +106,7 @@ def _fit_one(path: str, client: Any, with_fit: bool) -> dict:
 
 
 def run_dask_bench(sizes: tuple[int, ...] = (1_000_000, 5_000_000, 20_000_000), root: str = "bench/data",
-                   compare_rows: int | None = None) -> dict:
+                   compare_rows: int | None = None, progress: Any = None) -> dict:
     """The row pass of each size on a fresh 2-worker cluster.
 
     The fit depends on the number of random effects, not on the rows, so it is timed only at
@@ -128,6 +128,8 @@ def run_dask_bench(sizes: tuple[int, ...] = (1_000_000, 5_000_000, 20_000_000), 
         fd = rec.pop("fit")
         rec["objective"] = None if fd is None else fd.objective
         results.append(rec)
+        if progress is not None:  # each size as it completes (a 20M-row pass takes a while)
+            progress({"formula": FORMULA, "sizes": results, "compare": compare})
         if rows == compare_rows:
             frame = pd.read_parquet(path)
             t0 = time.perf_counter()

@@ -87,12 +87,18 @@ def run(args: argparse.Namespace) -> int:
         from mixedlab.bench._dask import render_dask, run_dask_bench
 
         sizes = tuple(int(r) for r in (args.dask_rows or ["1000000", "5000000", "20000000"]))
-        results = run_dask_bench(sizes=sizes, compare_rows=1_000_000 if args.dask_fit else None)
-        print(render_dask(results))
         output = args.output or os.path.join("bench", "results", "dask-latest.json")
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-        with open(output, "w") as fh:
-            json.dump(results, fh, indent=1, default=str)
+
+        def save(partial: dict) -> None:
+            with open(output, "w") as fh:
+                json.dump(partial, fh, indent=1, default=str)
+            print(render_dask(partial), file=sys.stderr, flush=True)
+
+        results = run_dask_bench(sizes=sizes, compare_rows=1_000_000 if args.dask_fit else None,
+                                 progress=save)
+        save(results)
+        print(render_dask(results))
         print(f"\nwrote {output}", file=sys.stderr)
         return 0
     if args.list:
