@@ -26,10 +26,12 @@ import pandas as pd
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
 __all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data",
-           "load_corpus_dataset", "simulate_large", "LARGE_SEED"]
+           "load_corpus_dataset", "simulate_large", "simulate_factor_slope", "LARGE_SEED", "FACTOR_SLOPE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
 LARGE_SEED = 20240611
+#: Seed of :func:`simulate_factor_slope`.
+FACTOR_SLOPE_SEED = 1
 
 
 @dataclass(frozen=True)
@@ -162,3 +164,31 @@ def simulate_large(
         }
     )
     return LoadedData(frame, f"mixedlab.bench simulate_large(n={n}, n_g1={n_g1}, n_g2={n_g2}, seed={seed})")
+
+
+def simulate_factor_slope(seed: int = FACTOR_SLOPE_SEED) -> LoadedData:
+    """Simulate ``y ~ f + (f | g1) + (1 | g2)``: a 3-level factor slope, 30 x 20 crossed (issue 18).
+
+    Every (g1, g2) cell holds one row (600 rows); ``f`` is level ``(i + j) mod 3`` of cell
+    (i, j), so each g1 level sees every f level 6-7 times. Generator (numpy
+    ``default_rng(seed)``), in this order: per g1 level the three coefficients (intercept,
+    f1, f2 in treatment coding) normal with covariance [[1, .3, -.2], [.3, .64, .1],
+    [-.2, .1, .36]]; per g2 level ``c ~ N(0, 0.7²)``; ``y = 1 + (0, .5, -.3)[f] + b·[1, f1, f2]
+    + c[g2] + N(0, 1)``. The fit is not singular (θ well inside its bounds).
+    """
+    rng = np.random.default_rng(seed)
+    g1, g2 = np.meshgrid(np.arange(30), np.arange(20), indexing="ij")
+    g1, g2 = g1.ravel(), g2.ravel()
+    f = (g1 + g2) % 3
+    cov = np.array([[1.0, 0.3, -0.2], [0.3, 0.64, 0.1], [-0.2, 0.1, 0.36]])
+    b = rng.multivariate_normal(np.zeros(3), cov, size=30)
+    c = rng.normal(0.0, 0.7, 20)
+    slope = np.where(f > 0, b[g1, np.maximum(f, 1)], 0.0)
+    y = 1.0 + np.array([0.0, 0.5, -0.3])[f] + b[g1, 0] + slope + c[g2] + rng.normal(0.0, 1.0, g1.size)
+    frame = pd.DataFrame({
+        "y": y,
+        "f": pd.Categorical.from_codes(f, categories=["f0", "f1", "f2"]),
+        "g1": pd.Categorical.from_codes(g1, categories=[f"a{i:02d}" for i in range(30)]),
+        "g2": pd.Categorical.from_codes(g2, categories=[f"b{i:02d}" for i in range(20)]),
+    })
+    return LoadedData(frame, f"mixedlab.bench simulate_factor_slope(seed={seed})")

@@ -38,6 +38,16 @@ def _fmt_peer_agreement(case: dict) -> str:
     return "; ".join(parts) or "-"
 
 
+def _fmt_load(case: dict) -> str:
+    """The 1-minute load average before and after the case's timed rounds, with its busy loops."""
+    la = case.get("load_average") or {}
+    b, a = la.get("before"), la.get("after")
+    if not b or not a:
+        return "-"
+    extra = f", {case['burners']} busy loops" if case.get("burners") else ""
+    return f"{b[0]:.1f}-{a[0]:.1f}{extra}"
+
+
 def _fmt_seconds(value: float | None) -> str:
     """Seconds with a unit chosen for readability (ms below one second)."""
     if value is None or not math.isfinite(value):
@@ -120,10 +130,10 @@ def render_text(result: dict) -> str:
     )
     checks = _table(
         ["model", "mixedlab/lme4", "mixedlab/fastest peer", "mem MB mixedlab", "mem MB lme4",
-         "agreement (objective)", "peers vs lme4", "targets"],
+         "agreement (objective)", "peers vs lme4", "targets", "load"],
         [
             [c["name"], _fmt_ratio(c), _fmt_peer_ratio(c), _fmt_memory(c, "mixedlab"), _fmt_memory(c, "lme4"),
-             _fmt_agreement(c), _fmt_peer_agreement(c), _fmt_targets(c)]
+             _fmt_agreement(c), _fmt_peer_agreement(c), _fmt_targets(c), _fmt_load(c)]
             for c in cases
         ],
     )
@@ -179,8 +189,9 @@ def render_markdown(result: dict) -> str:
     """A Markdown table suitable for the README's Performance section."""
     header = (
         "| model | rows | mixedlab | lme4 | glmmTMB | statsmodels | glmm | mixedlm | mixedlab/lme4 | "
-        "mixedlab/fastest peer | target | peak memory mixedlab / lme4 (MB) | agrees with lme4 |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"
+        "mixedlab/fastest peer | target | peak memory mixedlab / lme4 (MB) | agrees with lme4 | peers vs lme4 | "
+        "load (1 min) |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | --- |"
     )
     rows = []
     for c in result["cases"]:
@@ -193,7 +204,7 @@ def render_markdown(result: dict) -> str:
         rows.append(
             f"| {c['name']} | {c['nobs']:,} | "
             + " | ".join(_fmt_time(c, e) for e in _ENGINES)
-            + f" | {_fmt_ratio(c)} | {_fmt_peer_ratio(c)} | {targets or '-'} | {_fmt_memory(c, 'mixedlab')} / {_fmt_memory(c, 'lme4')} | {agrees} |"
+            + f" | {_fmt_ratio(c)} | {_fmt_peer_ratio(c)} | {targets or '-'} | {_fmt_memory(c, 'mixedlab')} / {_fmt_memory(c, 'lme4')} | {agrees} | {_fmt_peer_agreement(c)} | {_fmt_load(c)} |"
         )
     m = result["machine"]
     foot = (

@@ -148,7 +148,8 @@ def run_residual_benchmark(repeats: int = 5, with_r: bool = True,
             times.append(time.perf_counter() - t0)
         log(f"residuals {case.name}: mixedlab {np.median(times):.3f} s")
         rec: dict[str, Any] = {"name": case.name, "title": case.title, "nobs": int(res.n_obs),
-                               "n_sim": 250, "simulate_re": case.simulate_re, "mixedlab": summarize(times), "times": times,
+                               "n_sim": 250, "simulate_re": case.simulate_re,
+                               "mixedlab": summarize(times), "times": times,
                                "R_simulate": None, "R_residuals": None, "identical": None}
         if r_timer is not None:
             with localconverter(ro.default_converter + pandas2ri.converter) as cv:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from mixedlab.bench._checks import check_agreement, check_target
 from mixedlab.bench._data import load_lme4_dataset
+from mixedlab.bench._load import cpu_burners, load_average
 from mixedlab.bench._machine import machine_info
 from mixedlab.bench._memory import python_memory
 from mixedlab.bench._mixedlab import fit_mixedlab, fit_mixedlab_glmer, fit_mixedlab_tmb, mixedlab_available
@@ -172,7 +173,12 @@ def _run_case(
             runners[engine] = lambda engine=engine: fit_peer(engine, case, pframe)
     py_n, r_n = _repeats(case, options)
     repeats = {e: (r_n if e in ("lme4", "glmmTMB") else py_n) for e in runners}
-    runs = interleave(runners, repeats, warmup=case.warmup, progress=lambda m: _log(f"{case.name}: {m}"))
+    if case.burners:
+        _log(f"{case.name}: {case.burners} CPU busy loops running while timed")
+    with cpu_burners(case.burners):
+        load_before = load_average()
+        runs = interleave(runners, repeats, warmup=case.warmup, progress=lambda m: _log(f"{case.name}: {m}"))
+        load_after = load_average()
 
     memory: dict[str, dict] = {}
     if options.memory and not case.memory:
@@ -192,7 +198,10 @@ def _run_case(
     if r_engines:
         assert r is not None
         r.drop_data(r_name)
-    return _case_record(case, loaded.source, len(frame), runs, skipped, memory, ml_reason)
+    record = _case_record(case, loaded.source, len(frame), runs, skipped, memory, ml_reason)
+    record["burners"] = case.burners
+    record["load_average"] = {"before": load_before, "after": load_after}
+    return record
 
 
 def _engine_record(run: EngineRun) -> dict:

@@ -9,6 +9,8 @@
 * :func:`simulate_pooling` draws lesson 4's grouped data (correlated intercepts and slopes).
 * :func:`simulate_pass_fail` draws lesson 5's pass/fail students in schools;
   :func:`pass_fail_r_code` is the R code that draws the same data.
+* :func:`simulate_on_task` draws lesson 8's shares of class time on task (proportions);
+  :func:`on_task_r_code` is the R code that draws the same data.
 * :func:`simulated_dataset` returns a lesson's simulated data set by name, at its default
   settings (the parity corpus names them ``"mixedlab:<name>"``).
 """
@@ -33,6 +35,7 @@ from mixedlab.datasets._lme4 import (
 )
 from mixedlab.datasets._binary import pass_fail_r_code, simulate_pass_fail
 from mixedlab.datasets._pooling import simulate_pooling
+from mixedlab.datasets._proportions import on_task_r_code, simulate_on_task
 from mixedlab.datasets._registry import SIMULATED_DATASETS, simulated_dataset
 from mixedlab.datasets._simulate import simulate_crossed, simulate_nested
 
@@ -56,6 +59,8 @@ __all__ = [
     "simulate_pooling",
     "simulate_pass_fail",
     "pass_fail_r_code",
+    "simulate_on_task",
+    "on_task_r_code",
     "simulated_dataset",
     "SIMULATED_DATASETS",
 ]

@@ -81,8 +81,76 @@ def _verdict(ok: Any) -> str:
     return "yes" if ok is True else "NO" if ok is False else "not compared"
 
 
+#: The columns shown for a glmmTMB case (glmmTMB is the only reference).
+TMB_TABLE_COLUMNS = ["quantity", "mixedlab", "glmmTMB", "|Δ| to glmmTMB", "within tolerance"]
+
+_TMB_PART = {"zi~": "zero-inflation model: ", "disp~": "dispersion model: "}
+
+
+def _tmb_term(what: str, name: str) -> str:
+    for prefix, words in _TMB_PART.items():
+        if name.startswith(prefix):
+            return f"{words}{what} {name[len(prefix):]}"
+    return f"{what} {name}"
+
+
+def _tmb_label(quantity: str) -> str | None:
+    """Harness row label of a glmmTMB case -> the words of the lesson (None: not shown)."""
+    if quantity == "objective":
+        return "deviance (−2 log-likelihood)"
+    if quantity == "logLik":
+        return "log-likelihood"
+    if quantity == "sigma":
+        return "dispersion parameter (sigma())"
+    if quantity.startswith("fixef ") and quantity != "fixef names":
+        return _tmb_term("fixed effect", quantity[6:])
+    if quantity.startswith("se "):
+        return _tmb_term("standard error of", quantity[3:])
+    if quantity.startswith("VarCorr ") and quantity.endswith((" sd", " var", " corr")):
+        body, what = quantity[8:].rsplit(" ", 1)
+        parts = body.split(" ", 1)
+        words = {"sd": "standard deviation", "var": "variance", "corr": "correlation"}[what]
+        return f"{parts[0]}: {words} of {parts[1]}" if len(parts) == 2 else None
+    if quantity.startswith("ranef ") and "(worst of " in quantity:
+        grp, n = quantity[6:].split(" (worst of ")
+        return f"random effects of {grp} (largest of {n.rstrip(')')} differences)"
+    return None
+
+
+def _tmb_student_table(result: Any) -> tuple[pd.DataFrame, str]:
+    rows, structure_ok, structure_bad = [], [], []
+    for r in result.table.to_dict("records"):
+        label = r["quantity"]
+        if label in _STRUCTURE:
+            (structure_ok if r["within tolerance"] is not False else structure_bad).append(_STRUCTURE[label])
+            continue
+        words = _tmb_label(label)
+        if words is None:
+            continue
+        delta = r["|Δ|"]
+        rows.append({
+            "quantity": words,
+            "mixedlab": _value(r["mixedlab"]),
+            "glmmTMB": _value(r["glmmTMB"]),
+            "|Δ| to glmmTMB": "" if delta is None or (isinstance(delta, float) and math.isnan(delta)) else f"{delta:.1e}",
+            "within tolerance": _verdict(r["within tolerance"]),
+        })
+    sentence = ""
+    if structure_ok:
+        sentence = "Identical to glmmTMB's: " + ", ".join(structure_ok) + "."
+    if structure_bad:
+        sentence += (" " if sentence else "") + "DIFFERENT from glmmTMB's: " + ", ".join(structure_bad) + "."
+    return pd.DataFrame(rows, columns=TMB_TABLE_COLUMNS), sentence
+
+
 def student_table(result: Any) -> tuple[pd.DataFrame, str]:
-    """The lesson's table for a :class:`~mixedlab.parity.CaseResult`, and the structure sentence."""
+    """The lesson's table for a :class:`~mixedlab.parity.CaseResult`, and the structure sentence.
+
+    lme4 cases show mixedlab, lme4 and glmmTMB; glmmTMB cases (``kind`` ``"glmmtmb"``)
+    mixedlab and glmmTMB, their reference.
+    """
+    if getattr(result.case, "kind", "lmer") == "glmmtmb":
+        return _tmb_student_table(result)
     names = _labels(result)
     rows = []
     structure_ok, structure_bad = [], []

@@ -23,7 +23,7 @@ from typing import Any
 
 from mixedlab._resources import shipped_dir
 
-__all__ = ["LessonProgram", "PROGRAMS", "get_program", "stored_path", "read_stored", "run_live",
+__all__ = ["LessonProgram", "block_matches", "PROGRAMS", "get_program", "stored_path", "read_stored", "run_live",
            "write_stored", "main"]
 
 
@@ -42,16 +42,66 @@ class LessonProgram:
         ``print(...)`` call (to pass ``digits``) is captured as it is.
     packages : tuple of str
         R packages whose versions the stored file records.
+    close : tuple of str
+        Blocks whose numbers may differ from R's in their last printed digits (glmmTMB
+        summaries: glmmTMB's optimiser stops short of the optimum mixedlab reaches); they are
+        compared by :func:`block_matches` with the ``glmmTMB`` "printed number" tolerance,
+        every other block character for character.
     """
 
     lesson: str
     setup: str
     blocks: tuple[tuple[str, str], ...]
     packages: tuple[str, ...] = ("lme4",)
+    close: tuple[str, ...] = ()
 
     def code(self) -> dict[str, Any]:
         """The program as plain data (stored beside its output, to detect a stale copy)."""
         return {"setup": self.setup, "blocks": [list(b) for b in self.blocks]}
+
+
+def _lines_close(ours: list[str], ref: list[str]) -> tuple[bool, str]:
+    """Are two printed blocks the same words and layout with numbers within tolerance?"""
+    from mixedlab.parity._tolerances import printed_number_within
+
+    worst = ""
+    for a, b in zip(ours, ref):
+        ta, tb = a.split(), b.split()
+        if len(ta) != len(tb):
+            return False, f"lesson: {a!r}\n  R:      {b!r}"
+        for x, y in zip(ta, tb):
+            if x == y:
+                continue
+            delta, bound, ok = printed_number_within(x, y)
+            if not ok:
+                return False, f"{x} vs R's {y} (|Δ| {delta:.3g} > {bound:.3g}) in\n  lesson: {a!r}\n  R:      {b!r}"
+            worst = worst or f"{x} vs R's {y}"
+    return len(ours) == len(ref), worst
+
+
+def block_matches(lines: list[str], expected: list[str], close: bool = False) -> tuple[bool, str]:
+    """Does the lesson's printed output ``lines`` contain R's block ``expected``?
+
+    Exactly (consecutive lines, trailing spaces included), or with ``close`` the same lines
+    with each number within the ``glmmTMB`` "printed number" tolerance of R's (see
+    :func:`mixedlab.parity._tolerances.printed_number_within`). Returns ``(found, detail)``:
+    for a close match the first differing number, for a miss why the nearest candidate fails.
+    """
+    n = len(expected)
+    for i in range(len(lines) - n + 1):
+        if lines[i:i + n] == expected:
+            return True, "exact"
+    if not close:
+        return False, ""
+    reasons = []
+    for i in range(len(lines) - n + 1):
+        if lines[i].split() != expected[0].split():
+            continue
+        ok, detail = _lines_close(lines[i:i + n], expected)
+        if ok:
+            return True, detail or "exact"
+        reasons.append(detail)
+    return False, (reasons[0] if reasons else "")
 
 
 def _lesson05() -> LessonProgram:
@@ -99,7 +149,122 @@ periods$probability <- predict(m_cbpp, newdata = periods, re.form = NA, type = "
     return LessonProgram("05_binary_outcomes", setup, blocks)
 
 
-_BUILDERS = {"05_binary_outcomes": _lesson05}
+def _lesson07() -> LessonProgram:
+    setup = r"""
+suppressMessages(library(glmmTMB))
+sal <- Salamanders
+f <- count ~ spp + mined + (1 | site)
+m_pois <- glmmTMB(f, data = sal, family = poisson)
+m_nb2 <- glmmTMB(f, data = sal, family = nbinom2)
+m_nb1 <- glmmTMB(f, data = sal, family = nbinom1)
+pearson_ratio <- function(m) sum(residuals(m, type = "pearson")^2) / df.residual(m)
+dispersion <- c(poisson = pearson_ratio(m_pois), nbinom2 = pearson_ratio(m_nb2))
+m_zip <- glmmTMB(f, ziformula = ~ spp + mined, data = sal, family = poisson)
+m_zinb <- glmmTMB(f, ziformula = ~ spp + mined, data = sal, family = nbinom2)
+m_hurdle <- glmmTMB(f, ziformula = ~ spp + mined, data = sal, family = truncated_nbinom2)
+p_zero <- function(m) {
+  mu <- predict(m, type = "conditional")
+  pz <- if (identical(deparse(m$modelInfo$allForm$ziformula), "~0")) 0 else predict(m, type = "zprob")
+  f0 <- switch(family(m)$family,
+               poisson = dpois(0, mu),
+               nbinom2 = dnbinom(0, mu = mu, size = sigma(m)),
+               nbinom1 = dnbinom(0, mu = mu, size = mu / sigma(m)),
+               truncated_nbinom2 = 0)
+  pz + (1 - pz) * f0
+}
+models <- list(poisson = m_pois, nbinom1 = m_nb1, nbinom2 = m_nb2, zip = m_zip, zinb = m_zinb,
+               hurdle = m_hurdle)
+zeros <- data.frame(model = c("observed", names(models)),
+                    zeros = c(sum(sal$count == 0), unname(sapply(models, function(m) sum(p_zero(m))))))
+aic <- AIC(m_pois, m_nb1, m_nb2, m_zip, m_zinb, m_hurdle)
+aic$delta_AIC <- aic$AIC - min(aic$AIC)
+sites <- data.frame(spp = factor(c("GP", "GP", "EC-L", "EC-L"), levels = levels(sal$spp)),
+                    mined = factor(c("yes", "no", "yes", "no"), levels = levels(sal$mined)),
+                    site = NA)
+claims <- data.frame(sites[, 1:2],
+                     zinb_zprob = predict(m_zinb, newdata = sites, re.form = NA, type = "zprob"),
+                     zinb_mean = predict(m_zinb, newdata = sites, re.form = NA, type = "response"),
+                     hurdle_zprob = predict(m_hurdle, newdata = sites, re.form = NA, type = "zprob"),
+                     hurdle_mean = predict(m_hurdle, newdata = sites, re.form = NA, type = "response"))
+"""
+    blocks = (
+        ("sal_head", "head(sal)"),
+        ("pois_summary", "summary(m_pois)"),
+        ("dispersion", "print(dispersion, digits = 4)"),
+        ("nb2_summary", "summary(m_nb2)"),
+        ("nb1_summary", "summary(m_nb1)"),
+        ("zeros", "print(zeros, digits = 4)"),
+        ("zip_summary", "summary(m_zip)"),
+        ("zinb_summary", "summary(m_zinb)"),
+        ("hurdle_summary", "summary(m_hurdle)"),
+        ("aic", "aic"),
+        ("claims", "print(claims, digits = 3)"),
+    )
+    summaries = tuple(name for name, _ in blocks if name.endswith("_summary"))
+    return LessonProgram("07_zero_inflation", setup, blocks, packages=("glmmTMB", "TMB"), close=summaries)
+
+
+def _lesson08() -> LessonProgram:
+    from mixedlab.datasets import on_task_r_code
+
+    setup = "suppressMessages(library(glmmTMB))\n" + on_task_r_code() + r"""
+m_beta <- glmmTMB(on_task ~ practice + setting + (1 | class), data = df_task, family = beta_family())
+m_disp <- glmmTMB(on_task ~ practice + setting + (1 | class), dispformula = ~ setting,
+                  data = df_task, family = beta_family())
+grid <- data.frame(practice = c(0, 5, 10, 0, 5, 10),
+                   setting = factor(rep(c("in_person", "online"), each = 3), levels = levels(df_task$setting)))
+new_lessons <- data.frame(grid, class = NA)
+grid$mean <- predict(m_disp, newdata = new_lessons, re.form = NA, type = "response")
+grid$phi <- predict(m_disp, newdata = new_lessons, re.form = NA, type = "disp")
+grid$sd <- sqrt(grid$mean * (1 - grid$mean) / (1 + grid$phi))
+"""
+    blocks = (
+        ("task_head", "head(df_task)"),
+        ("beta_summary", "summary(m_beta)"),
+        ("disp_summary", "summary(m_disp)"),
+        ("anova", "anova(m_beta, m_disp)"),
+        ("odds_ratios", "print(exp(fixef(m_disp)$cond), digits = 4)"),
+        ("precision", "print(exp(fixef(m_disp)$disp), digits = 4)"),
+        ("grid", "print(grid, digits = 3)"),
+    )
+    return LessonProgram("08_beta_models", setup, blocks, packages=("glmmTMB", "TMB"),
+                         close=("beta_summary", "disp_summary", "anova"))
+
+
+def _lesson09() -> LessonProgram:
+    from mixedlab.datasets._tutorial_r import tutorial_r_code
+
+    setup = ("suppressMessages(library(lmerTest))\n" + tutorial_r_code("nested")
+             + tutorial_r_code("crossed") + r"""
+m_sleep <- lmer(Reaction ~ Days + (1 + Days | Subject), data = sleepstudy)
+m_nested <- lmer(y ~ treatment + (1 + treatment | school), data = df_nested)
+m_crossed <- lmer(score ~ treatment + (1 + treatment | rater) + (1 | student), data = df_crossed)
+sleep_short <- subset(sleepstudy, !(Subject %in% c("308", "309", "310", "330") & Days > 4))
+m_short <- lmer(Reaction ~ Days + (1 + Days | Subject), data = sleep_short)
+ci_profile <- suppressMessages(confint(m_sleep, method = "profile"))
+ci_wald <- confint(m_sleep, method = "Wald")
+""")
+    blocks = (
+        ("sleep_summary", "summary(m_sleep)"),
+        ("sleep_kr", 'coef(summary(m_sleep, ddf = "Kenward-Roger"))'),
+        ("short_satterthwaite", "coef(summary(m_short))"),
+        ("short_kr", 'coef(summary(m_short, ddf = "Kenward-Roger"))'),
+        ("nested_satterthwaite", "coef(summary(m_nested))"),
+        ("nested_kr", 'coef(summary(m_nested, ddf = "Kenward-Roger"))'),
+        ("nested_anova", "anova(m_nested)"),
+        ("nested_anova_kr", 'anova(m_nested, ddf = "Kenward-Roger")'),
+        ("crossed_anova", "anova(m_crossed)"),
+        ("crossed_ranova", "ranova(m_crossed)"),
+        ("nested_drop1", "drop1(m_nested)"),
+        ("sleep_profile", "print(ci_profile, digits = 3)"),
+        ("sleep_wald", "print(ci_wald, digits = 5)"),
+    )
+    return LessonProgram("09_inference", setup, blocks, packages=("lme4", "lmerTest", "pbkrtest"))
+
+
+_BUILDERS = {"05_binary_outcomes": _lesson05, "07_zero_inflation": _lesson07,
+             "08_beta_models": _lesson08,
+             "09_inference": _lesson09}
 
 
 def get_program(lesson: str) -> LessonProgram:

@@ -76,6 +76,8 @@ class CrossProducts:
     # a dense BLAS flop is about this many times cheaper than a sparse one (measured
     # on the benchmark designs); used only to choose the cheaper representation
     _DENSE_ADVANTAGE = 40.0
+    # memory allowed for the sparse pair operator (bytes); larger designs use dense BLAS
+    _PAIR_BYTES = 1.2e9
 
     def __init__(
         self,
@@ -135,6 +137,7 @@ class CrossProducts:
         self.q2 = sum(sh.q for sh in self.shapes[1:])
         self.m = m = self.q2 + p + 1
         Xy = np.hstack([X, y.reshape(-1, 1)]) * sw[:, None]
+        pattern = None
         if n * (first.q + m) <= 2_000_000:
             # small designs: dense products beat building sparse matrices
             Rsw = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n) * sw[:, None], Xy])
@@ -200,10 +203,18 @@ class CrossProducts:
         if dense_cost < 1e4:
             self.mode = "dense"
         else:
-            if col_nnz is None:
-                col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
-            pair_nnz = float(np.sum(col_nnz * (col_nnz + 1) / 2)) * (k1 * (k1 + 1) / 2)
-            self.mode = "pairs" if (pair_nnz < dense_cost and pair_nnz < 6e7) else "dense"
+            nab = k1 * (k1 + 1) // 2
+            if k1 > 1 and sp.issparse(A21):
+                pattern = _level_pattern(A21, L1, k1, m)
+                pairs = float(_level_pairs(pattern[2]))
+            else:
+                if col_nnz is None:
+                    col_nnz = np.count_nonzero(A21, axis=0).reshape(L1, k1).max(axis=1).astype(float)
+                pairs = float(np.sum(col_nnz * (col_nnz + 1) / 2))
+            pair_nnz = pairs * nab
+            # P holds a 4-byte index and nab 8-byte coefficients per pair
+            pair_bytes = pairs * (4 + 8 * nab)
+            self.mode = "pairs" if (pair_nnz < dense_cost and pair_bytes < self._PAIR_BYTES) else "dense"
         if self.mode == "dense":
             # F stored level-major (L₁, k₁, m): the Schur rows are then one batched matmul
             A21t = A21.T.toarray() if sp.issparse(A21) else A21.T
@@ -218,7 +229,7 @@ class CrossProducts:
             A21.sort_indices()
             self.F_sparse = A21  # F, CSC, m × q₁
             self._D = _block_diagonal_pattern(L1, k1)
-            self.P, self.P_rows = _pair_operator(A21, L1, k1, m)
+            self.P, self.P_rows = _pair_operator(A21, L1, k1, m, pattern)
             self._ab = np.triu_indices(k1)
 
         # trailing terms' positions inside the dense block, for applying Λ₂
@@ -342,20 +353,30 @@ def _block_diagonal_pattern(L: int, k: int) -> sp.csr_matrix:
     return D
 
 
-def _level_rows(A21: sp.csc_matrix, g: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of A₂₁ touched by level g and the dense (rows × k) block there."""
-    lo, hi = A21.indptr[g * k], A21.indptr[(g + 1) * k]
-    if k == 1:
-        return A21.indices[lo:hi], A21.data[lo:hi].reshape(-1, 1)
-    rows = np.unique(A21.indices[lo:hi])
-    block = np.zeros((rows.size, k))
-    for a in range(k):
-        s, e = A21.indptr[g * k + a], A21.indptr[g * k + a + 1]
-        block[np.searchsorted(rows, A21.indices[s:e]), a] = A21.data[s:e]
-    return rows, block
+def _level_pattern(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each level's rows of A₂₁ (the union over its k columns) and the dense values there.
+
+    Returns ``rows`` (ascending within each level), ``vals`` (entries × k) and ``indptr``
+    (L + 1) so that level g owns entries ``indptr[g]:indptr[g + 1]``.
+    """
+    col = np.repeat(np.arange(L * k, dtype=np.int64), np.diff(A21.indptr))
+    key = (col // k) * m + A21.indices
+    uniq, inv = np.unique(key, return_inverse=True)
+    vals = np.zeros((uniq.size, k))
+    vals[inv.ravel(), col % k] = A21.data
+    level = uniq // m
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=L))]).astype(np.int64)
+    return (uniq % m).astype(np.intp), vals, indptr
 
 
-def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
+def _level_pairs(indptr: np.ndarray) -> int:
+    """Σ_g n_g (n_g + 1) / 2: the lower-triangle pairs of every level's entries."""
+    n = np.diff(indptr).astype(np.int64)
+    return int(np.sum(n * (n + 1) // 2))
+
+
+def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int,
+                   pattern: tuple | None = None) -> tuple[sp.csc_matrix, np.ndarray]:
     """P with tril(A₂₁ W A₁₂)[rows] = P @ w, w = the W_g entries (a ≤ b) of every level.
 
     w is ordered entry-major: w[t·L + g] = W_g[a_t, b_t] for the t-th pair a ≤ b.
@@ -363,28 +384,55 @@ def _pair_operator(A21: sp.csc_matrix, L: int, k: int, m: int) -> tuple[sp.csr_m
     M[r₁, r₂] = Σ_g Σ_ab A_g[r₁, a] W_g[a, b] A_g[r₂, b]; with W_g symmetric the (a, b)
     and (b, a) terms share one coefficient.  Only r₁ ≥ r₂ is stored (dpotrf reads the
     lower triangle), and only the positions some level touches.
+
+    Built without a loop over levels, in chunks of levels (bounded temporaries), first in
+    CSC order (column t·L + g holds level g's pairs for entry t: no COO sort, no duplicate
+    entries), then transposed to CSR, whose product sums each position's terms in ascending
+    column order.  P costs (4 + 8)·nab bytes per pair.
     """
-    ia, ib = np.triu_indices(k)
-    nab = ia.size
     if k == 1:
         return _pair_operator_scalar(A21, L, m)
-    out_idx, cols, vals = [], [], []
-    for g in range(L):
-        rows, A = _level_rows(A21, g, k)
-        i, j = np.tril_indices(rows.size)
-        pos = rows[i].astype(np.int64) * m + rows[j]
+    rows, vals, indptr = pattern if pattern is not None else _level_pattern(A21, L, k, m)
+    ia, ib = np.triu_indices(k)
+    nab = ia.size
+    counts = np.diff(indptr)
+    npairs = counts * (counts + 1) // 2  # per level
+    total = int(npairs.sum())
+    pos_dtype = np.int32 if m * m < 2**31 else np.int64
+    pos_all = np.empty(total, dtype=pos_dtype)
+    coef = np.empty((nab, total))
+    pair_ptr = np.concatenate([[0], np.cumsum(npairs)])
+    # chunks of levels holding about 4M pairs each
+    bounds = np.searchsorted(pair_ptr, np.arange(0, total + 4_000_000, 4_000_000)).tolist()
+    bounds = sorted(set([0] + [min(b, L) for b in bounds] + [L]))
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):
+        lo, hi = int(indptr[g0]), int(indptr[g1])
+        if hi == lo:
+            continue
+        e = np.arange(lo, hi)
+        start = np.repeat(indptr[g0:g1], counts[g0:g1])  # first entry of each entry's level
+        cnt = e - start + 1
+        ee = np.repeat(e, cnt)
+        first = np.repeat(np.cumsum(cnt) - cnt, cnt)
+        e2 = np.repeat(start, cnt) + (np.arange(ee.size) - first)
+        p0, p1 = int(pair_ptr[g0]), int(pair_ptr[g1])
+        pos_all[p0:p1] = rows[ee] * m + rows[e2]
         for t, (a, b) in enumerate(zip(ia, ib)):
-            coef = A[i, a] * A[j, b]
+            c = vals[ee, a] * vals[e2, b]
             if a != b:
-                coef = coef + A[i, b] * A[j, a]
-            out_idx.append(pos)
-            cols.append(np.full(pos.size, t * L + g))
-            vals.append(coef)
-    uniq, inv = _compress_positions(np.concatenate(out_idx), m)
-    P = sp.csr_matrix((np.concatenate(vals), (inv, np.concatenate(cols))), shape=(uniq.size, L * nab))
-    P.sum_duplicates()
-    return P, uniq
-
+                c += vals[ee, b] * vals[e2, a]
+            coef[t, p0:p1] = c
+    uniq, rank = _compress_positions(pos_all, m)
+    index_dtype = np.int32 if max(uniq.size, nab * total) < 2**31 else np.int64
+    del pos_all
+    indices = np.tile(rank.astype(index_dtype, copy=False), nab)
+    del rank
+    indptr_P = np.concatenate([[0], np.cumsum(np.tile(npairs, nab))]).astype(index_dtype)
+    P = sp.csc_matrix((coef.ravel(), indices, indptr_P), shape=(uniq.size, L * nab))
+    del coef, indices
+    # CSR for the product: it gathers from the short w and writes each position once, where
+    # CSC scatters across all positions (measured 5x slower on the 20,000 x 2,000 design)
+    return P.tocsr(), uniq
 
 
 def _dense_pair_operator(A21t: np.ndarray) -> np.ndarray:

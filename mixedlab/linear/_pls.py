@@ -360,6 +360,8 @@ def _schur(cp: CrossProducts, fb: _FirstBlock, key: bytes = b"") -> np.ndarray:
 def _schur_update(cp: CrossProducts, fb: _FirstBlock) -> np.ndarray:
     """Σ_g F_gᵀ Ω_g F_g: dense (lower triangle valid) or its values at ``cp.P_rows``."""
     if cp.mode == "dense":
+        if cp.k1 > 1 and cp.Ft.size > _CHUNKED_FROM:
+            return _schur_update_chunked(cp, fb)
         if cp.k1 == 1:
             Y = cp.Ft[:, 0, :] * fb.G[:, 0, :]
         else:
@@ -374,6 +376,29 @@ def _schur_update(cp: CrossProducts, fb: _FirstBlock) -> np.ndarray:
         W = np.swapaxes(fb.G, 1, 2) @ fb.G
         w = W[:, cp._ab[0], cp._ab[1]].T.ravel()
     return cp.P @ w
+
+
+#: dense A₂₁ rows (entries of F) from which the dense Schur update is accumulated in chunks
+#: of levels: one n-row-sized Y = G F per evaluation cost 640 MB on issue 19's 4M-row design
+_CHUNKED_FROM = 50_000_000
+_CHUNK_ENTRIES = 4_000_000
+
+
+def _schur_update_chunked(cp: CrossProducts, fb: _FirstBlock) -> np.ndarray:
+    """:func:`_schur_update`'s dense branch, Σ_g F_gᵀ Ω_g F_g by syrk over chunks of levels.
+
+    Each chunk's Y_c = G_c F_c (a few tens of MB) is added into one Fortran-ordered lower
+    triangle (dsyrk with β = 1), so no temporary the size of F is formed per evaluation.
+    """
+    step = max(1, _CHUNK_ENTRIES // (cp.k1 * cp.m))
+    S = None
+    for g0 in range(0, cp.L1, step):
+        Y = np.matmul(fb.G[g0 : g0 + step], cp.Ft[g0 : g0 + step]).reshape(-1, cp.m)
+        if S is None:
+            S = blas.dsyrk(1.0, Y.T, lower=1)
+        else:
+            S = blas.dsyrk(1.0, Y.T, beta=1.0, c=S, lower=1, overwrite_c=1)
+    return S
 
 
 def profiled_deviance(cp: CrossProducts, f: PLSFactor, REML: bool) -> float:

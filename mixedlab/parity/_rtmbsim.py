@@ -71,6 +71,8 @@ TMB_SIM_CASES: dict[str, TmbSimCase] = {c.name: c for c in [
     TmbSimCase("sleepstudy_k3", "Reaction ~ Days + (Days + D2 | Subject)", "sleepstudy"),
     TmbSimCase("sleepstudy_disp", "Reaction ~ Days + (1 | Subject)", "sleepstudy",
                dispformula="~Days"),
+    TmbSimCase("sleepstudy_beta", "P ~ Days + (1 | Subject)", "sleepstudy", "beta_family()",
+               "beta_family"),
     TmbSimCase("sleepstudy_gamma", "R2 ~ Days + (1 | Subject)", "sleepstudy",
                'Gamma(link = "log")', "Gamma", py_link="log"),
     # continuous covariates, an offset and an odd n: Eigen's paired GEMV columns
@@ -106,7 +108,8 @@ def tmb_case_data(case: TmbSimCase) -> pd.DataFrame:
         return _gemv_data()
     d = datasets.load_dataset(case.dataset)
     if case.dataset == "sleepstudy":
-        d = d.assign(D2=(d.Days - 4.5) ** 2 / 10.0, R2=d.Reaction / 100.0)
+        d = d.assign(D2=(d.Days - 4.5) ** 2 / 10.0, R2=d.Reaction / 100.0,
+                     P=(d.Reaction - 150.0) / 400.0)
     return d
 
 
@@ -133,7 +136,8 @@ tmbsim_zi <- function(seed, family, a, b, pz) {
       nbinom = rnbinom(1, size = a[i], prob = b[i]),
       binomial = rbinom(1, a[i], b[i]),
       gamma = rgamma(1, shape = a[i], scale = b[i]),
-      normal = rnorm(1, a[i], b[i]))
+      normal = rnorm(1, a[i], b[i]),
+      beta = rbeta(1, a[i], b[i]))
     if (!is.null(pz)) v <- v * rbinom(1, 1, 1 - pz[i])
     y[i] <- v
   }
@@ -178,7 +182,7 @@ def r_tmb_simulate(case: TmbSimCase) -> dict[str, Any]:
 #: edge-heavy parameter sets for RRandom.zero_inflated (family, seed, n)
 ZI_STREAMS: tuple[tuple[str, int, int], ...] = (
     ("nbinom", 11, 4000), ("poisson", 12, 4000), ("binomial", 13, 3000),
-    ("gamma", 14, 3000), ("normal", 15, 2000), ("nbinom_plain", 16, 3000),
+    ("gamma", 14, 3000), ("normal", 15, 2000), ("nbinom_plain", 16, 3000), ("beta", 17, 4000),
 )
 
 
@@ -209,6 +213,13 @@ def zi_stream_params(family: str, seed: int, n: int) -> tuple[str, np.ndarray, A
     if family == "gamma":
         shape = np.where(u < 0.4, u * 2.0, 1.0 + g.rexp(n) * 5.0)
         return "gamma", shape, 0.2 + g.rexp(n), pz
+    if family == "beta":  # BC (a shape <= 1) and BB, point masses at 0 and infinite shapes
+        s1 = np.where(u < 0.5, u * 2.5, 1.0 + g.rexp(n) * 5.0)
+        s2 = np.where(g.runif(n) < 0.5, g.runif(n) * 1.5, 1.0 + g.rexp(n) * 5.0)
+        s1[::331] = 0.0
+        s2[7::353] = np.inf
+        s1[9::367] = -1.0
+        return "beta", s1, s2, pz
     return "normal", g.rnorm(n) * 3.0, 0.1 + g.rexp(n), pz
 
 

@@ -612,9 +612,12 @@ class _TmbParts:
             return "nbinom", mu * mu / (var - mu), mu / var, pz
         if name == "Gamma":
             return "gamma", phi, mu / phi, pz
+        if name in ("beta", "beta_family"):
+            # glmmTMB.cpp: rbeta(mu * phi, (1 - mu) * phi) (Ferrari & Cribari-Neto)
+            return "beta", mu * phi, (1.0 - mu) * phi, pz
         raise NotImplementedError(
             f"simulation from glmmTMB's {name} family is not available in mixedlab (gaussian, "
-            "poisson, binomial, nbinom1, nbinom2 and Gamma are, with zero inflation)")
+            "poisson, binomial, nbinom1, nbinom2, Gamma and beta are, with zero inflation)")
 
 
 def simulate_tmb(fit: Any, nsim: Any, seed: Any, re_form: Any) -> pd.DataFrame:

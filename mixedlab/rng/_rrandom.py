@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedlab.rng import _binomial, _gamma, _nbinom, _normal, _poisson, _sampling, _uniform, _zi
+from mixedlab.rng import _beta, _binomial, _gamma, _nbinom, _normal, _poisson, _sampling, _uniform, _zi
 from mixedlab.rng._normal import qnorm
 from mixedlab.rng._params import as_count, as_param
 from mixedlab.rng._stream import MTStream
@@ -163,6 +163,16 @@ class RRandom:
             with np.errstate(divide="ignore"):
                 sc = 1.0 / as_param(1.0 if rate is None else rate, "rate")
         return _gamma.rgamma(self._stream, count, a, sc)
+
+    def rbeta(self, n: Any, shape1: Any, shape2: Any) -> np.ndarray:
+        """Beta draws, as R's ``rbeta(n, shape1, shape2)`` (R 4.2's ``rbeta.c``).
+
+        Cheng's (1978) algorithms BB (both shapes above 1) and BC (otherwise), two
+        uniforms per trial. Infinite or zero shapes give R's point masses; NaN or a
+        negative shape gives NaN with a warning.
+        """
+        return _beta.rbeta(self._stream, as_count(n), as_param(shape1, "shape1"),
+                           as_param(shape2, "shape2"))
 
     # --- counts --------------------------------------------------------------------------
     def rpois(self, n: Any, lam: Any) -> np.ndarray:

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from mixedlab.rng._beta import rbeta_value
 from mixedlab.rng._binomial import rbinom1
 from mixedlab.rng._cursor import Cursor, _block_norms
 from mixedlab.rng._gamma import gd_tail, rgamma_value
@@ -23,7 +24,7 @@ from mixedlab.rng._stream import MTStream
 
 __all__ = ["zero_inflated", "FAMILIES"]
 
-FAMILIES = ("poisson", "nbinom", "binomial", "gamma", "normal")
+FAMILIES = ("poisson", "nbinom", "binomial", "gamma", "normal", "beta")
 _INT_MAX = 2147483647
 
 
@@ -106,7 +107,8 @@ def zero_inflated(stream: MTStream, family: str, a: np.ndarray, b: np.ndarray | 
     ----------
     family : {"poisson", "nbinom", "binomial", "gamma", "normal"}
         ``poisson(a = mu)``, ``nbinom(a = size, b = prob)``, ``binomial(a = size, b = prob)``,
-        ``gamma(a = shape, b = scale)``, ``normal(a = mean, b = sd)``.
+        ``gamma(a = shape, b = scale)``, ``normal(a = mean, b = sd)``,
+        ``beta(a = shape1, b = shape2)``.
     """
     if family == "nbinom" and pz is not None:
         res = np.asarray(_nbinom_zi_fast(stream, np.asarray(a, dtype=float),
@@ -123,7 +125,8 @@ def zero_inflated(stream: MTStream, family: str, a: np.ndarray, b: np.ndarray | 
         draw = {"poisson": lambda cur, i: _pois_of(cur, al[i]),
                 "binomial": lambda cur, i: _binom(cur, al[i], bl[i]),
                 "gamma": lambda cur, i: rgamma_value(cur, al[i], bl[i]),
-                "normal": lambda cur, i: _normal(cur, al[i], bl[i])}[family]
+                "normal": lambda cur, i: _normal(cur, al[i], bl[i]),
+                "beta": lambda cur, i: rbeta_value(cur, al[i], bl[i])}[family]
     out = []
     with Cursor(stream) as cur:
         if zi is None:

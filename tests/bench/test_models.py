@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mixedlab.bench._data import simulate_large
+from mixedlab.bench._data import simulate_factor_slope, simulate_large
 from mixedlab.bench._models import CASES, select_cases
 
 
 def test_quick_selects_small_cases_and_default_selects_all():
     quick = [c.name for c in select_cases(None, quick=True)]
-    assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes", "explorer", "tmb_zinb",
+    assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes", "factor_slope", "explorer", "tmb_zinb",
                      "tmb_grouseticks", "tmb_beta", "cbpp"]
     assert [c.name for c in select_cases(None, quick=False)] == [c.name for c in CASES]
 
@@ -52,3 +52,26 @@ def test_glmm_cases_name_a_family_and_a_model_for_the_peers():
             # glmer's factor response: the first level (N) is failure
             assert set(prepared["y"]) == {0.0, 1.0}
             assert prepared["y"].mean() == (frame["r2"].astype(str) == "Y").mean()
+
+
+def test_lmm_peer_cases_write_the_lme4_model_in_the_peers_language():
+    named = {c.name: c for c in CASES}
+    for name in ("sleepstudy", "penicillin", "pastes", "factor_slope", "insteval", "insteval_loaded"):
+        case = named[name]
+        assert case.kind == "lmer" and case.peers is not None and case.peers.family == "gaussian"
+        # no translation needed: the same formula, the same frame
+        assert case.peers.prepare is None
+        assert case.peers.formula.replace(" ", "") == case.formula.replace(" ", ""), name
+    assert named["insteval_loaded"].burners == 2 and named["insteval"].burners == 0
+    assert named["insteval_loaded"].formula == named["insteval"].formula
+
+
+def test_factor_slope_data_are_deterministic_and_crossed_as_documented():
+    a = simulate_factor_slope().frame
+    assert a.equals(simulate_factor_slope().frame)
+    assert len(a) == 600 and list(a.columns) == ["y", "f", "g1", "g2"]
+    cells = a.groupby(["g1", "g2"], observed=True).size()
+    assert len(cells) == 30 * 20 and (cells == 1).all()
+    per_level = a.groupby(["g1", "f"], observed=True).size()
+    assert per_level.min() >= 6  # every g1 level sees every f level several times
+    assert not np.allclose(a["y"], simulate_factor_slope(seed=2).frame["y"])

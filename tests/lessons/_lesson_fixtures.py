@@ -14,4 +14,7 @@ LESSON_NAMES = [
     "04_partial_pooling_explorer",
     "05_binary_outcomes",
     "06_simulated_residuals",
+    "07_zero_inflation",
+    "08_beta_models",
+    "09_inference",
 ]

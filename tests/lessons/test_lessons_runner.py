@@ -62,8 +62,8 @@ def test_clear_error_for_a_folder_without_lessons(tmp_path):
 def test_only_selects_lessons_and_names_unknown_ones():
     assert [p.stem for p in lesson_paths(LESSONS_DIR, ["02", "04_partial_pooling_explorer"])] == [
         "02_crossed_raters", "04_partial_pooling_explorer"]
-    with pytest.raises(LessonsNotFoundError, match="no lesson called 09"):
-        lesson_paths(LESSONS_DIR, ["09"])
+    with pytest.raises(LessonsNotFoundError, match="no lesson called 99"):
+        lesson_paths(LESSONS_DIR, ["99"])
 
 
 def test_cli_with_a_missing_lessons_dir_exits_2_with_the_fix(tmp_path):

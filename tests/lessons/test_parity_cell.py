@@ -55,3 +55,21 @@ def test_missing_reference_is_one_line_not_a_traceback(capsys, monkeypatch, tmp_
     found = [m.groupdict() for m in PARITY_LINE.finditer(out)]
     assert found == [{"case": "nested_reml", "status": "not checked",
                       "source": f"no stored R reference at {tmp_path / 'nested_reml.json'}, and R was not run"}]
+
+
+def test_glmmtmb_case_table_compares_with_glmmtmb_in_words(capsys):
+    from mixedlab.lessons._parity import TMB_TABLE_COLUMNS, student_table
+
+    result = show_parity("tmb_salamanders_hurdle", live=False)
+    out = capsys.readouterr().out
+    assert result.ok and "parity tmb_salamanders_hurdle: within tolerance (stored reference outputs)" in out
+    table, sentence = student_table(result)
+    assert list(table.columns) == TMB_TABLE_COLUMNS
+    quantities = list(table["quantity"])
+    assert quantities[:2] == ["deviance (−2 log-likelihood)", "log-likelihood"]
+    for q in ("fixed effect minedno", "zero-inflation model: fixed effect minedno",
+              "zero-inflation model: standard error of sppPR", "dispersion parameter (sigma())",
+              "site: standard deviation of (Intercept)", "random effects of site (largest of 23 differences)"):
+        assert q in quantities, q
+    assert set(table["within tolerance"]) == {"yes"}
+    assert sentence.startswith("Identical to glmmTMB's: number of observations")
