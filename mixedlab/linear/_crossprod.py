@@ -196,6 +196,7 @@ class CrossProducts:
     def _prepare(self, A21, col_nnz, nested) -> None:
         """Choose and build the per-θ representation of the Schur term (see the class notes)."""
         first, m, p, L1, k1, A11 = self.shapes[0], self.m, self.p, self.L1, self.k1, self.A11
+        pattern = None  # the per-level sparsity of A21, when the pair count needs it
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
         # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
         # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
