@@ -19,6 +19,7 @@ from mixedlab._errors import ConvergenceWarning, ModelSpecificationError
 from mixedlab.tmb._laplace import LaplaceObjective
 from mixedlab.tmb._model import build_tmb_model
 from mixedlab.tmb._optimize import CONVERGENCE_HELP, TmbControl, optimize_tmb
+from mixedlab.tmb._reml import RemlObjective, reml_result
 from mixedlab.results._tmb_fit import TmbFit
 
 __all__ = ["glmmtmb", "start_values"]
@@ -107,7 +108,9 @@ def glmmtmb(
     offset
         An offset of the conditional model (column name or array).
     REML
-        Not available yet for glmmTMB models (an error explains); maximum likelihood.
+        Restricted maximum likelihood as glmmTMB's ``REML = TRUE``: the conditional fixed
+        effects are integrated out with the random effects (for a gaussian model, lmer's
+        REML fit); their standard errors are glmmTMB's (:mod:`mixedlab.tmb._reml`).
     control
         Optimiser settings (:class:`mixedlab.tmb.TmbControl`), including ``start``.
     data_name
@@ -133,25 +136,35 @@ def glmmtmb(
             f"control must be a mixedlab.tmb.TmbControl, not {type(control).__name__}")
     if data_name is None:
         data_name = caller_names([data], 1)[0]
-    if REML:
-        raise ModelSpecificationError(
-            "REML=True is not available for glmmtmb yet (glmmTMB integrates the fixed effects "
-            "out by a Laplace step); fit by maximum likelihood (REML=False), or use "
-            "mixedlab.lmer(..., REML=True) for a gaussian model")
     ctl = control or TmbControl()
     # 1. parse (mkTMBStruc)
     model = build_tmb_model(formula, data, family, ziformula, dispformula, weights, offset)
-    # 2. the objective (MakeADFun with random = c("b", "bzi"))
+    # 2. the objective (MakeADFun with random = c("b", "bzi"), plus "beta" under REML)
     obj = LaplaceObjective(model.data)
+    start = ctl.start
+    if REML and start is not None and not isinstance(start, dict):
+        v = np.asarray(start, dtype=float).ravel()
+        if v.size == obj.params.size - obj.params.p:  # m$fit$par of a REML fit: no beta
+            full = np.zeros(obj.params.size)
+            full[np.setdiff1d(np.arange(full.size), np.arange(obj.params.p))] = v
+            start = full
+    x0 = start_values(obj, start)
+    if REML:
+        # β starts the inner Newton on β; the outer vector is the rest
+        outer = RemlObjective(obj, x0[obj.params.beta])
+        x0 = x0[outer.keep]
+    else:
+        outer = obj
     # 3. optimise (nlminb), Hessian and checks (sdreport, fitTMB)
-    x0 = start_values(obj, ctl.start)
     with np.errstate(all="ignore"):
         try:
-            opt = optimize_tmb(obj, x0, ctl)
+            opt = optimize_tmb(outer, x0, ctl)
         except FloatingPointError as exc:
             raise ModelSpecificationError(
                 f"{exc} (glmmTMB: 'negative log-likelihood is NaN at starting parameter "
                 "values'); check the response against the family, or give start values") from None
+        if REML:
+            opt = reml_result(outer, opt)
     # 4. the result
     fit = TmbFit(model=model, objective=obj, opt=opt, REML=REML, data_name=data_name,
                  weights_name=_name_of(weights, 2), offset_name=_name_of(offset, 2))

@@ -366,7 +366,7 @@ def _drop_zero_weights(w: np.ndarray | None, rows: np.ndarray) -> tuple[np.ndarr
 def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any = None,
                 na_action: str = "omit", response: str = "numeric", *,
                 random_required: bool = True, lme4_checks: bool = True,
-                exclude: np.ndarray | None = None) -> ModelFrame:
+                exclude: np.ndarray | None = None, keep_zero_weights: bool = False) -> ModelFrame:
     """Parse ``formula`` and build the model frame and design matrices, as lme4's ``lFormula``.
 
     Parameters
@@ -392,6 +392,9 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     exclude : boolean array of ``len(data)``, optional
         Rows to drop as well, e.g. rows where another part of a model is missing (glmmTMB's
         one model frame for all its formulas); variables are still evaluated on all rows.
+    keep_zero_weights : bool
+        Keep rows whose weight is 0 (glmmTMB keeps them: they add 0 to the log-likelihood
+        and count in ``nobs``); by default a numeric response's zero-weight rows are left out.
 
     Returns
     -------
@@ -494,7 +497,8 @@ def build_model(formula: str, data: pd.DataFrame, weights: Any = None, offset: A
     if n_dropped and na_action == "fail":
         raise DataError(f"{n_dropped} rows have missing values and na_action='fail'")
     # (a GLMM's zero prior weights add nothing to its likelihood and R counts the rows: kept)
-    rows, n_zero_weight = _drop_zero_weights(w if response == "numeric" else None, rows)
+    rows, n_zero_weight = _drop_zero_weights(
+        w if (response == "numeric" and not keep_zero_weights) else None, rows)
     subset = rows.size < n_all
 
     # Subset and drop unused factor levels (model.frame's drop.unused.levels = TRUE).

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["Case", "CASES", "REQUIRED_FEATURES", "get_case", "case_names", "load_case_data"]
+__all__ = ["Case", "CASES", "ALL_CASES", "TMB_CASES", "REQUIRED_FEATURES", "get_case", "case_names",
+           "all_case_names", "load_case_data"]
 
 #: Features the corpus must cover (issue 3).
 REQUIRED_FEATURES = frozenset(
@@ -257,8 +258,8 @@ TMB_CASES: tuple[Case, ...] = (
 )
 
 # the glmer cases join the corpus with the engine (mixedlab.glmer)
-# glmmTMB cases have glmmTMB, not lme4, as their primary reference: tests/tmb runs them
-# (and ``mixedlab parity tmb_...``)
+# glmmTMB cases have glmmTMB, not lme4, as their primary reference: tests/tmb runs them;
+# ``mixedlab parity`` runs them with the rest by default (all_case_names)
 CASES = CASES + GLMER_CASES
 ALL_CASES = CASES + TMB_CASES
 
@@ -266,8 +267,16 @@ _BY_NAME = {c.name: c for c in ALL_CASES}
 
 
 def case_names() -> list[str]:
-    """Names of all corpus cases, in corpus order."""
+    """Names of the lme4-referenced corpus cases (lmer, glmer), in corpus order."""
     return [c.name for c in CASES]
+
+
+def all_case_names() -> list[str]:
+    """Names of every corpus case: the lme4 ones, then the glmmTMB ones (``tmb_*``).
+
+    This is the default corpus of ``mixedlab parity``.
+    """
+    return [c.name for c in ALL_CASES]
 
 
 def get_case(name: str) -> Case:

@@ -93,12 +93,20 @@ class _Side:
 def compact_rows(result: Any) -> list[dict[str, Any]]:
     """One row per quantity group of a :class:`~mixedlab.parity.CaseResult`."""
     groups: dict[str, tuple[list[str], _Side, _Side]] = {}
+    # the table's columns: case, quantity, mixedlab, <primary reference>, <second reference>, …
+    # (lme4 then glmmTMB for lmer/glmer cases; glmmTMB first for the glmmTMB cases)
+    cols = list(result.table.columns)
+    first, second = (cols[3], cols[4]) if len(cols) > 4 else ("lme4", "glmmTMB")
+    keys = {first: ("|Δ|", "tolerance", "within tolerance"),
+            second: (f"|Δ| {second}", f"tolerance {second}", f"{second} ok")}
     for r in result.table.to_dict("records"):
         g = group_of(r["quantity"])
         labels, lme, tmb = groups.setdefault(g, ([], _Side(), _Side()))
         labels.append(r["quantity"])
-        lme.add(r["|Δ|"], r["tolerance"], r["within tolerance"])
-        tmb.add(r["|Δ| glmmTMB"], r["tolerance glmmTMB"], r["glmmTMB ok"])
+        for side, name in ((lme, "lme4"), (tmb, "glmmTMB")):
+            if name in keys:
+                d, b, ok = keys[name]
+                side.add(r.get(d), r.get(b), r.get(ok))
     rows = []
     for g in GROUPS:
         if g not in groups:

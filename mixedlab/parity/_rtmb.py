@@ -28,7 +28,7 @@ import pandas as pd
 
 from mixedlab.parity import _rbridge
 
-__all__ = ["fit_glmmtmb_family", "tmb_objective_at", "summary_at"]
+__all__ = ["fit_glmmtmb_family", "tmb_objective_at", "last_fit_extras", "summary_at"]
 
 _R_TMB = r"""
 tmbf_call <- function(formula, dname, family, ziformula, dispformula, REML, weights, offset) {
@@ -63,7 +63,11 @@ tmbf_extract <- function(m, elapsed) {
   nm_all <- c(names(fe$cond), if (length(fe$zi)) paste0("zi~", names(fe$zi)),
               if (length(fe$disp)) paste0("disp~", names(fe$disp)))
   est <- c(fe$cond, fe$zi, fe$disp)
-  se <- c(sep[pn == "beta"], sep[pn == "betazi"], sep[pn == "betad"])
+  reml <- isTRUE(m$modelInfo$REML)
+  # under REML beta is random: its SEs are vcov()'s (sdreport's joint precision)
+  se_beta <- if (reml) sqrt(diag(vcov(m)$cond)) else sep[pn == "beta"]
+  se <- c(se_beta, sep[pn == "betazi"], sep[pn == "betad"])
+  if (reml) sep <- sqrt(diag(vcov(m, full = TRUE)))
   names(est) <- nm_all; names(se) <- nm_all
   a <- list(g = character(0), v1 = character(0), v2 = character(0), cv = numeric(0), sc = numeric(0))
   if (!is.null(VarCorr(m)$cond)) a <- tmbf_vc(m, "cond", "")
@@ -108,6 +112,18 @@ fit_tmbf <- function(formula, data, dname, family, ziformula, dispformula, REML,
   ext <- capture(tmbf_extract(m, elapsed))
   if (inherits(ext$value, "mlerr")) return(list(error = ext$value$msg, warnings = ext$warnings, messages = ext$messages))
   c(ext$value, list(warnings = c(cap$warnings, ext$warnings), messages = c(cap$messages, ext$messages)))
+}
+
+tmbf_extras <- function() {
+  m <- get(".mixedlab_tmb_last", envir = globalenv())
+  old <- options(width = 80); on.exit(options(old))
+  res <- function(type) {
+    r <- tryCatch(as.numeric(residuals(m, type = type)), error = function(e) conditionMessage(e))
+    if (is.character(r)) list(error = r) else as.list(r)
+  }
+  list(print = paste(capture.output(print(m)), collapse = "\n"),
+       response = res("response"), pearson = res("pearson"), working = res("working"),
+       nobs = nobs(m), df_resid = df.residual(m))
 }
 
 tmbf_fn_gr <- function(par) {
@@ -177,6 +193,25 @@ def tmb_objective_at(par: Sequence[float]) -> tuple[float, np.ndarray]:
         res = env["tmbf_fn_gr"](ro.FloatVector([float(v) for v in par]))
     got = _rbridge._vector_to_py(res)
     return float(got["fn"]), np.asarray(_rbridge._as_list(got["gr"]), dtype=float)
+
+
+def last_fit_extras() -> dict[str, Any]:
+    """Of the last :func:`fit_glmmtmb_family` fit: ``print(m)`` at width 80 (``"print"``),
+    ``residuals(m, type)`` for ``"response"``, ``"pearson"`` and ``"working"`` (a list of
+    numbers, or ``{"error": message}``), ``nobs`` and ``df_resid``."""
+    ro, env = _env()
+    with _rbridge._LOCK:
+        res = env["tmbf_extras"]()
+    got = _rbridge._vector_to_py(res)
+    out: dict[str, Any] = {"print": str(got["print"]), "nobs": int(got["nobs"]),
+                           "df_resid": float(got["df_resid"])}
+    for k in ("response", "pearson", "working"):
+        v = got[k]
+        if isinstance(v, dict) and "error" in v:
+            out[k] = {"error": str(v["error"])}
+        else:
+            out[k] = np.asarray(_rbridge._as_list(v), dtype=float)
+    return out
 
 
 def summary_at(result: dict[str, Any]) -> str:

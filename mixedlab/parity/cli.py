@@ -1,6 +1,6 @@
 """``mixedlab parity [CASE...] [--live|--stored] [--regenerate] [--list] [--verbose] [--inference]``.
 
-Without ``--regenerate``: fit each case (default: the whole corpus) with mixedlab, compare it
+Without ``--regenerate``: fit each case (default: the whole corpus, the glmmTMB cases ``tmb_*`` included) with mixedlab, compare it
 with lme4 and glmmTMB, live in R or from the stored reference outputs, and print a compact
 table (one row per case and quantity group, :mod:`mixedlab.parity._report`) and a summary;
 ``--verbose`` adds every compared row. The exit status is 1 when any case is outside
@@ -60,10 +60,10 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "inference", False):
         return _run_inference(args)
     if args.list:
-        for c in _corpus.CASES:
+        for c in _corpus.ALL_CASES:
             print(f"{c.name:26s} {c.method:4s} {c.dataset:18s} {c.formula}")
         return 0
-    names = args.cases or _corpus.case_names()
+    names = args.cases or _corpus.all_case_names()
     for n in names:
         _corpus.get_case(n)  # a clear error for an unknown name before any work
     if args.regenerate:

@@ -1,7 +1,8 @@
 """broom.mixed's ``glance`` and ``augment`` of a linear mixed model (broom.mixed 0.2.9).
 
 * ``glance``: one row, ``nobs, sigma, logLik, AIC, BIC``, then ``REMLcrit`` (REML fits) or
-  ``deviance`` (ML fits), and ``df.residual`` (``finish_glance``);
+  ``deviance`` (ML fits; for a GLMM lme4's ``deviance(m)``, the sum of squared deviance
+  residuals), and ``df.residual`` (``finish_glance``);
 * ``augment``: the model frame with, per observation, ``.fitted`` (prediction with the random
   effects), ``.resid`` (response residual), ``.hat`` (lme4's ``hatvalues``), ``.cooksd``
   (``cooks.distance``), ``.fixed`` (prediction without the random effects), and the response
@@ -28,7 +29,7 @@ def glance(fit: Any) -> pd.DataFrame:
     """broom.mixed's ``glance(m)``: the model's one-row summary."""
     row = {"nobs": int(fit.nobs), "sigma": float(fit.sigma), "logLik": float(fit.loglik),
            "AIC": float(fit.aic), "BIC": float(fit.bic)}
-    if fit.REML:
+    if getattr(fit, "REML", False):  # a GLMM (no REML attribute) reports deviance(m)
         row["REMLcrit"] = float(fit.objective)
     else:
         row["deviance"] = float(fit.deviance)

@@ -84,10 +84,16 @@ def _ran_par_rows(fit: Any) -> list[dict]:
 
 
 def _ran_val_rows(fit: Any) -> list[dict]:
-    fr = fit.ranef_frame()
-    return [{"effect": "ran_vals", "group": str(r.grpvar), "level": str(r.grp), "term": str(r.term),
-             "estimate": float(r.condval), "std.error": float(r.condsd), "statistic": np.nan}
-            for r in fr.itertuples(index=False)]
+    # as.data.frame(ranef(m, condVar = TRUE)): per grouping factor, term by term, level by level
+    rows = []
+    for factor, df in fit.ranef.items():
+        V = np.asarray(fit.ranef_condvar[factor], dtype=float)
+        for j, col in enumerate(df.columns):
+            sd = np.sqrt(V[:, j, j])
+            for lev, val, s in zip(df.index.astype(str), df[col].to_numpy(dtype=float), sd):
+                rows.append({"effect": "ran_vals", "group": str(factor), "level": str(lev), "term": str(col),
+                             "estimate": float(val), "std.error": float(s), "statistic": np.nan})
+    return rows
 
 
 def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: bool = False,
@@ -97,7 +103,8 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
     Parameters
     ----------
     fit : LmerFit or GlmerFit
-        A fitted model.
+        A fitted model (read through ``fixef``, ``se``, ``varcorr``, ``ranef``,
+        ``ranef_condvar``, ``confint`` and, for lmerTest's tables, ``coef_table``).
     effects : sequence of {"fixed", "ran_pars", "ran_vals"}
         Which parameters to list; they come in broom.mixed's order (fixed, ran_pars, ran_vals)
         whatever the order given.
@@ -120,6 +127,12 @@ def tidy(fit: Any, effects: Sequence[str] = ("fixed", "ran_pars"), conf_int: boo
         raise ArgumentError(f"unknown effects {unknown}: choose from {list(_EFFECTS)}")
     if not isinstance(conf_int, bool):
         raise ArgumentError(f"conf_int must be True or False, not {conf_int!r}")
+    if isinstance(conf_level, bool) or not isinstance(conf_level, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(conf_level) < 1.0:
+        raise ArgumentError(f"conf_level must be a number between 0 and 1 (e.g. 0.95), not {conf_level!r}")
+    conf_level = float(conf_level)
+    if conf_method not in ("Wald", "profile", "boot"):
+        raise ArgumentError(f"conf_method must be one of ['Wald', 'profile', 'boot'], not {conf_method!r}")
     if conf_int and "ran_vals" in effects and conf_method != "Wald":
         raise ArgumentError("only Wald intervals are available for conditional modes (ran_vals); "
                          "use conf_method=\"Wald\" or leave ran_vals out")

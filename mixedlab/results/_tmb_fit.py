@@ -12,9 +12,11 @@ from scipy import special
 
 from mixedlab._arguments import check_choice, check_flag
 from mixedlab._errors import DataError, ModelSpecificationError
+from mixedlab.reporting._tmb_print import tmb_print_lines
 from mixedlab.reporting._tmb_summary import TmbSummary
 from mixedlab.reporting._tmb_tidy import TMB_TIDY_COLUMNS, tidy_tmb
 from mixedlab.results._simulate import simulate_tmb
+from mixedlab.results._tmb_residuals import mu_eta, pearson_variance
 from mixedlab.tmb._families import C, D, Z
 from mixedlab.tmb._laplace import LaplaceObjective
 from mixedlab.tmb._model import TmbModel
@@ -136,7 +138,8 @@ class TmbFit:
         self.deviance = self.objective
         self.aic = self.objective + 2.0 * self.npar
         self.bic = self.objective + math.log(self.nobs) * self.npar
-        self.df_resid = self.nobs - self.npar
+        # glmmTMB: df.residual = nobs − length(m$fit$par), and under REML β is not in par
+        self.df_resid = self.nobs - (self.npar - (pl.p if self.REML else 0))
         self.pd_hess = bool(opt.pd_hess)
         self.fit_warnings = [f"Model convergence problem; {w}." for w in opt.warnings]
         self.optinfo: dict[str, Any] = {
@@ -351,13 +354,45 @@ class TmbFit:
         return self.predict(type="response")
 
     def residuals(self, type: str = "response") -> np.ndarray:
-        """Response residuals y − fitted (``residuals(m, type = "response")``)."""
-        if type != "response":
-            raise ModelSpecificationError("only type='response' residuals are available")
-        y = self._model.data.y
+        """Residuals as glmmTMB 1.1.5's ``residuals(m, type)`` (:mod:`._tmb_residuals`).
+
+        Parameters
+        ----------
+        type : {"response", "pearson", "working"}
+            ``"response"``: y − fitted (a binomial response as a proportion);
+            ``"pearson"``: divided by the square root of glmmTMB's variance function, times
+            √weights (the trials of a binomial response); ``"working"``: divided by dμ/dη.
+        """
+        check_choice(type, "type", ("response", "pearson", "working"))
+        d = self._model.data
+        y = d.y
+        wts = d.weights
         if self._model.family.binomial_type:
-            y = y / self._model.data.size
-        return y - self.fitted()
+            y = y / d.size
+            # glmmTMB: a cbind response's weights are its trials (prior weights ignored);
+            # otherwise model.weights (for proportions, the trials)
+            if str(self.response_name).replace(" ", "").startswith("cbind(") or wts is None:
+                wts = d.size
+        r = y - self.fitted()
+        if type == "response":
+            return r
+        if type == "working":
+            return r / mu_eta(self.link, self.predict(type="link"))
+        mu = self.predict(type="conditional")
+        disp = self.predict(type="disp")
+        power = 1.0 + float(special.expit(self.psi[0])) if self.psi.size else None
+        vv, of_mu = pearson_variance(self.family_name, mu, disp, power)
+        if self.fixef_zi.size:
+            if of_mu:
+                vv = vv * disp ** 2
+            pz = self.predict(type="zprob")
+            vv = vv * (1.0 - pz) + mu ** 2 * pz * (1.0 - pz)
+        elif of_mu:
+            vv = vv * (disp / self.sigma) ** 2
+        r = r / np.sqrt(vv)
+        if wts is not None:
+            r = r * np.sqrt(wts)
+        return r
 
     # ------------------------------------------------------------------ displays
     def simulate(self, nsim: int = 1, seed: Any = None, re_form: Any = "NA") -> pd.DataFrame:
@@ -403,8 +438,9 @@ class TmbFit:
         return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
+        """glmmTMB's ``print(m)`` (the short form; :meth:`summary` is the long one)."""
         try:
-            return str(self.summary())
+            return "\n".join(tmb_print_lines(self))
         except Exception:  # the display must never hide the fit itself
             return f"<TmbFit {self.family_name} {self.formula!r}: -2 logLik {self.objective:.4f}>"
 

@@ -95,7 +95,9 @@ _GLM_RESPONSE = "response" in inspect.signature(build_model).parameters
 
 
 def _build(formula: str, data, weights, offset, binomial: bool, exclude) -> ModelFrame:
-    kw: dict[str, Any] = {"random_required": False, "lme4_checks": False}
+    # glmmTMB keeps zero-weight rows: they add 0 to the likelihood and count in nobs
+    kw: dict[str, Any] = {"random_required": False, "lme4_checks": False,
+                          "keep_zero_weights": True}
     if exclude is not None:
         kw["exclude"] = exclude
     if binomial and _GLM_RESPONSE:
@@ -200,6 +202,9 @@ def build_tmb_model(formula: str, data: pd.DataFrame, family: Any = "gaussian",
     n = cond.n
     y = np.asarray(cond.y, dtype=float)
     w = None if cond.weights is None else np.asarray(cond.weights, dtype=float)
+    if w is not None and n and np.all(w == 0):
+        raise DataError(f"every weight of the {n} rows used is 0, so the likelihood is 0 for "
+                        "any parameters and nothing can be estimated: give positive weights")
     size = None
     if binomial:
         y2 = fail.y if fail is not None else getattr(cond, "y2", None)

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from mixedlab.parity import _report, case_names, run_case
+from mixedlab.parity import _report, run_case
+from mixedlab.parity._corpus import all_case_names
 
 
 def _mixedlab(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -28,11 +29,12 @@ def test_stored_report_is_compact_and_passes(stored_run):
     assert stored_run.returncode == 0, out + stored_run.stderr
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 100
-    n = len(case_names())
+    n = len(all_case_names())
+    assert any(name.startswith("tmb_") for name in all_case_names())
     assert f"{n}/{n} cases within tolerance (stored reference outputs)" in lines
     # one row per case and group: every case name starts exactly one row
     starts = [line.split()[0] for line in lines if line and not line.startswith(" ")]
-    for name in case_names():
+    for name in all_case_names():
         assert starts.count(name) == 1, name
     assert len(lines) < 12 * n          # was 532 lines for 22 cases
     # no internal rows, |Δ| never printed as 0.0, always in scientific notation

@@ -94,8 +94,8 @@ def test_other_specification_errors(sal) -> None:
     with pytest.raises(DataError, match="proportions.*weights"):
         mixedlab.glmmtmb("cover ~ mined + (1 | site)", sal.assign(cover=sal["cover"].abs() / 10),
                          family="binomial")
-    with pytest.raises(ModelSpecificationError, match="REML=True is not available"):
-        mixedlab.glmmtmb("Reaction ~ Days + (Days | Subject)", mixedlab.datasets.sleepstudy(), REML=True)
+    with pytest.raises(mixedlab.ArgumentError, match="REML"):
+        mixedlab.glmmtmb("Reaction ~ Days + (Days | Subject)", mixedlab.datasets.sleepstudy(), REML="yes")
     with pytest.raises(ModelSpecificationError, match="start has 3 values"):
         mixedlab.glmmtmb(SAL, sal, family="poisson", control=mixedlab.tmb.TmbControl(start=[0, 0, 0]))
 
