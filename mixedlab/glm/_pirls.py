@@ -36,7 +36,7 @@ from mixedlab._errors import MixedLabError
 from mixedlab.glm._response import GlmResponse
 from mixedlab.linear._crossprod import CrossProducts
 from mixedlab.glm._pls_blocks import factorize, solve
-from mixedlab.linear._pls import PLSFactor, solve_triangular
+from mixedlab.linear._pls import PLSFactor, _lambda_times, solve_triangular
 from mixedlab.linear._theta import TermShape
 
 __all__ = ["PirlsSystem", "PirlsState", "PIRLSError", "pwrss_update"]
@@ -165,7 +165,7 @@ class PirlsSystem:
         bincount), and P's entries are the products of entry pairs within a column, with
         ``self._pp_e``/``self._pp_e2`` the two entries of each of P's stored values.
         """
-        m, L1, q2, n = self.m, self.L1, self.q2, self.n
+        m, L1, q2 = self.m, self.L1, self.q2
         c1 = self.codes1.astype(np.int64)
         nd = m - q2  # X (unless u_only) and z
         keys = np.concatenate([(c1[:, None] * m + self.zcols).ravel(),
@@ -206,13 +206,7 @@ class PirlsSystem:
 
     def lam_u(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
         """b = Λ_θ u."""
-        out = np.empty_like(u)
-        off = 0
-        for T, sh in zip(self.layout.factors(theta), self.shapes):
-            seg = u[off: off + sh.q].reshape(sh.n_levels, sh.k)
-            out[off: off + sh.q] = (seg @ T.T).ravel()
-            off += sh.q
-        return out
+        return _lambda_times(self.cp, theta, u)
 
     def blocks(self, W: np.ndarray, z: np.ndarray) -> CrossProducts:
         """Fill the template with the blocks of weights ``W`` and working response ``z``."""

@@ -19,16 +19,20 @@ have to be re-derived from these very cross-products (no precision gain, extra w
 iteration), and its different rounding moves glmer's Nelder–Mead path away from
 lme4's: the evaluation counts and printed digits that issue 11 reproduces
 (cbpp 285 evaluations, grouseticks glmer.nb 183) were established with this form.
+
+What follows the first block is shared with the linear engine: the Λ₂ scaling and factor
+of the trailing block (:func:`mixedlab.linear._pls._factor_trailing`, with this module's
+einsum rotation of large trailing blocks, kept as it was), the back-substitution and the
+conditional variances, each given this form's A₂₁D.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy.linalg import blas, lapack
+from scipy.linalg import blas
 
-from mixedlab.linear._pls import PLSFactor, PLSSolution, solve_triangular
+from mixedlab.linear import _pls
+from mixedlab.linear._pls import PLSFactor, PLSSolution
 
 __all__ = ["factorize", "solve", "conditional_variances"]
 
@@ -71,7 +75,8 @@ def factorize(cp, theta: np.ndarray) -> PLSFactor:
         # D_g = T₁ L_g⁻ᵀ: solve L_g Dᵀ = T₁ᵀ for every level at once
         D = np.swapaxes(np.linalg.solve(L11, np.broadcast_to(T1.T, L11.shape)), 1, 2)
         logdet11 = float(np.sum(np.log(np.diagonal(L11, axis1=1, axis2=2))))
-    L22, ldL2_rest, ldRX2, pwrss = _factor_trailing(cp, _schur(cp, D), theta)
+    L22, ldL2_rest, ldRX2, pwrss = _pls._factor_trailing(cp, _schur(cp, D), theta, rotate=_rotate_blocks,
+                                                         what="weighted cross-product matrix")
     return PLSFactor(theta=np.array(theta, dtype=float, copy=True), L11=L11, D=D, L22=L22,
                      ldL2=2.0 * logdet11 + ldL2_rest, ldRX2=ldRX2, pwrss=pwrss)
 
@@ -94,45 +99,6 @@ def _schur(cp, D: np.ndarray) -> np.ndarray:
     return S
 
 
-def _factor_trailing(cp, S: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-    """Scale the Schur complement by Λ₂, add I and factor it (only S's lower triangle is read).
-
-    Returns L₂₂, its part of log|L_θ|², log|R_X|² and r²(θ) (the last pivot squared).
-    """
-    if cp.q2:
-        if cp.rest_scalar:
-            s = cp.ones_m.copy()
-            s[: cp.q2] = theta[cp.rest_theta_pos]
-            S *= s[:, None]
-            S *= s
-        else:
-            S = np.tril(S) + np.tril(S, -1).T  # the block rotations need the whole matrix
-            if cp.lam_rows is not None:
-                Lam = cp.lam_template.copy()
-                Lam[cp.lam_rows, cp.lam_cols] = theta[cp.lam_theta]
-                S = Lam.T @ S @ Lam
-            else:
-                S = _rotate_blocks(cp, S, theta)
-        S[cp.rest_diag, cp.rest_diag] += 1.0
-    L22, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
-    m, q2 = cp.m, cp.q2
-    if info != 0 and info != m:
-        raise np.linalg.LinAlgError(
-            f"the weighted cross-product matrix is not positive definite at θ = {theta} (pivot {info}); "
-            "the fixed-effects model matrix may be rank deficient")
-    if m <= 8:
-        diag = [L22[i, i] for i in range(m)]
-        ldL2_rest = 2.0 * sum(math.log(d) for d in diag[:q2])
-        ldRX2 = 2.0 * sum(math.log(d) for d in diag[q2: m - 1])
-    else:
-        diag = L22.diagonal()
-        logd = np.log(diag[: m - 1])
-        ldL2_rest = 2.0 * float(logd[:q2].sum()) if q2 else 0.0
-        ldRX2 = 2.0 * float(logd[q2:].sum())
-    pwrss = float(diag[m - 1]) ** 2 if info == 0 else 0.0
-    return L22, ldL2_rest, ldRX2, pwrss
-
-
 def _rotate_blocks(cp, S: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Λ₂ᵀ S Λ₂ term by term, for trailing blocks too large for a dense Λ₂."""
     Ts = cp.layout.factors(theta)
@@ -146,20 +112,9 @@ def _rotate_blocks(cp, S: np.ndarray, theta: np.ndarray) -> np.ndarray:
 
 
 def solve(cp, f: PLSFactor) -> PLSSolution:
-    """Back-substitute for β̂ and û from the last row of L (the [X z] trick)."""
-    m, q2, p = cp.m, cp.q2, cp.p
-    k1, L1 = cp.k1, cp.L1
-    L22 = np.tril(f.L22)
-    Bfull = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))
-    c1 = Bfull[m - 1]
-    c2 = L22[m - 1, : m - 1]
-    v = solve_triangular(L22[: m - 1, : m - 1], c2, lower=True, trans="T") if m > 1 else np.empty(0)
-    rhs1 = (c1 - Bfull[: m - 1].T @ v).reshape(L1, k1)
-    u1 = np.linalg.solve(np.swapaxes(f.L11, 1, 2), rhs1[:, :, None])[:, :, 0].ravel()
-    u = np.concatenate([u1, v[:q2]])
-    beta = v[q2: q2 + p] + cp.beta_shift
-    b = _lambda_times(cp, f.theta, u)
-    return PLSSolution(beta=beta, u=u, b=b, RX=L22[q2: q2 + p, q2: q2 + p])
+    """Back-substitute for β̂ and û from the last row of L (the [X z] trick): the linear
+    engine's back-substitution, on these blocks' A₂₁D."""
+    return _pls.solve(cp, f, _A21_times_D)
 
 
 def _A21_times_D_transposed(cp, D: np.ndarray) -> np.ndarray:
@@ -169,54 +124,15 @@ def _A21_times_D_transposed(cp, D: np.ndarray) -> np.ndarray:
     return np.matmul(np.swapaxes(D, 1, 2), cp.A21t).reshape(-1, cp.m)
 
 
-def _A21_times_D(cp, D: np.ndarray) -> np.ndarray:
-    """Dense A₂₁ D (m × q₁)."""
+def _A21_times_D(cp, f: PLSFactor) -> np.ndarray:
+    """Dense A₂₁ D (m × q₁) from the classical A₂₁ and the factor's D."""
     if cp.mode == "dense":
-        return _A21_times_D_transposed(cp, D).T
-    cp._D.data[:] = D.ravel()
+        return _A21_times_D_transposed(cp, f.D).T
+    cp._D.data[:] = f.D.ravel()
     return np.asarray((cp.A21_sparse @ cp._D).todense())
 
 
-def _lambda_times(cp, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """b = Λ_θ u, term by term."""
-    out = np.empty_like(u)
-    off = 0
-    for T, shape in zip(cp.layout.factors(theta), cp.shapes):
-        seg = u[off: off + shape.q].reshape(shape.n_levels, shape.k)
-        out[off: off + shape.q] = (seg @ T.T).ravel()
-        off += shape.q
-    return out
-
-
-def _apply_lambda2_rows(cp, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Λ₂ᵀ M on the trailing block's rows (X and z rows unchanged)."""
-    out = M.copy()
-    for T, shape, off in zip(cp.layout.factors(theta)[1:], cp.shapes[1:], cp.rest_offsets):
-        blk = slice(off, off + shape.q)
-        rows = M[blk].reshape(shape.n_levels, shape.k, -1)
-        out[blk] = np.einsum("ji,ljm->lim", T, rows).reshape(shape.q, -1)
-    return out
-
-
 def conditional_variances(cp, f: PLSFactor) -> list[np.ndarray]:
-    """Diagonal blocks of Λ (L_θ L_θᵀ)⁻¹ Λᵀ per term, (levels, k, k), unscaled (lme4's condVar).
-
-    With L_θ⁻¹ = [[L₁₁⁻¹, 0], [−L₂₂⁻¹ L₂₁ L₁₁⁻¹, L₂₂⁻¹]] the diagonal blocks of
-    L_θ⁻ᵀ L_θ⁻¹ are sums of squares of the columns of L_θ⁻¹.
-    """
-    q2, k1, L1 = cp.q2, cp.k1, cp.L1
-    L22 = np.tril(f.L22[:q2, :q2])
-    L11inv = np.linalg.inv(f.L11)
-    V1 = np.swapaxes(L11inv, 1, 2) @ L11inv
-    if q2 > 0:
-        L21 = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.D))[:q2]
-        E = solve_triangular(L22, L21, lower=True)
-        F = np.einsum("rgi,gij->rgj", E.reshape(q2, L1, k1), L11inv)
-        V1 = V1 + np.einsum("rgi,rgj->gij", F, F)
-        L22inv = solve_triangular(L22, np.eye(q2), lower=True)
-    Ts = cp.layout.factors(f.theta)
-    blocks = [Ts[0] @ V1 @ Ts[0].T]
-    for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
-        cols = L22inv[:, off: off + shape.q].reshape(q2, shape.n_levels, shape.k)
-        blocks.append(T @ np.einsum("rgi,rgj->gij", cols, cols) @ T.T)
-    return blocks
+    """Diagonal blocks of Λ (L_θ L_θᵀ)⁻¹ Λᵀ per term, (levels, k, k), unscaled (lme4's condVar):
+    the linear engine's, on these blocks' A₂₁D."""
+    return _pls.conditional_variances(cp, f, _A21_times_D)

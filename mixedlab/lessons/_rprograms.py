@@ -294,16 +294,27 @@ def read_stored(lesson: str) -> dict[str, Any]:
 
 
 def run_live(program: LessonProgram) -> dict[str, list[str]]:
-    """Run ``program`` in R now (a fresh environment); return each block's printed lines."""
+    """Run ``program`` in R now (a fresh environment); return each block's printed lines.
+
+    The R session is shared with every other caller in the process, so packages the program
+    attaches (lesson 09's ``library(lmerTest)``, whose ``lmer`` masks lme4's) are detached again
+    afterwards: later callers must still get lme4's ``lmer`` and its ``lmerMod`` print.
+    """
     from mixedlab.parity import _rbridge
 
     ro, _ = _rbridge._session()
+    attached_before = set(ro.r("search()"))
     env = ro.r("new.env(parent = globalenv())")
-    ro.r["eval"](ro.r["parse"](text=program.setup), envir=env)
-    out: dict[str, list[str]] = {}
-    for name, expr in program.blocks:
-        text = f"capture.output({expr})" if expr.startswith("print(") else f"capture.output(print({expr}))"
-        out[name] = [str(line) for line in ro.r["eval"](ro.r["parse"](text=text), envir=env)]
+    try:
+        ro.r["eval"](ro.r["parse"](text=program.setup), envir=env)
+        out: dict[str, list[str]] = {}
+        for name, expr in program.blocks:
+            text = f"capture.output({expr})" if expr.startswith("print(") else f"capture.output(print({expr}))"
+            out[name] = [str(line) for line in ro.r["eval"](ro.r["parse"](text=text), envir=env)]
+    finally:
+        for entry in ro.r("search()"):
+            if entry not in attached_before:
+                ro.r["detach"](entry, character_only=True)
     return out
 
 

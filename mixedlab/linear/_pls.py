@@ -40,6 +40,7 @@ sparse pair operator, whichever costs fewer operations for the design at hand.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,11 +177,14 @@ def factorize(cp: CrossProducts, theta: np.ndarray) -> PLSFactor:
 
 
 def _factor_trailing(
-    cp: CrossProducts, S: np.ndarray, theta: np.ndarray, full: bool = False
+    cp: CrossProducts, S: np.ndarray, theta: np.ndarray, full: bool = False,
+    rotate: Callable | None = None, what: str = "cross-product matrix",
 ) -> tuple[np.ndarray, float, float, float]:
     """Scale the Schur complement by Λ₂, add I and factor it.
 
     ``full`` says S holds both triangles (otherwise only the lower one is valid).
+    ``rotate(cp, S, theta)`` applies Λ₂ to trailing blocks too large for a dense Λ₂
+    (default :func:`_rotate_blocks`); ``what`` names the matrix in the error.
     Returns L₂₂, its contribution to log|L_θ|², log|R_X|² and r²(θ).
     """
     # S ← Λ₂ᵀ S Λ₂ (identity on the X and y columns)
@@ -201,7 +205,7 @@ def _factor_trailing(
                 Lam[cp.lam_rows, cp.lam_cols] = theta[cp.lam_theta]
                 S = Lam.T @ S @ Lam
             else:
-                S = _rotate_blocks(cp, S, theta)
+                S = (rotate or _rotate_blocks)(cp, S, theta)
         # index, not ravel(): S may be Fortran-ordered (syrk's output), and ravel would copy
         S[cp.rest_diag, cp.rest_diag] += 1.0
 
@@ -209,7 +213,7 @@ def _factor_trailing(
     m = cp.m
     if info != 0 and info != m:
         raise np.linalg.LinAlgError(
-            f"the cross-product matrix is not positive definite at θ = {theta} (pivot {info}); "
+            f"the {what} is not positive definite at θ = {theta} (pivot {info}); "
             "the fixed-effects model matrix may be rank deficient"
         )
     q2 = cp.q2
@@ -424,13 +428,18 @@ class PLSSolution:
     RX: np.ndarray  # (p, p) lower-triangular L_XX: vcov(β) = σ² (L_XX L_XXᵀ)⁻¹
 
 
-def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
-    """Back-substitute for β̂ and û from the last row of L (the [X y] trick)."""
+def solve(cp: CrossProducts, f: PLSFactor, a21_times_d: Callable | None = None) -> PLSSolution:
+    """Back-substitute for β̂ and û from the last row of L (the [X y] trick).
+
+    ``a21_times_d(cp, f)`` gives the dense A₂₁D (m × q₁); by default from the row-based
+    form (:func:`_A21_times_D` on ``f.RD``).  PIRLS's classical blocks pass their own
+    (:mod:`mixedlab.glm._pls_blocks`): the back-substitution after it is the same.
+    """
     m, q2, p = cp.m, cp.q2, cp.p
     k1, L1 = cp.k1, cp.L1
     L22 = np.tril(f.L22)
     # last row of L: [c₁ | c₂ c_β | √r²]; c₁ = (A₂₁D)[y] since Λ₂ is 1 on y
-    Bfull = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.RD))
+    Bfull = _apply_lambda2_rows(cp, f.theta, (a21_times_d or _row_based_A21_times_D)(cp, f))
     c1 = Bfull[m - 1]
     c2 = L22[m - 1, : m - 1]
     # Lᵀ [u₁; u₂; β] = [c₁; c₂; c_β], upper-triangular solve, trailing block first
@@ -442,6 +451,10 @@ def solve(cp: CrossProducts, f: PLSFactor) -> PLSSolution:
     b = _lambda_times(cp, f.theta, u)
     RX = L22[q2 : q2 + p, q2 : q2 + p]
     return PLSSolution(beta=beta, u=u, b=b, RX=RX)
+
+
+def _row_based_A21_times_D(cp: CrossProducts, f: PLSFactor) -> np.ndarray:
+    return _A21_times_D(cp, f.RD)
 
 
 def _A21_times_D(cp: CrossProducts, RD: np.ndarray) -> np.ndarray:
@@ -476,8 +489,10 @@ def _apply_lambda2_rows(cp: CrossProducts, theta: np.ndarray, M: np.ndarray) -> 
     return out
 
 
-def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
+def conditional_variances(cp: CrossProducts, f: PLSFactor, a21_times_d: Callable | None = None) -> list[np.ndarray]:
     """Diagonal blocks of Λ (L_θ L_θᵀ)⁻¹ Λᵀ per term, shape (levels, k, k), unscaled by σ².
+
+    ``a21_times_d`` as in :func:`solve`.
 
     L_θ is the leading q×q part of L (the factor of Λᵀ ZᵀWZ Λ + I).  With
     L_θ⁻¹ = [[L₁₁⁻¹, 0], [−L₂₂⁻¹ L₂₁ L₁₁⁻¹, L₂₂⁻¹]] the diagonal blocks of
@@ -490,7 +505,7 @@ def conditional_variances(cp: CrossProducts, f: PLSFactor) -> list[np.ndarray]:
     # term 1: L₁₁_g⁻ᵀ L₁₁_g⁻¹ + F_gᵀ F_g with F = L₂₂⁻¹ L₂₁ L₁₁⁻¹
     V1 = np.swapaxes(L11inv, 1, 2) @ L11inv
     if q2 > 0:
-        L21 = _apply_lambda2_rows(cp, f.theta, _A21_times_D(cp, f.RD))[:q2]
+        L21 = _apply_lambda2_rows(cp, f.theta, (a21_times_d or _row_based_A21_times_D)(cp, f))[:q2]
         E = solve_triangular(L22, L21, lower=True)  # q2 × q1
         F = np.einsum("rgi,gij->rgj", E.reshape(q2, L1, k1), L11inv)
         V1 = V1 + np.einsum("rgi,rgj->gij", F, F)

@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer", "results_from_tmb_fit",
-           "fit_mixedlab_tmb"]
+           "glmmtmb_case", "fit_mixedlab_tmb"]
 
 
+def _case_kwargs(case) -> dict[str, Any]:
+    """The case's ``weights`` and ``offset`` as keyword arguments (only those it sets)."""
+    return {k: v for k, v in (("weights", case.weights), ("offset", case.offset)) if v is not None}
 
 
 def _none_if_missing(v: Any) -> Any:
@@ -74,14 +77,9 @@ def fit_mixedlab(case, data: pd.DataFrame) -> dict[str, Any]:
     """Fit ``case`` with :func:`mixedlab.lmer`; warnings are recorded, not shown."""
     from mixedlab import lmer  # the engine; imported here so the harness loads without it
 
-    kwargs: dict[str, Any] = {}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
-    if case.offset is not None:
-        kwargs["offset"] = case.offset
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = lmer(case.formula, data, REML=case.REML, **kwargs)
+        fit = lmer(case.formula, data, REML=case.REML, **_case_kwargs(case))
     return results_from_fit(fit, caught)
 
 
@@ -89,11 +87,7 @@ def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
     """Fit a glmer-kind ``case`` with :func:`mixedlab.glmer` (or :func:`mixedlab.glmer_nb`)."""
     from mixedlab import families, glmer, glmer_nb
 
-    kwargs: dict[str, Any] = {"data_name": case.data_name}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
-    if case.offset is not None:
-        kwargs["offset"] = case.offset
+    kwargs: dict[str, Any] = {"data_name": case.data_name, **_case_kwargs(case)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if case.family == "negative.binomial":
@@ -164,20 +158,24 @@ def results_from_tmb_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = (
     }
 
 
-def fit_mixedlab_tmb(case, data: pd.DataFrame) -> dict[str, Any]:
-    """Fit a glmmtmb-kind ``case`` with :func:`mixedlab.glmmtmb`."""
+def glmmtmb_case(case, data: pd.DataFrame, at: Any = None) -> Any:
+    """Fit a glmmtmb-kind ``case`` with :func:`mixedlab.glmmtmb` (its R family expression read).
+
+    ``at``: parameters (glmmTMB's ``m$fit$par``) to evaluate the model at without optimising.
+    """
     from mixedlab import glmmtmb
+    from mixedlab.tmb import TmbControl, get_family
 
     name, link = _r_family(case.family or "gaussian")
-    from mixedlab.tmb import get_family
+    control = None if at is None else TmbControl(start=np.asarray(at), optimize=False)
+    return glmmtmb(case.formula, data, family=get_family(name, link), ziformula=case.ziformula,
+                   dispformula=case.dispformula, REML=case.REML, control=control,
+                   data_name=case.data_name, **_case_kwargs(case))
 
-    kwargs: dict[str, Any] = {"data_name": case.data_name}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
-    if case.offset is not None:
-        kwargs["offset"] = case.offset
+
+def fit_mixedlab_tmb(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit a glmmtmb-kind ``case`` with :func:`mixedlab.glmmtmb`."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = glmmtmb(case.formula, data, family=get_family(name, link), ziformula=case.ziformula,
-                      dispformula=case.dispformula, REML=case.REML, **kwargs)
+        fit = glmmtmb_case(case, data)
     return results_from_tmb_fit(fit, caught)

@@ -294,6 +294,20 @@ def _session():
         return _STATE["ro"], _STATE["env"]
 
 
+def _session_with(key: str, code: str):
+    """:func:`_session`, with the R definitions in ``code`` evaluated into the helper env once.
+
+    ``key`` names the definitions in the session state, so each caller module (glmer,
+    glmmTMB, simulate references) loads its R code on first use only.
+    """
+    ro, env = _session()
+    with _LOCK:
+        if key not in _STATE:
+            ro.r["eval"](ro.r["parse"](text=code), envir=env)
+            _STATE[key] = True
+    return ro, env
+
+
 # --------------------------------------------------------------------------------------
 # pandas <-> R
 # --------------------------------------------------------------------------------------

@@ -101,12 +101,7 @@ fit_glmmtmb_glmm <- function(formula, data, dname, family, weights, offset) {
 
 
 def _env():
-    ro, env = _rbridge._session()
-    with _rbridge._LOCK:
-        if "glmer_env" not in _rbridge._STATE:
-            ro.r["eval"](ro.r["parse"](text=_R_GLMER), envir=env)
-            _rbridge._STATE["glmer_env"] = True
-    return ro, env
+    return _rbridge._session_with("glmer_env", _R_GLMER)
 
 
 def _normalise(raw: dict[str, Any]) -> dict[str, Any]:

@@ -152,12 +152,7 @@ sim_reference <- function(formula, data, fun, family, weights, offset, seeds, ns
 
 
 def _env():
-    ro, env = _rbridge._session()
-    with _rbridge._LOCK:
-        if "sim_env" not in _rbridge._STATE:
-            ro.r["eval"](ro.r["parse"](text=_R_SIM), envir=env)
-            _rbridge._STATE["sim_env"] = True
-    return ro, env
+    return _rbridge._session_with("sim_env", _R_SIM)
 
 
 def _num(v: Any) -> list[float]:

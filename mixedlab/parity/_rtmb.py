@@ -134,12 +134,7 @@ tmbf_fn_gr <- function(par) {
 
 
 def _env():
-    ro, env = _rbridge._session()
-    with _rbridge._LOCK:
-        if "tmb_env" not in _rbridge._STATE:
-            ro.r["eval"](ro.r["parse"](text=_R_TMB), envir=env)
-            _rbridge._STATE["tmb_env"] = True
-    return ro, env
+    return _rbridge._session_with("tmb_env", _R_TMB)
 
 
 def _normalise(raw: dict[str, Any]) -> dict[str, Any]:

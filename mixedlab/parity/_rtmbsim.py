@@ -147,12 +147,7 @@ tmbsim_zi <- function(seed, family, a, b, pz) {
 
 
 def _env():
-    ro, env = _rbridge._session()
-    with _rbridge._LOCK:
-        if "tmbsim_env" not in _rbridge._STATE:
-            ro.r["eval"](ro.r["parse"](text=_R_TMBSIM), envir=env)
-            _rbridge._STATE["tmbsim_env"] = True
-    return ro, env
+    return _rbridge._session_with("tmbsim_env", _R_TMBSIM)
 
 
 def r_tmb_simulate(case: TmbSimCase) -> dict[str, Any]:

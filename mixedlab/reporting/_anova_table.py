@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-import numpy as np
 import pandas as pd
 
-from mixedlab.reporting.rformat import (
-    format_na,
-    format_num,
-    format_pval,
-    print_matrix,
-    r_round,
-    zapsmall,
-)
+from mixedlab.reporting._coefmat import SIGNIF_LEGEND, anova_coefmat_args, format_coefmat
+from mixedlab.reporting.rformat import print_matrix
 
 __all__ = ["AnovaTable", "print_anova", "anova_cells", "anova_html", "SIGNIF_LEGEND"]
 
@@ -76,65 +69,10 @@ def print_anova(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) ->
     return lines
 
 
-#: The legend R prints under a table with significance stars.
-SIGNIF_LEGEND = "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1"
-
-
 def anova_cells(df: pd.DataFrame, digits: int = 5, signif_stars: bool = True) -> tuple[list[str], list[list[str]], bool]:
     """The cells R prints for an anova table: column names, formatted cells (NA blank), stars shown."""
-    cols = list(df.columns)
-    nc = len(cols)
-    xm = df.to_numpy(dtype=float).copy()
-    ina = np.isnan(xm)
-    tst = [cols.index("Chisq")]
-    zap = [j for j in range(nc - 1) if j not in tst and not cols[j].endswith("Df")]
-    for j in zap:
-        xm[:, j] = zapsmall(xm[:, j], digits)
-    cells = [[""] * nc for _ in range(len(df))]
-    dig_tst = max(1, min(5, digits - 1))
-    for j in tst:
-        for i, s in enumerate(format_na(r_round(xm[:, j], dig_tst), digits)):
-            cells[i][j] = s
-    for j in range(nc - 1):
-        if j in tst:
-            continue
-        for i, s in enumerate(format_na(xm[:, j], digits)):
-            cells[i][j] = s
-    # a non-zero shown as zero is reformatted with one digit fewer (printCoefmat)
-    for j in range(nc - 1):
-        if j in tst:
-            continue
-        for i in range(len(df)):
-            if ina[i, j]:
-                continue
-            try:
-                shown_zero = float(cells[i][j]) == 0.0
-            except ValueError:
-                continue
-            if (xm[i, j] == 0.0) != shown_zero:
-                cells[i][j] = format_num([xm[i, j]], digits=max(1, digits - 1))[0]
-    for i in range(len(df)):
-        for j in range(nc):
-            if ina[i, j]:
-                cells[i][j] = ""
-    pv = xm[:, nc - 1]
-    okp = ~np.isnan(pv)
-    colnames = list(cols)
-    show_stars = False
-    if okp.any():
-        for i, s in zip(np.flatnonzero(okp), format_pval(pv[okp], dig_tst)):
-            cells[i][nc - 1] = s
-        show_stars = signif_stars and bool(np.any(pv[okp] < 0.1))
-        if show_stars:
-            stars = []
-            for v in pv:
-                if np.isnan(v):
-                    stars.append("")
-                else:
-                    stars.append("***" if v <= 0.001 else "**" if v <= 0.01 else "*" if v <= 0.05
-                                 else "." if v <= 0.1 else " ")
-            w = max(len(s) for s in stars)
-            for i, s in enumerate(stars):
-                cells[i].append(s.ljust(w))  # format() of the symnum codes pads on the right
-            colnames.append("")
+    cols = [str(c) for c in df.columns]
+    cells, colnames, show_stars = format_coefmat(df.to_numpy(dtype=float), [str(r) for r in df.index], cols,
+                                                 digits, **anova_coefmat_args(cols), signif_stars=signif_stars,
+                                                 na_print="")
     return colnames, cells, show_stars

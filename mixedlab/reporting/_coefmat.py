@@ -25,12 +25,14 @@ import numpy as np
 
 from mixedlab.reporting.rformat import format_na, format_num, format_pval, print_matrix, r_round, zapsmall
 
-__all__ = ["format_coefmat", "print_coefmat", "print_anova_frame", "SIGNIF_LEGEND"]
+__all__ = ["format_coefmat", "print_coefmat", "print_anova_frame", "significance_stars", "anova_coefmat_args",
+           "SIGNIF_LEGEND"]
 
 SIGNIF_LEGEND = "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1"
 
 
-def _stars(p: float) -> str:
+def significance_stars(p: float) -> str:
+    """``symnum``'s code for one p-value (cut points 0, .001, .01, .05, .1, 1); "" for NA."""
     if math.isnan(p):
         return ""
     return "***" if p <= 0.001 else "**" if p <= 0.01 else "*" if p <= 0.05 else "." if p <= 0.1 else " "
@@ -146,7 +148,7 @@ def format_coefmat(
                 cf[i][nc - 1] = s
             show = signif_stars and bool(np.any(pv[okpv] < 0.1))
             if show:
-                st = [_stars(v) for v in pv]
+                st = [significance_stars(v) for v in pv]
                 w = max(len(s) for s in st)
                 for i, s in enumerate(st):
                     cf[i].append(s.ljust(w))  # format() of the symnum codes pads on the right
@@ -173,15 +175,22 @@ def print_coefmat(x: np.ndarray, rownames: Sequence[str], colnames: Sequence[str
 def print_anova_frame(x: np.ndarray, rownames: Sequence[str], colnames: Sequence[str],
                       heading: Sequence[str] = (), digits: int = 5, signif_stars: bool = True) -> list[str]:
     """``stats:::print.anova``: the heading lines, then the table through ``printCoefmat``."""
+    out = list(heading)
+    out += print_coefmat(x, rownames, colnames, digits, **anova_coefmat_args(colnames), signif_stars=signif_stars,
+                         na_print="")
+    return out
+
+
+def anova_coefmat_args(colnames: Sequence[str]) -> dict:
+    """The ``printCoefmat`` arguments ``print.anova`` picks from an anova table's column names.
+
+    A last column named "P(…" or "Pr(…" holds p-values; test statistics are the columns named
+    "… value", "F", "Cp" or "Chisq"; every other column but those ending in "Df" is zapped.
+    """
     cn = list(colnames)
     nc = len(cn)
     has_p = bool(nc) and (cn[-1].startswith("P(") or cn[-1].startswith("Pr("))
-    zap = list(range(nc - 1 if has_p else nc))
     tst = [j for j, c in enumerate(cn) if c[1:7] == " value"]
     tst += [j for j, c in enumerate(cn) if c in ("F", "Cp", "Chisq")]
-    zap = [j for j in zap if j not in tst]
-    zap = [j for j in zap if not cn[j].endswith("Df")]
-    out = list(heading)
-    out += print_coefmat(x, rownames, cn, digits, cs_ind=[], tst_ind=tst, zap_ind=zap,
-                         has_pvalue=has_p, signif_stars=signif_stars, na_print="")
-    return out
+    zap = [j for j in range(nc - 1 if has_p else nc) if j not in tst and not cn[j].endswith("Df")]
+    return {"cs_ind": [], "tst_ind": tst, "zap_ind": zap, "has_pvalue": has_p}

@@ -12,20 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._glmer_summary import _title_lines, glmer_title
-from mixedlab.reporting._summary import _ngrps, conv_status, optimizer_name
-from mixedlab.reporting._varcorr import varcorr_table
+from mixedlab.reporting._print import merMod_print_body
 from mixedlab.reporting.rformat import (
     cat_fill,
     deparse_formula,
-    format_cat_number,
-    format_num,
-    print_matrix,
     print_named_vector,
-    r_round,
 )
 
 __all__ = ["glmer_print_lines"]
@@ -43,25 +36,6 @@ def glmer_print_lines(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
                          (" Offset:", getattr(fit, "offset_name", None))):
         if value:
             out += cat_fill([label, str(value)])
-    vals = np.array([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], dtype=float)
-    t4 = r_round(vals, 4)
-    cells = format_num(t4)
-    cells[4] = format_num(t4[4:])[0]
+    cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], 4)
     out += print_named_vector(cells, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
-    out.append("Random effects:")
-    colnames, vc_cells = varcorr_table(fit.varcorr, digits, ("Std.Dev.",))
-    out += print_matrix(vc_cells, [""] * len(vc_cells), colnames, right=False)
-    grps = "; ".join(f"{n}, {format_cat_number(float(k), 15)}" for n, k in _ngrps(fit))
-    out += cat_fill([f"Number of obs: {int(fit.nobs)}, groups: ", grps])
-    fixef = pd.Series(fit.fixef)
-    if len(fixef):
-        out.append("Fixed Effects:")
-        out += print_named_vector(format_num(fixef.to_numpy(dtype=float), digits),
-                                  [str(n) for n in fixef.index], gap=2)
-    else:
-        out.append("No fixed effect coefficients")
-    cc, text, lme4_msgs, opt_warnings = conv_status(fit)
-    if cc > 0 or lme4_msgs or opt_warnings:
-        out.append(f"optimizer ({optimizer_name(fit)}) convergence code: {cc} ({text}) ; "
-                   f"{len(opt_warnings)} optimizer warnings; {len(lme4_msgs)} lme4 warnings ")
-    return out
+    return out + merMod_print_body(fit, digits)

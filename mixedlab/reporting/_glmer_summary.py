@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from mixedlab.reporting._summary import LmerSummary, _coefmat, _cor_cells, _conv_lines, _ngrps, _Parts, \
+from mixedlab.reporting._aictab import aictab_cells
+from mixedlab.reporting._coefmat import SIGNIF_LEGEND, format_coefmat, significance_stars
+from mixedlab.reporting._summary import LmerSummary, _cor_cells, _conv_lines, _ngrps, _Parts, \
     _residuals_scaled, COR_MAX
 from mixedlab.reporting._varcorr import varcorr_table
 from mixedlab.reporting.rformat import (
@@ -26,18 +28,15 @@ from mixedlab.reporting.rformat import (
     deparse_formula,
     format_cat_number,
     format_num,
-    format_pval,
     print_matrix,
     print_named_vector,
     quantile7,
-    r_round,
     zapsmall,
 )
 
 __all__ = ["GlmerSummary", "glmer_title"]
 
 _WIDTH = 80
-_LEGEND = "Signif. codes:  0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1"
 
 
 def glmer_title(nAGQ: int) -> str:
@@ -75,15 +74,6 @@ def _title_lines(title: str, cls: str = "glmerMod") -> list[str]:
     return lines
 
 
-def _stars(p: float) -> str:
-    if np.isnan(p):
-        return ""
-    for cut, s in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
-        if p <= cut:
-            return s
-    return " "
-
-
 class GlmerSummary(LmerSummary):
     """lme4's ``summary(m)`` for a fitted :class:`~mixedlab.GlmerFit` (see the module docstring)."""
 
@@ -91,10 +81,7 @@ class GlmerSummary(LmerSummary):
         fit, digits = self.fit, self.digits
         parts = _Parts(title=glmer_title(fit.nAGQ), formula_lines=deparse_formula(str(fit.formula)),
                        data_name=getattr(fit, "data_name", None), criterion=None)
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 1)
-        cells = format_num(t4)
-        cells[4] = format_num(t4[4:])[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.objective, fit.df_resid], 1)
         parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
         parts.aic_cells = cells
         if self.show_resids:
@@ -111,15 +98,17 @@ class GlmerSummary(LmerSummary):
             names = [str(n) for n in fixef.index]
             est = fixef.to_numpy(dtype=float)
             se = pd.Series(fit.se).reindex(fixef.index).to_numpy(dtype=float)
-            cf = _coefmat(est, se, digits)
             with np.errstate(divide="ignore", invalid="ignore"):
-                pv = 2.0 * special.ndtr(-np.abs(est / se))
-            pcells = format_pval(pv, max(1, min(5, digits - 1)))
-            stars = [_stars(v) for v in pv]
-            parts.coef_rownames = names
+                stat_value = est / se
+                pv = 2.0 * special.ndtr(-np.abs(stat_value))
             stat = "t value" if fit.family.has_scale else "z value"
-            parts.coef_colnames = ["Estimate", "Std. Error", stat, "Pr(>|z|)", ""]
-            parts.coef_cells = [row + [pc, st] for row, pc, st in zip(cf, pcells, stars)]
+            cols = ["Estimate", "Std. Error", stat, "Pr(>|z|)"]
+            # the stars column is kept in the parts (blank codes when none is shown)
+            cf, _, _ = format_coefmat(np.column_stack([est, se, stat_value, pv]), names, cols, digits,
+                                      signif_stars=False)
+            parts.coef_rownames = names
+            parts.coef_colnames = cols + [""]
+            parts.coef_cells = [row + [significance_stars(v)] for row, v in zip(cf, pv)]
             show = self.correlation
             if show is None:
                 show = p <= COR_MAX
@@ -165,7 +154,7 @@ class GlmerSummary(LmerSummary):
                 # printCoefmat's left-justified stars column (empty header) and legend
                 w = max(len(s) for s in stars)
                 body = [body[0] + " " * (w + 1)] + [ln + " " + st.ljust(w) for ln, st in zip(body[1:], stars)]
-                out += body + ["---", _LEGEND]
+                out += body + ["---", SIGNIF_LEGEND]
             else:
                 out += body
             if p.cor is not None:

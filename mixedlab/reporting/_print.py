@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from mixedlab.reporting._summary import LmerSummary, conv_status, optimizer_name
+from mixedlab.reporting._aictab import aictab_cells
+from mixedlab.reporting._summary import LmerSummary, _ngrps, conv_status, optimizer_name
 from mixedlab.reporting._varcorr import varcorr_table
 from mixedlab.reporting.rformat import (
     cat_fill,
@@ -25,7 +25,7 @@ from mixedlab.reporting.rformat import (
     r_round,
 )
 
-__all__ = ["print_lines"]
+__all__ = ["print_lines", "merMod_print_body"]
 
 _PRINT_DIGITS = 4  # print.merMod's digits = max(3, getOption("digits") - 3)
 
@@ -40,16 +40,22 @@ def print_lines(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
     if fit.REML:
         out += cat_fill(["REML criterion at convergence:", format_cat_number(r_round(float(fit.objective), 4))])
     else:
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 4)
-        cells = format_num(t4)
-        cells[4] = format_num(t4[4:])[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 4)
         out += print_named_vector(cells, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
-    out.append("Random effects:")
+    return out + merMod_print_body(fit, digits)
+
+
+def merMod_print_body(fit: Any, digits: int = _PRINT_DIGITS) -> list[str]:
+    """What ``print.merMod`` writes after the criterion, for an LMM and a GLMM alike.
+
+    The random-effect standard deviations (``.prt.VC``), the group sizes (``.prt.grps``), the
+    fixed effects as a named vector and the one-line convergence note (``.prt.warn``).
+    """
+    out = ["Random effects:"]
     colnames, cells = varcorr_table(fit.varcorr, digits, ("Std.Dev.",))
     out += print_matrix(cells, [""] * len(cells), colnames, right=False)
-    grps = "; ".join(f"{n}, {k}" for n, k in parts.ngrps)
-    out += cat_fill([f"Number of obs: {parts.nobs}, groups: ", grps])
+    grps = "; ".join(f"{n}, {format_cat_number(float(k), 15)}" for n, k in _ngrps(fit))
+    out += cat_fill([f"Number of obs: {int(fit.nobs)}, groups: ", grps])
     fixef = pd.Series(fit.fixef)
     if len(fixef):
         out.append("Fixed Effects:")

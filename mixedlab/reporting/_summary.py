@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -27,6 +26,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from mixedlab.reporting._aictab import aictab_cells
+from mixedlab.reporting._coefmat import format_coefmat
 from mixedlab.reporting._html import summary_html
 from mixedlab.reporting._messages import missingness_note
 from mixedlab.reporting._varcorr import varcorr_table
@@ -64,54 +65,15 @@ _X_MSG_PREFIXES = (
 def _coefmat(est: np.ndarray, se: np.ndarray, digits: int) -> list[list[str]]:
     """``printCoefmat`` cells for Estimate, Std. Error and t value (no p-values).
 
-    Estimates and standard errors are rounded together to
-    ``max(1, digits - 1 - floor(log10(smallest nonzero |value|)))`` decimals
-    and formatted as one block; t values are rounded to ``digits - 1``
-    decimals; a nonzero value that would print as zero is reformatted with
-    ``digits - 1`` significant digits.
+    lme4 prints this table without ``zap.ind``: estimates and standard errors form one
+    block, the t values are the test-statistic column.
     """
-    dig_tst = max(1, min(5, digits - 1))
-    p = len(est)
     with np.errstate(divide="ignore", invalid="ignore"):
         tval = est / se
-    xm = np.column_stack([est, se, tval])
-    cf = [["" for _ in range(3)] for _ in range(p)]
-    cs = xm[:, :2]
-    acs = np.abs(cs)
-    fin = np.isfinite(acs)
-    if fin.any():
-        nz = acs[fin & (acs != 0)]
-        digmin = 1 + (math.floor(math.log10(nz.min())) if nz.size else 0)
-        dec = max(1, digits - digmin)
-        cells = format_num(r_round(cs.ravel(order="F"), dec), digits)
-        for j in range(2):
-            for i in range(p):
-                cf[i][j] = cells[i + j * p]
-    tcells = format_num(r_round(tval, dig_tst), digits)
-    for i in range(p):
-        cf[i][2] = tcells[i]
-    # Nonzero numbers that rounding showed as zero (and the reverse) are redone.
-    redo = []
-    for j in range(2):
-        for i in range(p):
-            v = xm[i, j]
-            if np.isnan(v):
-                continue
-            try:
-                shown = float(cf[i][j])
-            except ValueError:
-                continue
-            if (v == 0) != (shown == 0):
-                redo.append((i, j))
-    if redo:
-        new = format_num(np.array([xm[i, j] for i, j in redo]), max(1, digits - 1))
-        for (i, j), s in zip(redo, new):
-            cf[i][j] = s
-    for i in range(p):
-        for j in range(3):
-            if np.isnan(xm[i, j]):
-                cf[i][j] = "NA"
-    return cf
+    cells, _, _ = format_coefmat(np.column_stack([est, se, tval]), [""] * len(est),
+                                 ["Estimate", "Std. Error", "t value"], digits,
+                                 cs_ind=[0, 1], tst_ind=[2], has_pvalue=False)
+    return cells
 
 
 def _cor_cells(vcov: np.ndarray, names: list[str]) -> tuple[list[str], list[str], list[list[str]]]:
@@ -283,10 +245,7 @@ class LmerSummary:
                 format_cat_number(r_round(float(fit.objective), 1)),
             )
         else:
-            vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-            t4 = r_round(vals, 1)
-            cells = format_num(t4)
-            cells[4] = format_num(t4[4:])[0]
+            cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 1)
             parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
             parts.aic_cells = cells
         if self.show_resids:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from scipy import special
 
+from mixedlab.reporting._aictab import aictab_cells
 from mixedlab.reporting._tmb_summary import COMPONENT_NAMES, _call_lines
 from mixedlab.reporting._varcorr import varcorr_table
 from mixedlab.reporting.rformat import (
@@ -30,7 +30,6 @@ from mixedlab.reporting.rformat import (
     format_num,
     print_matrix,
     print_named_vector,
-    r_round,
 )
 
 __all__ = ["tmb_print_lines"]
@@ -41,10 +40,7 @@ _DIGITS = 4  # print.glmmTMB's digits = max(3, getOption("digits") - 3)
 def tmb_print_lines(fit: Any, digits: int = _DIGITS) -> list[str]:
     """The lines of R's ``print(m)`` for a glmmTMB fit (:class:`~mixedlab.TmbFit`)."""
     out = _call_lines(fit)
-    vals = np.array([fit.aic, fit.bic, fit.loglik, fit.df_resid], dtype=float)
-    t4 = r_round(vals, digits + 1)
-    cells = format_num(t4, na="NA")
-    cells[3] = format_num(t4[3:], na="NA")[0]
+    cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.df_resid], digits + 1, na="NA")
     out += print_named_vector(cells, ["AIC", "BIC", "logLik", "df.resid"])
     comps = [(c, vc) for c, vc, ng in (("cond", fit.varcorr, fit.ngroups),
                                        ("zi", fit.varcorr_zi, fit.ngroups_zi))

@@ -22,7 +22,6 @@ No title line and no scaled residuals. Every number goes through
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -31,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from mixedlab.reporting._aictab import aictab_cells
+from mixedlab.reporting._coefmat import SIGNIF_LEGEND, format_coefmat
 from mixedlab.reporting._html import _STYLE, _table
 from mixedlab.reporting._messages import missingness_note
 from mixedlab.reporting._varcorr import varcorr_table
@@ -38,31 +39,17 @@ from mixedlab.reporting.rformat import (
     cat_fill,
     deparse_formula,
     format_cat_number,
-    format_num,
-    format_pval,
     print_matrix,
     print_named_vector,
-    r_round,
-    zapsmall,
 )
 
 __all__ = ["TmbSummary", "coef_table", "COMPONENT_NAMES"]
 
 _DIGITS = 4  # max(3, getOption("digits") - 3)
-_LEGEND = "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 \u2018.\u2019 0.1 \u2018 \u2019 1"
 
 #: glmmTMB's ``cNames``.
 COMPONENT_NAMES = {"cond": "Conditional model", "zi": "Zero-inflation model",
                    "disp": "Dispersion model"}
-
-
-def _stars(p: float) -> str:
-    if math.isnan(p):
-        return ""
-    for cut, s in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
-        if p <= cut:
-            return s
-    return " "
 
 
 def coef_table(est: np.ndarray, se: np.ndarray, digits: int = _DIGITS
@@ -74,67 +61,12 @@ def coef_table(est: np.ndarray, se: np.ndarray, digits: int = _DIGITS
     """
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
-    p = est.size
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
         pv = 2.0 * special.ndtr(-np.abs(z))
-    dig_tst = max(1, min(5, digits - 1))
-    xm = np.column_stack([est, se, z])
-    ina = np.isnan(xm)
-    # zap.ind = 3: the z column through zapsmall first
-    if not np.all(np.isnan(z)):
-        xm[:, 2] = zapsmall(np.where(np.isnan(z), 0.0, z), digits)
-        xm[np.isnan(z), 2] = np.nan
-    cells = [["", "", "", ""] for _ in range(p)]
-    cs = xm[:, :2]
-    acs = np.abs(cs)
-    fin = np.isfinite(acs)
-    if fin.any():
-        nz = acs[fin & (acs != 0)]
-        digmin = 1 + (math.floor(math.log10(nz.min())) if nz.size else 0)
-        dec = max(1, digits - digmin)
-        vals = format_num(r_round(cs.ravel(order="F"), dec), digits)
-        for j in range(2):
-            for i in range(p):
-                cells[i][j] = vals[i + j * p]
-    tcol = format_num(r_round(xm[:, 2], dig_tst), digits)
-    for i in range(p):
-        cells[i][2] = tcol[i]
-    # a non-zero shown as zero (or the reverse) is reformatted with one digit fewer
-    redo = []
-    for j in range(2):
-        for i in range(p):
-            v = xm[i, j]
-            if math.isnan(v):
-                continue
-            try:
-                shown = float(cells[i][j])
-            except ValueError:
-                continue
-            if (v == 0) != (shown == 0):
-                redo.append((i, j))
-    if redo:
-        new = format_num(np.array([xm[i, j] for i, j in redo]), max(1, digits - 1))
-        for (i, j), s in zip(redo, new):
-            cells[i][j] = s
-    for i in range(p):
-        for j in range(3):
-            if ina[i, j]:
-                cells[i][j] = "NA"
-    okp = ~np.isnan(pv)
-    if okp.any():
-        for i, s in zip(np.flatnonzero(okp), format_pval(pv[okp], dig_tst)):
-            cells[i][3] = s
-    for i in np.flatnonzero(~okp):
-        cells[i][3] = "NA"
-    cols = ["Estimate", "Std. Error", "z value", "Pr(>|z|)"]
-    stars = bool(okp.any() and np.any(pv[okp] < 0.1))
-    if stars:
-        st = [_stars(v) for v in pv]
-        w = max(len(s) for s in st)
-        for i in range(p):
-            cells[i].append(st[i].ljust(w))
-        cols.append("")
+    cells, cols, stars = format_coefmat(np.column_stack([est, se, z, pv]), [""] * est.size,
+                                        ["Estimate", "Std. Error", "z value", "Pr(>|z|)"], digits,
+                                        zap_ind=[2])
     return cols, cells, stars
 
 
@@ -186,10 +118,7 @@ class TmbSummary:
 
     def _build(self) -> _TmbParts:
         fit, digits = self.fit, self.digits
-        vals = np.array([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], dtype=float)
-        t4 = r_round(vals, 1)
-        cells = format_num(t4, na="NA")
-        cells[4] = format_num(t4[4:], na="NA")[0]
+        cells = aictab_cells([fit.aic, fit.bic, fit.loglik, fit.deviance, fit.df_resid], 1, na="NA")
         parts = _TmbParts(
             family_line=f" Family: {fit.family_name}  ( {fit.link} )",
             call_lines=_call_lines(fit),
@@ -242,7 +171,7 @@ class TmbSummary:
             out += ["", f"{title}:"]
             out += print_matrix(cells, names, cols, right=True)
             if stars:
-                out += ["---", _LEGEND]
+                out += ["---", SIGNIF_LEGEND]
         out += p.warnings
         return out
 
@@ -268,7 +197,7 @@ class TmbSummary:
         for title, names, cols, cells, stars in p.coefs:
             out.append(_table(title, cols, cells, rownames=names))
         if p.coefs and any(c[4] for c in p.coefs):
-            out.append(f"<p class='msg'>{escape(_LEGEND)}</p>")
+            out.append(f"<p class='msg'>{escape(SIGNIF_LEGEND)}</p>")
         if p.warnings:
             out.append("<p class='msg'>" + "<br>".join(escape(w) for w in p.warnings) + "</p>")
         out.append("</div>")

@@ -14,9 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from mixedlab._errors import ArgumentError, ModelSpecificationError, inform
 from mixedlab.inference._profile import profile_glmm, profile_names
@@ -47,7 +45,7 @@ class GlmerInference:
         quiet
             Do not announce the profile computation.
         """
-        from mixedlab.results._lmer_confint import _check_level, _parm_rows, level_names
+        from mixedlab.results._lmer_confint import _check_level, _parm_rows, wald_intervals
 
         level = _check_level(level)
         if method == "boot":
@@ -60,14 +58,8 @@ class GlmerInference:
         fixed = [str(n) for n in self.fixef.index]
         names = vn + fixed
         rows = _parm_rows(names, len(vn), parm)
-        cols = level_names(level)
         if method == "Wald":
-            a = (1.0 - level) / 2.0
-            z = norm.ppf([a, 1.0 - a])
-            out = pd.DataFrame(np.nan, index=names, columns=cols)
-            est, se = self.fixef.to_numpy(dtype=float), self.se.to_numpy(dtype=float)
-            out.loc[fixed, :] = est[:, None] + se[:, None] * z[None, :]
-            return out.loc[rows]
+            return wald_intervals(self, names, level).loc[rows]
         if not quiet:
             inform("Computing profile confidence intervals ...")
         prof = self.profile(which=rows if parm is not None else None)

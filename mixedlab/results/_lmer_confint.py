@@ -23,7 +23,8 @@ from mixedlab.inference._bootstrap import (
 )
 from mixedlab.inference._profile import ProfileResult, profile_lmer, profile_names
 
-__all__ = ["LmerProfile", "confint_lmer", "profile_fit", "bootstrap_fit", "bootstrap_responses", "level_names", "CONFINT_METHODS"]
+__all__ = ["LmerProfile", "confint_lmer", "profile_fit", "bootstrap_fit", "bootstrap_responses", "level_names", "wald_intervals",
+           "CONFINT_METHODS"]
 
 CONFINT_METHODS = ("profile", "Wald", "boot")
 
@@ -114,6 +115,19 @@ def _parm_rows(names: list[str], nvp: int, parm: Any) -> list[str]:
     return out
 
 
+def wald_intervals(fit: Any, names: list[str], level: float) -> pd.DataFrame:
+    """lme4's ``method = "Wald"``: β̂ ± z·SE on the fixed-effect rows, NA on the others.
+
+    ``names`` are all the rows (variance parameters first, then ``fit.fixef``'s names).
+    """
+    a = (1.0 - level) / 2.0
+    z = norm.ppf([a, 1.0 - a])
+    out = pd.DataFrame(np.nan, index=names, columns=level_names(level))
+    est, se = fit.fixef.to_numpy(dtype=float), fit.se.to_numpy(dtype=float)
+    out.loc[[str(n) for n in fit.fixef.index], :] = est[:, None] + se[:, None] * z[None, :]
+    return out
+
+
 def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95, method: str = "profile", nsim: int = 500,
                  seed: Any = None, n_jobs: int = 1, progress: bool | None = None,
                  quiet: bool = False) -> pd.DataFrame:
@@ -128,12 +142,7 @@ def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95, method: str = 
     rows = _parm_rows(names, len(vn), parm)
     cols = level_names(level)
     if method == "Wald":
-        a = (1.0 - level) / 2.0
-        z = norm.ppf([a, 1.0 - a])
-        out = pd.DataFrame(np.nan, index=names, columns=cols)
-        est, se = fit.fixef.to_numpy(dtype=float), fit.se.to_numpy(dtype=float)
-        out.loc[fixed, :] = est[:, None] + se[:, None] * z[None, :]
-        return out.loc[rows]
+        return wald_intervals(fit, names, level).loc[rows]
     if not quiet:
         inform(f"Computing {'profile' if method == 'profile' else 'bootstrap'} confidence intervals ...")
     if method == "profile":

@@ -15,6 +15,7 @@ from mixedlab._errors import DataError, ModelSpecificationError
 from mixedlab.reporting._tmb_print import tmb_print_lines
 from mixedlab.reporting._tmb_summary import TmbSummary
 from mixedlab.reporting._tmb_tidy import TMB_TIDY_COLUMNS, tidy_tmb
+from mixedlab.results._lmer_fit import ReTermInfo
 from mixedlab.results._simulate import simulate_tmb
 from mixedlab.results._tmb_residuals import mu_eta, pearson_variance
 from mixedlab.tmb._families import C, D, Z
@@ -29,20 +30,13 @@ def _empty() -> pd.Series:
     return pd.Series([], dtype=float)
 
 
-class TmbTermInfo:
-    """One random-effects term as the results show it."""
+class TmbTermInfo(ReTermInfo):
+    """One random-effects term as the results show it, with its model component."""
 
     def __init__(self, component: str, group: str, factor: str, columns: list[str],
                  levels: list[str]) -> None:
+        super().__init__(group, factor, columns, levels)
         self.component = component
-        self.group = group
-        self.factor = factor
-        self.columns = list(columns)
-        self.levels = list(levels)
-
-    @property
-    def k(self) -> int:
-        return len(self.columns)
 
     def __repr__(self) -> str:
         return (f"TmbTermInfo({self.component}: group={self.group!r}, columns={self.columns!r}, "

@@ -76,3 +76,14 @@ def test_close_blocks_accept_last_digits_and_reject_more():
     assert not block_matches(wrong, ref, close=True)[0]
     stars = [ref[0], "(Intercept) -1.62490    0.24048  -6.757 1.41e-11 ** "]
     assert not block_matches(stars, ref, close=True)[0]
+
+
+def test_running_a_program_leaves_the_shared_r_session_as_it_was(rbridge):
+    # lesson 09 attaches lmerTest, whose lmer would mask lme4's for every later R caller
+    from mixedlab.parity import _rbridge
+
+    ro, _ = _rbridge._session()
+    before = list(ro.r("search()"))
+    run_live(get_program("09_inference"))
+    assert list(ro.r("search()")) == before
+    assert str(ro.r('class(lmer(Reaction ~ Days + (1 | Subject), sleepstudy))')[0]) == "lmerMod"

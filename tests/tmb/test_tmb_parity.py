@@ -22,10 +22,9 @@ import pytest
 import mixedlab
 from mixedlab.parity import run_case
 from mixedlab.parity._corpus import TMB_CASES, load_case_data
-from mixedlab.parity._fits import _r_family
+from mixedlab.parity._fits import glmmtmb_case
 from mixedlab.parity._kinds import get_kind
 from mixedlab.parity._reference import fingerprint, read_reference
-from mixedlab.tmb import TmbControl, get_family
 
 NAMES = [c.name for c in TMB_CASES]
 CASES = dict(zip(NAMES, TMB_CASES))
@@ -43,13 +42,9 @@ def _assert_case(res) -> None:
 
 
 def _fit_at(case, data, par) -> mixedlab.TmbFit:
-    name, link = _r_family(case.family)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mixedlab.glmmtmb(case.formula, data, family=get_family(name, link),
-                                ziformula=case.ziformula, dispformula=case.dispformula,
-                                weights=case.weights, offset=case.offset, data_name=case.data_name,
-                                control=TmbControl(start=np.asarray(par), optimize=False))
+        return glmmtmb_case(case, data, at=par)
 
 
 @pytest.mark.parametrize("name", NAMES)

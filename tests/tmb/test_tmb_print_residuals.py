@@ -17,21 +17,16 @@ import mixedlab
 from mixedlab import ModelSpecificationError
 from mixedlab.parity import _rtmb
 from mixedlab.parity._corpus import TMB_CASES, load_case_data
-from mixedlab.parity._fits import _r_family
+from mixedlab.parity._fits import glmmtmb_case
 from mixedlab.parity._kinds import get_kind
-from mixedlab.tmb import TmbControl, get_family
 
 CASES = {c.name: c for c in TMB_CASES}
 
 
 def _fit_at(case, data, par) -> mixedlab.TmbFit:
-    name, link = _r_family(case.family)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mixedlab.glmmtmb(case.formula, data, family=get_family(name, link),
-                                ziformula=case.ziformula, dispformula=case.dispformula,
-                                weights=case.weights, offset=case.offset, data_name=case.data_name,
-                                control=TmbControl(start=np.asarray(par), optimize=False))
+        return glmmtmb_case(case, data, at=par)
 
 
 @pytest.mark.parametrize("name", list(CASES))
