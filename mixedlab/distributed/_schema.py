@@ -114,13 +114,17 @@ def _prototype(meta: pd.DataFrame, cols: list[str], scans: list[dict], weights: 
                offset: str | None) -> pd.DataFrame:
     values: dict[str, list] = {}
     cats: dict[str, list] = {}
+    cats_seen: dict[str, set] = {}  # membership beside the ordered list: O(levels), not O(levels²)
     ranges: dict[str, tuple[float, float] | None] = {}
     for sc in scans:
         for c, v in sc["values"].items():
             values.setdefault(c, []).append(v)
         for c, cat in sc["categories"].items():
-            seen = cats.setdefault(c, [])
-            seen.extend(x for x in cat if x not in set(seen))
+            order, seen = cats.setdefault(c, []), cats_seen.setdefault(c, set())
+            for x in cat:
+                if x not in seen:
+                    seen.add(x)
+                    order.append(x)
         for c, r in sc["ranges"].items():
             if r is None:
                 continue
