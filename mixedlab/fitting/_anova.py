@@ -44,7 +44,6 @@ from mixedlab.results._tmb_fit import TmbFit
 __all__ = ["anova", "refit_ml", "AnovaTable", "REFIT_MESSAGE"]
 
 REFIT_MESSAGE = "refitting model(s) with ML (instead of REML)"
-_COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 _EPS = float(np.finfo(float).eps)
 
 
