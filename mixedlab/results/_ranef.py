@@ -16,7 +16,16 @@ import pandas as pd
 
 from mixedlab._errors import ModelSpecificationError
 
-__all__ = ["RandomEffectViews", "varcorr_rows"]
+__all__ = ["RandomEffectViews", "term_segments", "varcorr_rows"]
+
+
+def term_segments(vec: np.ndarray, shapes: list[Any]) -> list[np.ndarray]:
+    """``vec`` (b or u, term by term) cut into one (levels, k) array per term's shape."""
+    out, off = [], 0
+    for shape in shapes:
+        out.append(vec[off : off + shape.q].reshape(shape.n_levels, shape.k))
+        off += shape.q
+    return out
 
 
 def varcorr_rows(factors: list[np.ndarray], terms: list[Any], s2: float) -> list[tuple]:
@@ -49,12 +58,7 @@ class RandomEffectViews:
     """
 
     def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
-        """``vec`` (b or u, term by term) cut into one (levels, k) array per term."""
-        out, off = [], 0
-        for shape in self._re_shapes:
-            out.append(vec[off : off + shape.q].reshape(shape.n_levels, shape.k))
-            off += shape.q
-        return out
+        return term_segments(vec, self._re_shapes)
 
     @cached_property
     def ranef(self) -> dict[str, pd.DataFrame]:
