@@ -94,8 +94,8 @@ class GlmerFit(RandomEffectViews, GlmerInference):
         self.messages: list[str] = list(getattr(model, "messages", [])) + list(opt.messages)
         self.optinfo: dict[str, Any] = {
             "optimizer": opt.optimizer, "n_evals": opt.feval, "n_evals_stage1": opt.feval_stage1,
-            "converged": opt.code >= 0 and not opt.conv_warnings, "return_code": 0 if opt.code in (3, 4) and
-            opt.code != 4 else opt.code, "message": opt.message, "theta": self.theta.copy(),
+            "converged": opt.code >= 0 and not opt.conv_warnings,
+            "return_code": 0 if opt.code == 3 else opt.code, "message": opt.message, "theta": self.theta.copy(),
             "gradient": opt.gradient, "hessian": opt.hessian, "conv_warnings": list(opt.conv_warnings),
             "bobyqa_npt": opt.npt,
         }
