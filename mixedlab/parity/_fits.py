@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer", "results_from_tmb_fit",
+__all__ = ["results_from_fit", "fit_mixedlab", "glmer_case", "fit_mixedlab_glmer", "results_from_tmb_fit",
            "glmmtmb_case", "fit_mixedlab_tmb"]
 
 
@@ -89,16 +89,19 @@ def fit_mixedlab(case, data: pd.DataFrame) -> dict[str, Any]:
     return results_from_fit(fit, caught)
 
 
-def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
+def glmer_case(case, data: pd.DataFrame) -> Any:
     """Fit a glmer-kind ``case`` with :func:`mixedlab.glmer` (or :func:`mixedlab.glmer_nb`)."""
     from mixedlab import families, glmer, glmer_nb
 
     kwargs: dict[str, Any] = {"data_name": case.data_name, **_case_kwargs(case)}
     if case.family == "negative.binomial":
-        fit, caught = _recording(lambda: glmer_nb(case.formula, data, **kwargs))
-    else:
-        fit, caught = _recording(
-            lambda: glmer(case.formula, data, family=families.from_r(case.family), nAGQ=case.nAGQ, **kwargs))
+        return glmer_nb(case.formula, data, **kwargs)
+    return glmer(case.formula, data, family=families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+
+
+def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit a glmer-kind ``case`` with :func:`glmer_case`; warnings are recorded, not shown."""
+    fit, caught = _recording(lambda: glmer_case(case, data))
     out = results_from_fit(fit, caught)
     out["summary"] = str(fit.summary())
     out["deviance"] = float(fit.deviance)
