@@ -17,11 +17,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import numpy as np
 import pandas as pd
 
 from mixedlab.parity import _tolerances as tol
