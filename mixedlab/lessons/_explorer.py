@@ -26,7 +26,7 @@ import math
 import statistics
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -585,7 +585,3 @@ class PartialPoolingExplorer:
         return (self._message_html.value
                 + '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
                 + f'<div>{self._drawing.value}</div><div style="font-size:12px">{self._tables_html.value}</div></div>')
-
-    def settings_dict(self) -> dict[str, Any]:
-        """The current settings as a plain dict."""
-        return asdict(self.settings)

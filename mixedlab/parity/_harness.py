@@ -287,25 +287,6 @@ class CaseResult:
         """True when no compared quantity is outside its tolerance."""
         return self.failures.empty
 
-    def max_deltas(self) -> dict[str, float]:
-        """Largest |Δ| against lme4 per quantity kind (compared rows only)."""
-        out: dict[str, float] = {}
-        for row in self.table.itertuples(index=False):
-            d = row[5]
-            if d is None or (isinstance(d, float) and math.isnan(d)) or row[7] is None or row[6] == 0.0:
-                continue  # not compared, or an exact (structural) check
-            kind = _kind(row[1])
-            out[kind] = max(out.get(kind, 0.0), float(d))
-        return out
-
-
-def _kind(label: str) -> str:
-    if label.startswith("VarCorr"):
-        return "VarCorr " + label.rsplit(" ", 1)[-1]
-    if label.startswith("ranef"):
-        return "ranef"
-    return label.split(" ", 1)[0]
-
 
 def table_columns(primary: str = "lme4", secondary: str | None = "glmmTMB") -> list[str]:
     """The table's columns for a kind with these references (:data:`TABLE_COLUMNS` for lmer/glmer)."""
