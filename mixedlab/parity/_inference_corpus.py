@@ -41,7 +41,7 @@ from mixedlab.parity import _tolerances as tol
 from mixedlab.parity._reference import ReferenceOutputError, fingerprint, json_safe
 
 __all__ = ["InferenceCase", "INFERENCE_CASES", "get_inference_case", "load_inference_data",
-           "mixedlab_results", "r_results", "compare", "run_inference_case", "regenerate",
+           "fit_inference_case", "mixedlab_results", "r_results", "compare", "run_inference_case", "regenerate",
            "reference_path", "DDFS", "ANOVA_TYPES"]
 
 DDFS = ("Satterthwaite", "Kenward-Roger")
@@ -169,7 +169,8 @@ def _frame(t: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
-def _fit(case: InferenceCase, data: pd.DataFrame):
+def fit_inference_case(case: InferenceCase, data: pd.DataFrame):
+    """mixedlab's lmer fit of ``case`` on ``data``, its warnings silenced."""
     from mixedlab import lmer
 
     with warnings.catch_warnings():
@@ -187,7 +188,7 @@ def mixedlab_results(case: InferenceCase, data: pd.DataFrame | None = None) -> d
 
     if data is None:
         data, _ = load_inference_data(case)
-    fit = _fit(case, data)
+    fit = fit_inference_case(case, data)
     out: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
