@@ -58,6 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--residuals", action="store_true",
         help="time simulate_residuals (n=250) against R's simulate() instead of the fits")
+    parser.add_argument(
+        "--dask", action="store_true",
+        help="lmer on a Dask DataFrame from Parquet, 1M/5M/20M rows of a crossed design, on a "
+             "2-worker LocalCluster (--dask-rows to choose the sizes)")
+    parser.add_argument("--dask-fit", action="store_true",
+                        help="with --dask: also fit the 1M-row case (on Dask and in memory) and compare")
+    parser.add_argument("--dask-rows", type=_csv, default=None,
+                        help="comma-separated row counts for --dask (default 1000000,5000000,20000000)")
 
 
 def _default_output() -> str:
@@ -77,6 +85,24 @@ def run(args: argparse.Namespace) -> int:
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
         with open(output, "w") as fh:
             json.dump(results, fh, indent=1)
+        print(f"\nwrote {output}", file=sys.stderr)
+        return 0
+    if getattr(args, "dask", False):
+        from mixedlab.bench._dask import render_dask, run_dask_bench
+
+        sizes = tuple(int(r) for r in (args.dask_rows or ["1000000", "5000000", "20000000"]))
+        output = args.output or os.path.join("bench", "results", "dask-latest.json")
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+
+        def save(partial: dict) -> None:
+            with open(output, "w") as fh:
+                json.dump(partial, fh, indent=1, default=str)
+            print(render_dask(partial), file=sys.stderr, flush=True)
+
+        results = run_dask_bench(sizes=sizes, compare_rows=1_000_000 if args.dask_fit else None,
+                                 progress=save)
+        save(results)
+        print(render_dask(results))
         print(f"\nwrote {output}", file=sys.stderr)
         return 0
     if getattr(args, "crossed", False):

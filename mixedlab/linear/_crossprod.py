@@ -162,7 +162,41 @@ class CrossProducts:
             self.E[self.q2 :, : self.q2] = EZX.T
             self.E[self.q2 :, self.q2 :] = perp.T @ perp
             col_nnz = np.diff(A21.indptr).reshape(L1, k1).max(axis=1).astype(float)
+        self._prepare(A21, col_nnz, _nested_trailing(self.shapes, term_codes, n))
 
+    @classmethod
+    def from_blocks(cls, *, shapes: list[TermShape], n: int, p: int, A11: np.ndarray, R1: np.ndarray,
+                    A21: sp.csc_matrix, E: np.ndarray, beta_shift: np.ndarray, log_det_W: float,
+                    nested: bool) -> "CrossProducts":
+        """The same object from blocks summed elsewhere (``mixedlab.distributed``'s row pass).
+
+        ``A11`` (L₁, k₁, k₁), ``R1`` (L₁, k₁, k₁) and ``A21`` (F = Q₁ᵀW½[Z₂ X y], m × q₁) are
+        the row-based form :meth:`__init__` computes, with ``y`` already shifted by
+        ``X @ beta_shift``; ``nested`` says whether term 1's levels nest in term 2's.
+        """
+        self = cls.__new__(cls)
+        self.n, self.p = int(n), int(p)
+        self.shapes = list(shapes)
+        self.layout = ThetaLayout(self.shapes)
+        self.log_det_W = float(log_det_W)
+        self.beta_shift = np.asarray(beta_shift, dtype=float)
+        first = self.shapes[0]
+        self.k1, self.L1 = first.k, first.n_levels
+        self.A11, self.R1, self.E = A11, R1, E
+        self.q2 = sum(sh.q for sh in self.shapes[1:])
+        self.m = self.q2 + self.p + 1
+        A21 = sp.csc_matrix(A21)
+        A21.sort_indices()
+        col_nnz = np.diff(A21.indptr).reshape(self.L1, self.k1).max(axis=1).astype(float)
+        use_nested = len(self.shapes) == 2 and self.shapes[1].q >= 64 and self.n > 0 and nested
+        self._prepare(A21, col_nnz,
+                      _NestedTrailing(self.shapes[1].k, self.shapes[1].n_levels) if use_nested else None)
+        return self
+
+    def _prepare(self, A21, col_nnz, nested) -> None:
+        """Choose and build the per-θ representation of the Schur term (see the class notes)."""
+        first, m, p, L1, k1, A11 = self.shapes[0], self.m, self.p, self.L1, self.k1, self.A11
+        pattern = None  # the per-level sparsity of A21, when the pair count needs it
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
         # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the
         # per-level k₁×k₁ matrices W_g = D_g D_gᵀ; pick the cheaper for this design
@@ -223,7 +257,7 @@ class CrossProducts:
             self.lam_template = np.zeros((self.m, self.m))
             tail = np.arange(self.q2, self.m)
             self.lam_template[tail, tail] = 1.0
-        self.nested = _nested_trailing(self.shapes, term_codes, n)
+        self.nested = nested
         # per-θ fast paths: A₁₁'s distinct entries as flat arrays, and for scalar trailing
         # terms the θ index scaling each trailing column
         self.A11_flat = [A11[:, a, b].copy() for a in range(k1) for b in range(a, k1)]

@@ -53,6 +53,9 @@ class LmerDevfun:
 
 def make_devfun(model: Any, REML: bool = True) -> LmerDevfun:
     """Build the deviance function of θ from a parsed model (``mixedlab.formula.build_model``)."""
+    prepared = getattr(model, "prepared_devfun", None)
+    if prepared is not None:  # a model whose rows live elsewhere (mixedlab.distributed)
+        return prepared(REML)
     shapes = [TermShape(t.X.shape[1], len(t.levels)) for t in model.terms]
     y = model.y if model.offset is None else model.y - model.offset
     m = sum(s.q for s in shapes[1:]) + model.X.shape[1] + 1

@@ -249,7 +249,10 @@ class LmerSummary:
             parts.aic_names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
             parts.aic_cells = cells
         if self.show_resids:
-            rq = zapsmall(quantile7(_residuals_scaled(fit)), digits + 1)
+            # a fit whose rows live elsewhere (a Dask frame) gives the five numbers itself
+            own = getattr(fit, "_residual_quantiles", None)
+            rq = zapsmall(np.asarray(own(), dtype=float) if own is not None
+                          else quantile7(_residuals_scaled(fit)), digits + 1)
             parts.resid_names = ["Min", "1Q", "Median", "3Q", "Max"]
             parts.resid_cells = format_num(rq, digits)
         parts.vc_colnames, parts.vc_cells = varcorr_table(fit.varcorr, digits, self.ranef_comp)
