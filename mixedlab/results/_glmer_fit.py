@@ -10,7 +10,8 @@ import pandas as pd
 
 from mixedlab.glm._pls_blocks import conditional_variances
 from mixedlab.reporting import tidy
-from mixedlab.reporting._broom import glance
+from mixedlab.inference._influence import glmm_hat_values
+from mixedlab.reporting._broom import augment_glmm, glance
 from mixedlab.reporting._glmer_print import glmer_print_lines
 from mixedlab.reporting._glmer_summary import GlmerSummary
 from mixedlab.results._glmer_inference import GlmerInference
@@ -84,6 +85,8 @@ class GlmerFit(RandomEffectViews, GlmerInference):
         # lme4's getME(m, "lower") for θ (0 on the diagonals), as LmerFit has it; isSingular reads it
         self.lower = np.asarray(sys.layout.lower, dtype=float).copy()
         self._mu = resp.mu.copy()
+        last_w = getattr(sys, "last_weights", None)
+        self._pirls_weights = None if last_w is None else np.array(last_w, dtype=float)
         self._eta_base = model.X @ self._solution.beta + sys.Zb(b) + gm.base_offset
         self.deviance = float(np.sum(resp.dev_resid()))
         wrss = resp.pearson_wrss()
@@ -151,6 +154,33 @@ class GlmerFit(RandomEffectViews, GlmerInference):
     def fitted(self) -> np.ndarray:
         """Fitted means μ̂ (on the response scale; proportions for binomial), as ``fitted(m)``."""
         return self._mu.copy()
+
+    def hat_values(self) -> np.ndarray:
+        """lme4's ``hatvalues(m)``: leverages of the final PIRLS system, scaled by the prior weights.
+
+        As in lme4, the system's weights are those of PIRLS's last solve (one μ-update before
+        the fitted μ); lme4 warns that the hat matrix may not make sense for GLMMs.
+        """
+        resp, sys = self._gm.resp, self._sys
+        W = self._pirls_weights
+        if W is None:
+            W = resp.working()[0]
+        return glmm_hat_values(sys.Z, sys.layout.factors(self.theta), sys.shapes, self._model.X, W, resp.wt)
+
+    def augment(self) -> pd.DataFrame:
+        """broom.mixed's ``augment(m)``: the model frame with ``.fitted`` (η), ``.resid`` (deviance
+        residuals), ``.hat``, ``.cooksd``, ``.fixed``, ``.mu``, ``.offset``, ``.sqrtXwt``,
+        ``.sqrtrwt``, ``.weights``, ``.wtres`` and ``.eta``."""
+        resp = self._gm.resp
+        mu = self._mu
+        sqrtrwt = np.sqrt(resp.wt / self.family.variance(mu))
+        eta = self._eta_base
+        # the model's own offset (resp.offset also carries Xβ in the u-only PIRLS system)
+        offset = np.broadcast_to(np.asarray(self._gm.base_offset, dtype=float), mu.shape).copy()
+        response = {"mu": mu.copy(), "offset": offset,
+                    "sqrtXwt": sqrtrwt * self.family.link.mu_eta(eta), "sqrtrwt": sqrtrwt,
+                    "weights": resp.wt.copy(), "wtres": sqrtrwt * (resp.y - mu), "eta": eta.copy()}
+        return augment_glmm(self, response)
 
     def residuals(self, type: str = "deviance", scaled: bool = False) -> np.ndarray:
         """Residuals as ``residuals(m, type)``: deviance (default), pearson, response or working."""
