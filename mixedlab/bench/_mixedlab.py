@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,15 +28,24 @@ def mixedlab_available() -> str | None:
     return None
 
 
+def _timed(call: Callable[[], Any]) -> tuple[Any, float, list[str]]:
+    """Run ``call`` once under ``perf_counter``: ``(fit, seconds, messages)``.
+
+    Warnings are recorded rather than shown; ``messages`` holds the distinct first lines.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        fit = call()
+        seconds = time.perf_counter() - start
+    return fit, seconds, sorted({str(w.message).splitlines()[0] for w in caught})
+
+
 def fit_mixedlab(formula: str, frame: pd.DataFrame, reml: bool) -> FitRecord:
     """Fit once with ``mixedlab.lmer``, timed with ``perf_counter``; warnings are recorded."""
     from mixedlab import lmer
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        fit = lmer(formula, frame, REML=reml)
-        seconds = time.perf_counter() - start
+    fit, seconds, messages = _timed(lambda: lmer(formula, frame, REML=reml))
     optinfo = getattr(fit, "optinfo", {}) or {}
     return FitRecord(
         seconds=seconds,
@@ -44,7 +54,7 @@ def fit_mixedlab(formula: str, frame: pd.DataFrame, reml: bool) -> FitRecord:
             "theta": [float(v) for v in np.asarray(fit.theta, dtype=float).ravel()],
             "n_evals": optinfo.get("n_evals"),
             "converged": optinfo.get("converged"),
-            "messages": sorted({str(w.message).splitlines()[0] for w in caught}),
+            "messages": messages,
         },
     )
 
@@ -54,11 +64,7 @@ def fit_mixedlab_glmer(formula: str, frame: pd.DataFrame, family: str, nAGQ: int
     from mixedlab import families, glmer
 
     fam = families.from_r(family)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        fit = glmer(formula, frame, family=fam, nAGQ=nAGQ, data_name="data")
-        seconds = time.perf_counter() - start
+    fit, seconds, messages = _timed(lambda: glmer(formula, frame, family=fam, nAGQ=nAGQ, data_name="data"))
     optinfo = getattr(fit, "optinfo", {}) or {}
     return FitRecord(
         seconds=seconds,
@@ -68,7 +74,7 @@ def fit_mixedlab_glmer(formula: str, frame: pd.DataFrame, family: str, nAGQ: int
             "fixef": [float(v) for v in fit.fixef.to_numpy()],
             "n_evals": optinfo.get("n_evals"),
             "converged": optinfo.get("converged"),
-            "messages": sorted({str(w.message).splitlines()[0] for w in caught}),
+            "messages": messages,
         },
     )
 
@@ -81,11 +87,8 @@ def fit_mixedlab_tmb(formula: str, frame: pd.DataFrame, family: str, ziformula: 
     from mixedlab import glmmtmb
 
     name = family.split("(")[0].strip()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        fit = glmmtmb(formula, frame, family=name, ziformula=ziformula, dispformula=dispformula)
-        seconds = time.perf_counter() - start
+    fit, seconds, messages = _timed(
+        lambda: glmmtmb(formula, frame, family=name, ziformula=ziformula, dispformula=dispformula))
     return FitRecord(
         seconds=seconds,
         objective=float(fit.objective),
@@ -93,6 +96,6 @@ def fit_mixedlab_tmb(formula: str, frame: pd.DataFrame, family: str, ziformula: 
             "theta": [float(v) for v in fit.theta],
             "n_evals": fit.optinfo.get("n_fn"),
             "converged": fit.optinfo.get("converged"),
-            "messages": sorted({str(w.message).splitlines()[0] for w in caught}),
+            "messages": messages,
         },
     )

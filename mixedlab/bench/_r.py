@@ -36,25 +36,39 @@ R_ENGINES: dict[str, tuple[str, str]] = {
     "glmmTMB": ("glmmTMB", "glmmTMB::glmmTMB(f, data = data, REML = REML)"),
 }
 
-_R_FIT = """
-function(engine, formula, data, REML) {
-  f <- stats::as.formula(formula)
+def _timed_r_function(params: str, setup: str, call: str, results: str) -> str:
+    """An R function that times ``call`` inside R, keeping its warnings and messages.
+
+    ``setup`` runs before the clock starts; ``results`` follows with ``m`` (the fit),
+    ``seconds`` and ``notes`` bound, and ends with the returned list.
+    """
+    return f"""
+function({params}) {{
+{setup}
   notes <- character()
   keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
   t0 <- Sys.time()
   m <- withCallingHandlers(
-    switch(engine, %s),
-    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
-    message = function(m) { keep(m); invokeRestart("muffleMessage") }
+    {call},
+    warning = function(w) {{ keep(w); invokeRestart("muffleWarning") }},
+    message = function(m) {{ keep(m); invokeRestart("muffleMessage") }}
   )
   seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-  # -2 log-likelihood is the REML criterion for a REML fit and the deviance for ML.
+{results}
+}}
+"""
+
+
+_R_FIT = _timed_r_function(
+    "engine, formula, data, REML",
+    "  f <- stats::as.formula(formula)",
+    "switch(engine, %s)",
+    """  # -2 log-likelihood is the REML criterion for a REML fit and the deviance for ML.
   objective <- -2 * as.numeric(stats::logLik(m))
   theta <- if (engine == "lme4") as.numeric(lme4::getME(m, "theta")) else numeric()
   n_evals <- if (engine == "lme4") as.integer(m@optinfo$feval) else as.integer(NA)
-  list(seconds = seconds, objective = objective, messages = notes, theta = theta, n_evals = n_evals)
-}
-"""
+  list(seconds = seconds, objective = objective, messages = notes, theta = theta, n_evals = n_evals)""",
+)
 
 #: GLMM cases: engine -> the fitting call with ``f``, ``data``, ``fam`` (an R family) and ``nAGQ``.
 R_GLMM_CALLS: dict[str, str] = {
@@ -62,27 +76,18 @@ R_GLMM_CALLS: dict[str, str] = {
     "glmmTMB": "glmmTMB::glmmTMB(f, data = data, family = fam)",
 }
 
-_R_GLMM_FIT = """
-function(engine, formula, data, family, nAGQ) {
-  f <- stats::as.formula(formula)
-  fam <- eval(parse(text = family))
-  notes <- character()
-  keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
-  t0 <- Sys.time()
-  m <- withCallingHandlers(
-    switch(engine, %s),
-    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
-    message = function(m) { keep(m); invokeRestart("muffleMessage") }
-  )
-  seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-  objective <- -2 * as.numeric(stats::logLik(m))
+_R_GLMM_FIT = _timed_r_function(
+    "engine, formula, data, family, nAGQ",
+    """  f <- stats::as.formula(formula)
+  fam <- eval(parse(text = family))""",
+    "switch(engine, %s)",
+    """  objective <- -2 * as.numeric(stats::logLik(m))
   theta <- if (engine == "lme4") as.numeric(lme4::getME(m, "theta")) else numeric()
   fixef <- if (engine == "lme4") as.numeric(lme4::fixef(m)) else as.numeric(glmmTMB::fixef(m)$cond)
   n_evals <- if (engine == "lme4") as.integer(m@optinfo$feval) else as.integer(NA)
   list(seconds = seconds, objective = objective, messages = notes, theta = theta, fixef = fixef,
-       n_evals = n_evals)
-}
-"""
+       n_evals = n_evals)""",
+)
 
 _R_MEMORY_SCRIPT = r"""
 args <- commandArgs(trailingOnly = TRUE)
@@ -106,31 +111,34 @@ cat(sprintf('{"rss_before_mb": %%.3f, "hwm_after_mb": %%.3f, "peak_reset": %%s, 
 """
 
 
-_R_FIT_TMB = """
-function(formula, family, ziformula, dispformula, data) {
-  f <- stats::as.formula(formula)
-  notes <- character()
-  keep <- function(cond) notes <<- c(notes, conditionMessage(cond))
+_R_FIT_TMB = _timed_r_function(
+    "formula, family, ziformula, dispformula, data",
+    """  f <- stats::as.formula(formula)
   fam <- eval(str2lang(family), asNamespace("glmmTMB"))
-  zi <- stats::as.formula(ziformula); disp <- stats::as.formula(dispformula)
-  t0 <- Sys.time()
-  m <- withCallingHandlers(
-    glmmTMB::glmmTMB(f, data = data, family = fam, ziformula = zi, dispformula = disp),
-    warning = function(w) { keep(w); invokeRestart("muffleWarning") },
-    message = function(m) { keep(m); invokeRestart("muffleMessage") }
-  )
-  seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-  objective <- -2 * as.numeric(stats::logLik(m))
+  zi <- stats::as.formula(ziformula); disp <- stats::as.formula(dispformula)""",
+    "glmmTMB::glmmTMB(f, data = data, family = fam, ziformula = zi, dispformula = disp)",
+    """  objective <- -2 * as.numeric(stats::logLik(m))
   if (!is.finite(objective)) objective <- 2 * m$fit$objective  # logLik is NA without pdHess
   list(seconds = seconds, objective = objective, messages = notes,
-       n_evals = as.integer(m$fit$evaluations[["function"]]))
-}
-"""
+       n_evals = as.integer(m$fit$evaluations[["function"]]))""",
+)
 
 
 def _switch_arms() -> str:
     """The ``switch(engine, ...)`` arms calling each R engine."""
     return ", ".join(f"{name} = {call}" for name, (_pkg, call) in R_ENGINES.items())
+
+
+def _fit_record(out, *vectors: str) -> FitRecord:
+    """The R timing function's result list as a :class:`FitRecord`; ``vectors`` name the
+    numeric vectors it carries besides seconds, objective, messages and ``n_evals``."""
+    result = dict(zip(out.names, out))
+    n_evals = result["n_evals"][0]
+    info: dict = {"messages": [str(m) for m in result["messages"]]}
+    info.update({name: [float(v) for v in result[name]] for name in vectors})
+    # R's NA_integer_ arrives as the most negative int
+    info["n_evals"] = None if n_evals is None or n_evals < -2**30 else int(n_evals)
+    return FitRecord(seconds=float(result["seconds"][0]), objective=float(result["objective"][0]), info=info)
 
 
 @dataclass
@@ -170,18 +178,7 @@ class RSession:
 
         fit = ro.globalenv[".mixedlab_bench_fit"]
         out = fit(engine, formula, ro.globalenv[data_name], reml)
-        result = dict(zip(out.names, out))
-        theta = [float(v) for v in result["theta"]]
-        n_evals = result["n_evals"][0]
-        return FitRecord(
-            seconds=float(result["seconds"][0]),
-            objective=float(result["objective"][0]),
-            info={
-                "messages": [str(m) for m in result["messages"]],
-                "theta": theta,
-                "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals),
-            },
-        )
+        return _fit_record(out, "theta")
 
     def fit_glmm(self, engine: str, formula: str, family: str, nAGQ: int, data_name: str) -> FitRecord:
         """Fit a GLMM once with ``engine`` (``family`` an R family expression); time measured in R."""
@@ -189,18 +186,7 @@ class RSession:
 
         fit = ro.globalenv[".mixedlab_bench_gfit"]
         out = fit(engine, formula, ro.globalenv[data_name], family, int(nAGQ))
-        result = dict(zip(out.names, out))
-        n_evals = result["n_evals"][0]
-        return FitRecord(
-            seconds=float(result["seconds"][0]),
-            objective=float(result["objective"][0]),
-            info={
-                "messages": [str(m) for m in result["messages"]],
-                "theta": [float(v) for v in result["theta"]],
-                "fixef": [float(v) for v in result["fixef"]],
-                "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals),
-            },
-        )
+        return _fit_record(out, "theta", "fixef")
 
     def fit_tmb(self, formula: str, family: str, ziformula: str, dispformula: str,
                 data_name: str) -> FitRecord:
@@ -209,14 +195,7 @@ class RSession:
 
         fit = ro.globalenv[".mixedlab_bench_fit_tmb"]
         out = fit(formula, family, ziformula, dispformula, ro.globalenv[data_name])
-        result = dict(zip(out.names, out))
-        n_evals = result["n_evals"][0]
-        return FitRecord(
-            seconds=float(result["seconds"][0]),
-            objective=float(result["objective"][0]),
-            info={"messages": [str(m) for m in result["messages"]],
-                  "n_evals": None if n_evals is None or n_evals < -2**30 else int(n_evals)},
-        )
+        return _fit_record(out)
 
     def save_rds(self, data_name: str, path: str) -> None:
         """Write the R data bound to ``data_name`` to ``path`` with ``saveRDS``."""

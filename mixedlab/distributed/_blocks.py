@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mixedlab.formula._fixed import model_matrix
-from mixedlab.linear._crossprod import _level_orthonormal, random_effects_matrix
+from mixedlab.linear._crossprod import _level_orthonormal, level_crossproducts, random_effects_matrix
 from mixedlab.linear._theta import TermShape
 
 __all__ = ["Context", "Part", "partition_part", "merge_parts"]
@@ -145,16 +145,11 @@ def partition_part(pdf: Any, ctx: Context) -> Part | None:
     y = y_raw if off is None else y_raw - off
     w = None if ctx.weights is None else sub[ctx.weights].to_numpy(dtype=float)
     shapes = ctx.shapes
-    k1, L1 = shapes[0].k, shapes[0].n_levels
+    L1 = shapes[0].n_levels
     sw = np.ones(n) if w is None else np.sqrt(w)
     wv = np.ones(n) if w is None else w
     X1, c1 = term_X[0], term_codes[0]
-    A11 = np.empty((L1, k1, k1))
-    for a in range(k1):
-        for b in range(a + 1):
-            v = np.bincount(c1, weights=wv * X1[:, a] * X1[:, b], minlength=L1)
-            A11[:, a, b] = v
-            A11[:, b, a] = v
+    A11 = level_crossproducts(c1, X1, wv, L1)
     Xw = X * wv[:, None]
     Z2 = random_effects_matrix(term_X[1:], term_codes[1:], shapes[1:], n)
     Z2 = sp.csr_matrix(Z2.multiply(sw[:, None])) if w is not None else sp.csr_matrix(Z2)

@@ -12,6 +12,7 @@ from mixedlab._arguments import check_flag
 from mixedlab._errors import ArgumentError
 from mixedlab.results._lmer_fit import LmerFit
 from mixedlab.results._predict import predict as _predict
+from mixedlab.results._ranef import term_segments
 
 __all__ = ["DaskLmerFit"]
 
@@ -27,11 +28,7 @@ class _Predictor:
         self.terms = fit.terms
 
     def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
-        out, off = [], 0
-        for shape in self._shapes:
-            out.append(vec[off: off + shape.q].reshape(shape.n_levels, shape.k))
-            off += shape.q
-        return out
+        return term_segments(vec, self._shapes)
 
 
 def _fitted_rows(pdf: pd.DataFrame, pred: _Predictor, cols: list[str], weights: str | None,

@@ -44,7 +44,6 @@ from mixedlab.results._tmb_fit import TmbFit
 __all__ = ["anova", "refit_ml", "AnovaTable", "REFIT_MESSAGE"]
 
 REFIT_MESSAGE = "refitting model(s) with ML (instead of REML)"
-_COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 _EPS = float(np.finfo(float).eps)
 
 
@@ -180,27 +179,9 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
         if isinstance(model_names, str) or not all(isinstance(n, str) for n in model_names):
             raise ArgumentError(f"model_names must be a list of strings, one per model, not "
                                 f"{builtins.type(model_names).__name__} {model_names!r}")
-        names = list(model_names)
-        if len(names) != len(mods):
-            raise ModelSpecificationError(
-                f"model_names has {len(names)} names for {len(mods)} models; give one name per model")
-    elif named_fits and not fits:
-        names = list(named_fits)
-    else:
-        guessed = _caller_names(list(fits)) if fits else []
-        if guessed is None:
-            guessed = [f"m{i + 1}" for i in range(len(fits))]
-        names = guessed + list(named_fits)
-    if len(set(names)) != len(names):
-        raise ModelSpecificationError(f"model names must be unique, got {names}; pass model_names=")
-
-    nobs = [m.nobs for m in mods]
-    if len(set(nobs)) > 1:
-        raise DataError(
-            "models were not all fitted to the same size of dataset "
-            f"(numbers of observations: {', '.join(f'{n}: {k}' for n, k in zip(names, nobs))}); "
-            "a likelihood-ratio test needs the same rows in every model: drop the rows with "
-            "missing values in any model's variables before fitting them all")
+    guessed = _caller_names(list(fits)) if model_names is None and fits else None
+    names = _model_names(model_names, mods, fits, named_fits, guessed, "m")
+    _check_same_nobs(mods, names)
 
     _check_same_data(mods, names)
 
@@ -236,6 +217,38 @@ def anova(*fits: LmerFit, refit: bool = True, model_names: Sequence[str] | None 
     table.heading = heading
     table.fits = dict(zip(names, mods))
     return table
+
+
+def _model_names(model_names: Sequence[str] | None, mods: list, fits: Sequence, named: dict,
+                 guessed: list[str] | None, prefix: str) -> list[str]:
+    """The row names of the table: ``model_names``, else the keywords' names when every fit was
+    passed by keyword, else the caller's variable names (``guessed``, R deparses the
+    arguments) or ``prefix`` 1, 2, ... for the positional fits, then the keywords' names."""
+    if model_names is not None:
+        names = list(model_names)
+        if len(names) != len(mods):
+            raise ModelSpecificationError(
+                f"model_names has {len(names)} names for {len(mods)} models; give one name per model")
+    elif named and not fits:
+        names = list(named)
+    else:
+        if guessed is None:
+            guessed = [f"{prefix}{i + 1}" for i in range(len(fits))]
+        names = guessed + list(named)
+    if len(set(names)) != len(names):
+        raise ModelSpecificationError(f"model names must be unique, got {names}; pass model_names=")
+    return names
+
+
+def _check_same_nobs(mods: list, names: list[str]) -> None:
+    """lme4's (and glmmTMB's) first check: every fit used the same number of observations."""
+    nobs = [m.nobs for m in mods]
+    if len(set(nobs)) > 1:
+        raise DataError(
+            "models were not all fitted to the same size of dataset "
+            f"(numbers of observations: {', '.join(f'{n}: {k}' for n, k in zip(names, nobs))}); "
+            "a likelihood-ratio test needs the same rows in every model: drop the rows with "
+            "missing values in any model's variables before fitting them all")
 
 
 def _same_values(a: Any, b: Any) -> bool:
@@ -299,23 +312,9 @@ def _anova_tmb(fits: list, named: dict, model_names, guessed) -> AnovaTable:
                 f"argument {i + 1} of anova is a {type(m).__name__}: glmmtmb fits can only be "
                 "compared with other fits from mixedlab.glmmtmb")
     if model_names is not None:
-        names = [str(n) for n in model_names]
-        if len(names) != len(mods):
-            raise ModelSpecificationError(
-                f"model_names has {len(names)} names for {len(mods)} models; give one name per model")
-    elif named and not fits:
-        names = list(named)
-    else:
-        names = (guessed if guessed is not None else [f"MODEL{i + 1}" for i in range(len(fits))])
-        names = names + list(named)
-    if len(set(names)) != len(names):
-        raise ModelSpecificationError(f"model names must be unique, got {names}; pass model_names=")
-    nobs = [m.nobs for m in mods]
-    if len(set(nobs)) > 1:
-        raise DataError(
-            "models were not all fitted to the same size of dataset "
-            f"(numbers of observations: {', '.join(f'{n}: {k}' for n, k in zip(names, nobs))}); "
-            "drop the rows with missing values in any model's variables before fitting them all")
+        model_names = [str(n) for n in model_names]
+    names = _model_names(model_names, mods, fits, named, guessed, "MODEL")
+    _check_same_nobs(mods, names)
     data_names = {m.data_name for m in mods if m.data_name}
     if len(data_names) > 1:
         raise DataError(f"all models must be fit to the same data object (got {sorted(data_names)})")

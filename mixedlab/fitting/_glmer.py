@@ -67,6 +67,17 @@ def _control(control: Any) -> dict:
                         f"{type(control).__name__} {control!r}")
 
 
+def _build_glm_model(formula: str, data: pd.DataFrame, weights: Any, offset: Any):
+    """The model frame with a GLM response; column names given for ``weights``/``offset`` are
+    kept on it for the fit's display (GlmerFit's ``weights_name``/``offset_name``)."""
+    model = build_model(formula, data, weights=weights, offset=offset, response="glm")
+    if isinstance(weights, str):
+        model._glmer_weights_name = weights
+    if isinstance(offset, str):
+        model._glmer_offset_name = offset
+    return model
+
+
 def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial", nAGQ: int = 1,
           weights: Any = None, offset: Any = None, control: dict | None = None,
           data_name: str | None = None) -> GlmerFit:
@@ -117,11 +128,7 @@ def glmer(formula: str, data: pd.DataFrame, family: "str | Family" = "binomial",
         raise ModelSpecificationError(
             "No random effects terms specified in formula: add a term such as '(1 | group)', or, for a model "
             "without random effects, fit an ordinary GLM (e.g. statsmodels.api.GLM with the same family)")
-    model = build_model(formula, data, weights=weights, offset=offset, response="glm")
-    if isinstance(weights, str):
-        model._glmer_weights_name = weights
-    if isinstance(offset, str):
-        model._glmer_offset_name = offset
+    model = _build_glm_model(formula, data, weights, offset)
     if nAGQ > 1 and (len(model.terms) != 1 or model.terms[0].X.shape[1] != 1):
         raise ModelSpecificationError(AGQ_SCOPE_ERROR)
     return _fit(model, fam, nAGQ, ctrl, data_name, control is not None)
@@ -191,11 +198,7 @@ def glmer_nb(formula: str, data: pd.DataFrame, weights: Any = None, offset: Any 
     if not parsed.random:
         raise ModelSpecificationError("No random effects terms specified in formula: add a term such as "
                                       "'(1 | group)', or fit an ordinary negative binomial GLM")
-    model = build_model(formula, data, weights=weights, offset=offset, response="glm")
-    if isinstance(weights, str):
-        model._glmer_weights_name = weights
-    if isinstance(offset, str):
-        model._glmer_offset_name = offset
+    model = _build_glm_model(formula, data, weights, offset)
     q = sum(t.X.shape[1] * len(t.levels) for t in model.terms)
     calc_derivs = ctrl.get("calc_derivs", True)
     with warnings.catch_warnings():

@@ -6,7 +6,6 @@ The four steps of ``glmmTMB()`` (``mkTMBStruc`` → ``MakeADFun`` → ``nlminb``
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from mixedlab._errors import ArgumentError, ModelSpecificationError
+
 __all__ = ["isSingular"]
 
 
@@ -58,6 +60,12 @@ def isSingular(fit: Any, tol: float = 1e-4) -> bool:
     >>> mixedlab.isSingular(fit)  # doctest: +SKIP
     True
     """
+    if not (hasattr(fit, "theta") and hasattr(fit, "lower")):
+        raise ModelSpecificationError(f"isSingular needs a fitted model (from mixedlab.lmer, glmer or glmer_nb), "
+                                      f"not {type(fit).__name__}")
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(tol) or tol < 0:
+        raise ArgumentError(f"tol must be a non-negative number (lme4's default 1e-4), not {tol!r}")
     theta = np.asarray(fit.theta, dtype=float)
     lower = np.asarray(fit.lower, dtype=float)
     return bool(np.any(theta[lower == 0] < tol))

@@ -269,6 +269,9 @@ class PirlsSystem:
     def step(self, theta: np.ndarray, resp: GlmResponse) -> tuple[np.ndarray, np.ndarray, PLSFactor]:
         """One weighted PLS solve at the current μ: returns ``(u, β, factor)``."""
         W, z = resp.working()
+        # lme4's L, RZX and RX keep the weights of the last solve, one μ-update before the final
+        # μ; hatvalues(m) reads them (see GlmerFit.hat_values)
+        self.last_weights = W
         if self.scalar_only:
             return self._scalar_step(theta, W, z)
         cp = self.blocks(W, z)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
 from mixedlab.inference._kenward_roger import _lambda_t_rows, design_blocks
 from mixedlab.linear._crossprod import CrossProducts, random_effects_matrix
 
-__all__ = ["hat_values", "cooks_distance"]
+__all__ = ["hat_values", "glmm_hat_values", "cooks_distance"]
 
 
 def hat_values(cp: CrossProducts, model, theta: np.ndarray) -> np.ndarray:
@@ -45,6 +46,43 @@ def hat_values(cp: CrossProducts, model, theta: np.ndarray) -> np.ndarray:
         if sw is not None:
             Ct = Ct * sw[None, s:e]
         Y = sla.solve_triangular(L, Ct, lower=True, check_finite=False)
+        out[s:e] = np.sum(Y * Y, axis=0)
+    return out
+
+
+def glmm_hat_values(Z: sp.spmatrix, factors: list[np.ndarray], shapes: list, X: np.ndarray,
+                    w_working: np.ndarray, w_prior: np.ndarray) -> np.ndarray:
+    """lme4's ``hatvalues(m)`` for a GLMM (lme4 warns that it "may not make sense" there).
+
+    lme4 takes L, RZX and RX from the final PIRLS step, whose system carries the working
+    (Fisher) weights W, but scales the columns it solves for by the *prior* weights only:
+    with L Lᵀ = [ZΛ X]ᵀ W [ZΛ X] + diag(I_q, 0), ``h_i = ‖L⁻¹ a_i‖²`` and
+    a_i = √w_prior,i [ZΛ X]_iᵀ (the column sums of squares of its CL and CR).
+
+    Parameters
+    ----------
+    Z
+        The sparse n × q random-effects model matrix (unscaled).
+    factors, shapes
+        Each term's relative covariance factor T_t (Λ = ⊕_t I_levels ⊗ T_t) and its shape.
+    X
+        The n × p fixed-effects model matrix.
+    w_working, w_prior
+        The final working weights (sqrtXwt²) and the prior weights.
+    """
+    Lam = sp.block_diag([sp.kron(sp.identity(s.n_levels), T) for T, s in zip(factors, shapes)], format="csc")
+    C = sp.hstack([sp.csr_matrix(Z) @ Lam, sp.csr_matrix(np.asarray(X, dtype=float))], format="csr")
+    q = Lam.shape[0]
+    A = np.asarray((C.T @ C.multiply(np.asarray(w_working, dtype=float)[:, None])).todense())
+    A[np.arange(q), np.arange(q)] += 1.0
+    L = sla.cholesky(0.5 * (A + A.T), lower=True, check_finite=False)
+    sw = np.sqrt(np.asarray(w_prior, dtype=float))
+    n = C.shape[0]
+    out = np.empty(n)
+    step = max(1, 4_000_000 // max(A.shape[0], 1))  # observations per block: bounded memory
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        Y = sla.solve_triangular(L, C[s:e].toarray().T * sw[None, s:e], lower=True, check_finite=False)
         out[s:e] = np.sum(Y * Y, axis=0)
     return out
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from mixedlab.inference._factor_cache import FactorCache
 from mixedlab.inference._splines import PolySpline, SplineError, back_spline, interp_spline
 from mixedlab.linear._crossprod import CrossProducts
 from mixedlab.linear._deviance import LmerDevfun
@@ -177,17 +178,7 @@ class _VarparDeviance:
 
     def __init__(self, cp: CrossProducts, ks: list[int]) -> None:
         self.cp, self.ks = cp, ks
-        self._cache: dict[bytes, Any] = {}
-
-    def factor(self, theta: np.ndarray):
-        key = theta.tobytes()
-        f = self._cache.get(key)
-        if f is None:
-            f = factorize(self.cp, theta)
-            if len(self._cache) > 512:
-                self._cache.clear()
-            self._cache[key] = f
-        return f
+        self.factor = FactorCache(cp, limit=512)
 
     def __call__(self, pars: np.ndarray) -> float:
         sigma = float(pars[-1])

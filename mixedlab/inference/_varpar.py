@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from mixedlab.linear._pls import CrossProducts, PLSFactor, factorize, solve_triangular
+from mixedlab.inference._factor_cache import FactorCache
+from mixedlab.linear._pls import CrossProducts, PLSFactor, solve_triangular
 
 __all__ = ["VarparFunctions"]
 
@@ -40,19 +41,11 @@ class VarparFunctions:
     def __init__(self, cp: CrossProducts, REML: bool) -> None:
         self.cp = cp
         self.REML = bool(REML)
-        self._cache: dict[bytes, PLSFactor] = {}
+        self._factors = FactorCache(cp, limit=256)
 
     def factor(self, theta: np.ndarray) -> PLSFactor:
         """L(θ), kept for the θ values already seen."""
-        theta = np.asarray(theta, dtype=float)
-        key = theta.tobytes()
-        f = self._cache.get(key)
-        if f is None:
-            f = factorize(self.cp, theta)
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = f
-        return f
+        return self._factors(np.asarray(theta, dtype=float))
 
     def deviance(self, varpar: np.ndarray) -> float:
         """lmerTest's ``devfun_vp``: the deviance at ``varpar = (θ, σ)``."""

@@ -26,7 +26,7 @@ import math
 import statistics
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -118,21 +118,10 @@ class Estimates:
 def simulate(settings: ExplorerSettings) -> Simulation:
     """Draw one data set for the explorer, from R's random stream.
 
-    The draws follow this R code (:func:`mixedlab.datasets.simulate_pooling`), so R
-    reproduces the data exactly::
-
-        set.seed(seed)
-        sizes <- if (unbalanced) sample(2 * n_per_group - 1, n_groups, replace = TRUE)
-                 else rep(n_per_group, n_groups)
-        z0 <- rnorm(n_groups); z1 <- rnorm(n_groups)
-        u0 <- intercept_sd * z0
-        u1 <- slope_sd * (corr * z0 + sqrt(1 - corr^2) * z1)
-        g <- rep(seq_len(n_groups), sizes)
-        x <- rnorm(sum(sizes))
-        y <- 10 + u0[g] + (2 + u1[g]) * x + rnorm(sum(sizes), 0, residual_sd)
-
-    ``(u0, u1)`` is bivariate normal with SDs ``(intercept_sd, slope_sd)`` and
-    correlation ``corr`` (a 2×2 Cholesky factor applied to independent draws).
+    The draws are :func:`mixedlab.datasets.simulate_pooling`'s, whose docstring gives
+    the R code that reproduces the data exactly. ``(u0, u1)`` is bivariate normal with
+    SDs ``(intercept_sd, slope_sd)`` and correlation ``corr`` (a 2×2 Cholesky factor
+    applied to independent draws).
 
     Parameters
     ----------
@@ -596,7 +585,3 @@ class PartialPoolingExplorer:
         return (self._message_html.value
                 + '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
                 + f'<div>{self._drawing.value}</div><div style="font-size:12px">{self._tables_html.value}</div></div>')
-
-    def settings_dict(self) -> dict[str, Any]:
-        """The current settings as a plain dict."""
-        return asdict(self.settings)

@@ -16,7 +16,23 @@ import scipy.sparse as sp
 
 from mixedlab.linear._theta import TermShape, ThetaLayout
 
-__all__ = ["CrossProducts", "random_effects_matrix"]
+__all__ = ["CrossProducts", "random_effects_matrix", "level_crossproducts"]
+
+
+def level_crossproducts(codes: np.ndarray, X1: np.ndarray, w: np.ndarray, n_levels: int) -> np.ndarray:
+    """A₁₁ of the first term: one k₁×k₁ block per level, Σ_i w_i x_i x_iᵀ over that level's rows.
+
+    ``codes`` are the rows' 0-based levels, ``X1`` the term's n×k₁ columns, ``w`` the prior
+    weights (ones when there are none); returns an ``(n_levels, k₁, k₁)`` array.
+    """
+    k1 = X1.shape[1]
+    A11 = np.empty((n_levels, k1, k1))
+    for a in range(k1):
+        for b in range(a + 1):
+            v = np.bincount(codes, weights=w * X1[:, a] * X1[:, b], minlength=n_levels)
+            A11[:, a, b] = v
+            A11[:, b, a] = v
+    return A11
 
 
 def random_effects_matrix(
@@ -115,14 +131,7 @@ class CrossProducts:
         self.k1, self.L1 = first.k, first.n_levels
         X1, codes1 = np.asarray(term_X[0], dtype=float), np.asarray(term_codes[0])
         k1, L1 = self.k1, self.L1
-        # A₁₁: one k₁×k₁ block per level, Σ_i w_i x_i x_iᵀ over the rows of that level
-        A11 = np.empty((L1, k1, k1))
-        for a in range(k1):
-            for b in range(a + 1):
-                v = np.bincount(codes1, weights=w * X1[:, a] * X1[:, b], minlength=L1)
-                A11[:, a, b] = v
-                A11[:, b, a] = v
-        self.A11 = A11
+        self.A11 = level_crossproducts(codes1, X1, w, L1)
 
         # Term 1 in an orthonormal basis per level: W½Z₁_g = Q_g R_g (R_g k₁×k₁ upper).
         # The trailing columns (terms 2..T, X, y) enter only through F_g = Q_gᵀ W½[Z₂ X y]_g

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["results_from_fit", "fit_mixedlab", "fit_mixedlab_glmer", "results_from_tmb_fit",
+__all__ = ["results_from_fit", "fit_mixedlab", "glmer_case", "fit_mixedlab_glmer", "results_from_tmb_fit",
            "glmmtmb_case", "fit_mixedlab_tmb"]
 
 
@@ -28,6 +28,21 @@ def _none_if_missing(v: Any) -> Any:
     return v
 
 
+def _ranef_layout(frame: pd.DataFrame) -> dict[str, list]:
+    """One grouping factor's conditional modes in the bridge's layout (levels, columns, values)."""
+    return {"levels": [str(i) for i in frame.index],
+            "columns": [str(c) for c in frame.columns],
+            "values": frame.to_numpy(dtype=float).tolist()}
+
+
+def _recording(call: Callable[[], Any]) -> tuple[Any, list[warnings.WarningMessage]]:
+    """``(call(), caught)``: the fit with every warning it raised recorded, none shown."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = call()
+    return fit, caught
+
+
 def results_from_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -> dict[str, Any]:
     """Convert a fitted :class:`mixedlab.LmerFit` to the bridge's result layout.
 
@@ -44,14 +59,7 @@ def results_from_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = ()) -
         }
         for r in vc.itertuples(index=False)
     ]
-    ranef = {
-        str(g): {
-            "levels": [str(i) for i in frame.index],
-            "columns": [str(c) for c in frame.columns],
-            "values": frame.to_numpy(dtype=float).tolist(),
-        }
-        for g, frame in fit.ranef.items()
-    }
+    ranef = {str(g): _ranef_layout(frame) for g, frame in fit.ranef.items()}
     optinfo = getattr(fit, "optinfo", {}) or {}
     return {
         "objective": float(fit.objective),
@@ -77,30 +85,28 @@ def fit_mixedlab(case, data: pd.DataFrame) -> dict[str, Any]:
     """Fit ``case`` with :func:`mixedlab.lmer`; warnings are recorded, not shown."""
     from mixedlab import lmer  # the engine; imported here so the harness loads without it
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = lmer(case.formula, data, REML=case.REML, **_case_kwargs(case))
+    fit, caught = _recording(lambda: lmer(case.formula, data, REML=case.REML, **_case_kwargs(case)))
     return results_from_fit(fit, caught)
 
 
-def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
+def glmer_case(case, data: pd.DataFrame) -> Any:
     """Fit a glmer-kind ``case`` with :func:`mixedlab.glmer` (or :func:`mixedlab.glmer_nb`)."""
     from mixedlab import families, glmer, glmer_nb
 
     kwargs: dict[str, Any] = {"data_name": case.data_name, **_case_kwargs(case)}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if case.family == "negative.binomial":
-            fit = glmer_nb(case.formula, data, **kwargs)
-        else:
-            fit = glmer(case.formula, data, family=families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+    if case.family == "negative.binomial":
+        return glmer_nb(case.formula, data, **kwargs)
+    return glmer(case.formula, data, family=families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+
+
+def fit_mixedlab_glmer(case, data: pd.DataFrame) -> dict[str, Any]:
+    """Fit a glmer-kind ``case`` with :func:`glmer_case`; warnings are recorded, not shown."""
+    fit, caught = _recording(lambda: glmer_case(case, data))
     out = results_from_fit(fit, caught)
     out["summary"] = str(fit.summary())
     out["deviance"] = float(fit.deviance)
     out["nb_theta"] = getattr(fit.family, "theta", None)
     return out
-
-
 
 
 def _r_family(expr: str) -> tuple[str, str | None]:
@@ -136,9 +142,7 @@ def results_from_tmb_fit(fit: Any, caught: Iterable[warnings.WarningMessage] = (
     ranef = {}
     for pre, re_ in (("", fit.ranef), ("zi~", fit.ranef_zi)):
         for g, frame in re_.items():
-            ranef[pre + str(g)] = {"levels": [str(i) for i in frame.index],
-                                   "columns": [str(c) for c in frame.columns],
-                                   "values": frame.to_numpy(dtype=float).tolist()}
+            ranef[pre + str(g)] = _ranef_layout(frame)
     ngroups = {str(k): int(v) for k, v in fit.ngroups.items()}
     ngroups.update({f"zi~{k}": int(v) for k, v in fit.ngroups_zi.items()})
     return {
@@ -175,7 +179,5 @@ def glmmtmb_case(case, data: pd.DataFrame, at: Any = None) -> Any:
 
 def fit_mixedlab_tmb(case, data: pd.DataFrame) -> dict[str, Any]:
     """Fit a glmmtmb-kind ``case`` with :func:`mixedlab.glmmtmb`."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = glmmtmb_case(case, data)
+    fit, caught = _recording(lambda: glmmtmb_case(case, data))
     return results_from_tmb_fit(fit, caught)

@@ -17,11 +17,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import numpy as np
 import pandas as pd
 
 from mixedlab.parity import _tolerances as tol
@@ -288,25 +286,6 @@ class CaseResult:
     def ok(self) -> bool:
         """True when no compared quantity is outside its tolerance."""
         return self.failures.empty
-
-    def max_deltas(self) -> dict[str, float]:
-        """Largest |Δ| against lme4 per quantity kind (compared rows only)."""
-        out: dict[str, float] = {}
-        for row in self.table.itertuples(index=False):
-            d = row[5]
-            if d is None or (isinstance(d, float) and math.isnan(d)) or row[7] is None or row[6] == 0.0:
-                continue  # not compared, or an exact (structural) check
-            kind = _kind(row[1])
-            out[kind] = max(out.get(kind, 0.0), float(d))
-        return out
-
-
-def _kind(label: str) -> str:
-    if label.startswith("VarCorr"):
-        return "VarCorr " + label.rsplit(" ", 1)[-1]
-    if label.startswith("ranef"):
-        return "ranef"
-    return label.split(" ", 1)[0]
 
 
 def table_columns(primary: str = "lme4", secondary: str | None = "glmmTMB") -> list[str]:

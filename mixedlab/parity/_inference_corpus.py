@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from mixedlab.parity import _tolerances as tol
-from mixedlab.parity._reference import ReferenceOutputError, fingerprint
+from mixedlab.parity._reference import ReferenceOutputError, fingerprint, json_safe
 
 __all__ = ["InferenceCase", "INFERENCE_CASES", "get_inference_case", "load_inference_data",
-           "mixedlab_results", "r_results", "compare", "run_inference_case", "regenerate",
+           "fit_inference_case", "mixedlab_results", "r_results", "compare", "run_inference_case", "regenerate",
            "reference_path", "DDFS", "ANOVA_TYPES"]
 
 DDFS = ("Satterthwaite", "Kenward-Roger")
@@ -169,7 +169,8 @@ def _frame(t: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
-def _fit(case: InferenceCase, data: pd.DataFrame):
+def fit_inference_case(case: InferenceCase, data: pd.DataFrame):
+    """mixedlab's lmer fit of ``case`` on ``data``, its warnings silenced."""
     from mixedlab import lmer
 
     with warnings.catch_warnings():
@@ -187,7 +188,7 @@ def mixedlab_results(case: InferenceCase, data: pd.DataFrame | None = None) -> d
 
     if data is None:
         data, _ = load_inference_data(case)
-    fit = _fit(case, data)
+    fit = fit_inference_case(case, data)
     out: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -476,16 +477,6 @@ def reference_path(name: str) -> Path:
     return reference_dir().parent / "inference" / f"{name}.json"
 
 
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def regenerate(names: Iterable[str] | None = None) -> list[Path]:
     """Compute R's side of the cases and (re)write their reference files; return the paths."""
     from mixedlab.parity import _rinference
@@ -507,7 +498,7 @@ def regenerate(names: Iterable[str] | None = None) -> list[Path]:
         }
         path = reference_path(case.name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_clean(payload), indent=1, ensure_ascii=False, allow_nan=False) + "\n",
+        path.write_text(json.dumps(json_safe(payload), indent=1, ensure_ascii=False, allow_nan=False) + "\n",
                         encoding="utf-8")
         paths.append(path)
     return paths

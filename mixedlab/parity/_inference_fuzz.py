@@ -18,13 +18,11 @@ designs overall.
 from __future__ import annotations
 
 import argparse
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["InferenceFuzzOutcome", "run_inference_design", "run_inference_batch"]
 

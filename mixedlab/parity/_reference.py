@@ -27,7 +27,7 @@ import pandas as pd
 from mixedlab._resources import shipped_dir
 
 __all__ = ["reference_dir", "reference_path", "read_reference", "write_reference", "fingerprint",
-           "ReferenceOutputError"]
+           "ReferenceOutputError", "json_safe"]
 
 SCHEMA = 1
 
@@ -80,14 +80,14 @@ def fingerprint(df: pd.DataFrame) -> dict[str, Any]:
     return {"nrow": int(len(df)), "columns": cols}
 
 
-def _clean(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """JSON has no NaN/Inf: store them as null (R's NA and NaN both read back as None)."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
@@ -114,7 +114,7 @@ def write_reference(case, data_source: str, data_fingerprint: dict, results: dic
     }
     path = reference_path(case.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_clean(payload), indent=1, allow_nan=False, ensure_ascii=False) + "\n",
+    path.write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False, ensure_ascii=False) + "\n",
                     encoding="utf-8")
     return path
 

@@ -157,7 +157,6 @@ def render_compact(results: Iterable[Any]) -> list[str]:
     w = [max(len(r[j]) for r in [_HEAD] + body) for j in range(len(_HEAD))]
     start_lme = sum(w[:3]) + 2 * 3
     width_lme = sum(w[3:6]) + 2 * 2
-    start_tmb = start_lme + width_lme + 2
     width_tmb = sum(w[6:9]) + 2 * 2
     over = " " * start_lme + " vs lme4 ".center(width_lme, "-") + "  " + " vs glmmTMB ".center(width_tmb, "-")
     return [over] + lines

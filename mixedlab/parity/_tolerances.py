@@ -90,6 +90,12 @@ def _var_bound(rel: float, floor: float) -> Callable[[float, Mapping[str, float]
     return bound
 
 
+def _log_p_bound(ref: float, s: Mapping[str, float]) -> float:
+    # the p rule, |Δ log p| <= 1e-3·max(1, |log p|) (p is compared on the log scale);
+    # a reference p of 0 must be matched exactly
+    return 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0
+
+
 def _cov_bound(rel: float, floor: float, corr_abs: float) -> Callable[[float, Mapping[str, float]], float]:
     # cov = rho s1 s2: |Δcov| <= |Δrho| s1 s2 + |rho| (t1 s2 + t2 s1 + t1 t2).
     def bound(ref: float, s: Mapping[str, float]) -> float:
@@ -217,7 +223,7 @@ TOLERANCES: tuple[Tolerance, ...] = (
                   "p = P(T_df > |t|) (or the F tail) moves with t and df: with both within their "
                   "bounds, log p moves by at most a few times 1e-4·|log p| for the df of the corpus; "
                   "on the log scale so that tiny p-values (1e-17) are judged by their digits",
-                  lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
+                  _log_p_bound),
         Tolerance(ref_name, "F", "|Δ| ≤ 1e-5·|ref| + 1e-8",
                   "a quadratic form in β̂ with vcov(β̂) (adjusted and scaled for Kenward-Roger): "
                   "the estimate and SE rules combined",
@@ -274,14 +280,14 @@ TOLERANCES: tuple[Tolerance, ...] = (
     Tolerance("broom.mixed", "df", "|Δ| ≤ 1e-4·ref", "Satterthwaite's df: the lmerTest df rule",
               lambda ref, s: 1e-4 * abs(ref)),
     Tolerance("broom.mixed", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)", "p from t and Satterthwaite df: the lmerTest p rule",
-              lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
+              _log_p_bound),
     Tolerance("broom.mixed", "count", _EXACT, "nobs and df.residual are counts", lambda ref, s: 0.0),
     Tolerance("broom.mixed", "loglik", "|Δ| ≤ 5e-5", "logLik of the same fit: the lme4 logLik rule", lambda ref, s: 5e-5),
     Tolerance("broom.mixed", "ic", "|Δ| ≤ 1e-4", "AIC, BIC, REMLcrit, deviance: the lme4 objective rule",
               lambda ref, s: 1e-4),
     Tolerance("lmerTest.ranova", "p", "|Δ log p| ≤ 1e-3·max(1, |log p|)",
               "the χ² tail of the LRT: the p rule of the F tables", 
-              lambda ref, s: 1e-3 * max(1.0, abs(math.log(ref))) if ref > 0 else 0.0),
+              _log_p_bound),
 )
 
 _GLMER_OPT = (

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["glance", "augment", "AUGMENT_COLUMNS"]
+__all__ = ["glance", "augment", "augment_glmm", "AUGMENT_COLUMNS", "GLMM_AUGMENT_COLUMNS"]
 
 AUGMENT_COLUMNS = [".fitted", ".resid", ".hat", ".cooksd", ".fixed", ".mu", ".offset", ".sqrtXwt",
                    ".sqrtrwt", ".weights", ".wtres"]
+#: a GLMM's response module (``glmResp``) also has ``eta``
+GLMM_AUGMENT_COLUMNS = AUGMENT_COLUMNS + [".eta"]
 
 
 def glance(fit: Any) -> pd.DataFrame:
@@ -58,5 +60,37 @@ def augment(fit: Any) -> pd.DataFrame:
             ".mu": fitted, ".offset": off, ".sqrtXwt": sw, ".sqrtrwt": sw, ".weights": w,
             ".wtres": sw * (y - fitted)}
     for k in AUGMENT_COLUMNS:
+        frame[k] = cols[k]
+    return frame
+
+
+def augment_glmm(fit: Any, response: dict[str, np.ndarray]) -> pd.DataFrame:
+    """broom.mixed's ``augment(m)`` of a GLMM: the model frame, then per observation
+
+    ``.fitted`` (η, ``predict(m)``), ``.resid`` (deviance residuals, ``residuals(m)``), ``.hat``,
+    ``.cooksd`` (``cooks.distance``: Pearson residuals, σ² the dispersion), ``.fixed``
+    (``predict(m, re.form = NA)``) and the response module's ``mu, offset, sqrtXwt, sqrtrwt,
+    weights, wtres, eta``, given in ``response`` by the fit.
+    """
+    frame = fit._model.frame.reset_index(drop=True).copy()
+    # a cbind(successes, failures) response is one matrix column in R's model frame; here the
+    # response column holds the successes and the failures' helper column is left out
+    frame = frame.drop(columns=[c for c in ("(cbind failures)",) if c in frame.columns])
+    # weights= and offset= given as arguments are model-frame columns in R
+    if getattr(fit, "weights_name", None) and "(weights)" not in frame.columns:
+        frame["(weights)"] = response["weights"]
+    if getattr(fit, "offset_name", None) and "(offset)" not in frame.columns:
+        frame["(offset)"] = response["offset"]
+    hat = np.asarray(fit.hat_values(), dtype=float)
+    X = np.asarray(fit._model.X, dtype=float)
+    rank = int(np.linalg.matrix_rank(X)) if X.shape[1] else 0
+    pearson = np.asarray(fit.residuals("pearson"), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cooks = (pearson / (1.0 - hat)) ** 2 * hat / (float(fit.sigma) ** 2 * rank)
+    cooks[np.isinf(cooks)] = np.nan
+    cols = {".fitted": response["eta"], ".resid": np.asarray(fit.residuals(), dtype=float), ".hat": hat,
+            ".cooksd": cooks, ".fixed": X @ fit.fixef.to_numpy(dtype=float) + response["offset"]}
+    cols.update({f".{k}": v for k, v in response.items()})
+    for k in GLMM_AUGMENT_COLUMNS:
         frame[k] = cols[k]
     return frame

@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixedlab._errors import ModelSpecificationError
 from mixedlab.glm._pls_blocks import conditional_variances
 from mixedlab.reporting import tidy
-from mixedlab.reporting._broom import glance
+from mixedlab.inference._influence import glmm_hat_values
+from mixedlab.reporting._broom import augment_glmm, glance
 from mixedlab.reporting._glmer_print import glmer_print_lines
 from mixedlab.reporting._glmer_summary import GlmerSummary
 from mixedlab.results._glmer_inference import GlmerInference
 from mixedlab.results._lmer_fit import ReTermInfo
 from mixedlab.results._predict import predict as _predict
+from mixedlab.results._ranef import RandomEffectViews, varcorr_rows
 from mixedlab.results._simulate import simulate_glmer
 
 __all__ = ["GlmerFit"]
@@ -29,7 +30,7 @@ class _Solution:
         self.beta, self.b, self.u = beta, b, u
 
 
-class GlmerFit(GlmerInference):
+class GlmerFit(RandomEffectViews, GlmerInference):
     """A GLMM fitted by :func:`mixedlab.glmer` (lme4's ``glmerMod``), with LmerFit's names.
 
     Estimates ``fixef``, ``se``, ``vcov`` (from the finite-difference Hessian, as glmer's
@@ -84,6 +85,8 @@ class GlmerFit(GlmerInference):
         # lme4's getME(m, "lower") for θ (0 on the diagonals), as LmerFit has it; isSingular reads it
         self.lower = np.asarray(sys.layout.lower, dtype=float).copy()
         self._mu = resp.mu.copy()
+        last_w = getattr(sys, "last_weights", None)
+        self._pirls_weights = None if last_w is None else np.array(last_w, dtype=float)
         self._eta_base = model.X @ self._solution.beta + sys.Zb(b) + gm.base_offset
         self.deviance = float(np.sum(resp.dev_resid()))
         wrss = resp.pearson_wrss()
@@ -94,8 +97,8 @@ class GlmerFit(GlmerInference):
         self.messages: list[str] = list(getattr(model, "messages", [])) + list(opt.messages)
         self.optinfo: dict[str, Any] = {
             "optimizer": opt.optimizer, "n_evals": opt.feval, "n_evals_stage1": opt.feval_stage1,
-            "converged": opt.code >= 0 and not opt.conv_warnings, "return_code": 0 if opt.code in (3, 4) and
-            opt.code != 4 else opt.code, "message": opt.message, "theta": self.theta.copy(),
+            "converged": opt.code >= 0 and not opt.conv_warnings,
+            "return_code": 0 if opt.code == 3 else opt.code, "message": opt.message, "theta": self.theta.copy(),
             "gradient": opt.gradient, "hessian": opt.hessian, "conv_warnings": list(opt.conv_warnings),
             "bobyqa_npt": opt.npt,
         }
@@ -131,18 +134,8 @@ class GlmerFit(GlmerInference):
     @cached_property
     def varcorr(self) -> pd.DataFrame:
         """``as.data.frame(VarCorr(m))``; a Residual row only for families with a scale."""
-        rows: list[tuple] = []
         s2 = self.sigma ** 2
-        for T, term in zip(self._sys.layout.factors(self.theta), self.terms):
-            S = s2 * (T @ T.T)
-            sd = np.sqrt(np.diag(S))
-            for i, c in enumerate(term.columns):
-                rows.append((term.group, c, None, S[i, i], sd[i]))
-            for i in range(term.k):
-                for j in range(i + 1, term.k):
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        cor = S[i, j] / (sd[i] * sd[j])
-                    rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
+        rows = varcorr_rows(self._sys.layout.factors(self.theta), self.terms, s2)
         if self.family.has_scale:
             rows.append(("Residual", None, None, s2, self.sigma))
         out = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
@@ -150,73 +143,44 @@ class GlmerFit(GlmerInference):
             out[col] = pd.Series([r[k] for r in rows], dtype=object)
         return out
 
-    def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
-        out, off = [], 0
-        for sh in self._sys.shapes:
-            out.append(vec[off: off + sh.q].reshape(sh.n_levels, sh.k))
-            off += sh.q
-        return out
+    @property
+    def _re_shapes(self) -> list:
+        return self._sys.shapes
 
-    @cached_property
-    def ranef(self) -> dict[str, pd.DataFrame]:
-        """Conditional modes b̂ per grouping factor (``ranef(m)``)."""
-        out: dict[str, pd.DataFrame] = {}
-        for seg, term in zip(self._term_segments(self._solution.b), self.terms):
-            df = pd.DataFrame(seg, index=pd.Index(term.levels, name=term.factor), columns=term.columns)
-            out[term.factor] = pd.concat([out[term.factor], df], axis=1) if term.factor in out else df
-        return out
-
-    @cached_property
-    def ranef_condvar(self) -> dict[str, np.ndarray]:
-        """Conditional covariances of b per factor (levels, k, k), lme4's ``condVar``."""
-        s2 = self.sigma ** 2
-        blocks = conditional_variances(self._sys.cp, self._factor)
-        out: dict[str, np.ndarray] = {}
-        for V, term in zip(blocks, self.terms):
-            V = s2 * V
-            if term.factor in out:
-                old = out[term.factor]
-                L, a, _ = old.shape
-                k = V.shape[1]
-                new = np.zeros((L, a + k, a + k))
-                new[:, :a, :a] = old
-                new[:, a:, a:] = V
-                out[term.factor] = new
-            else:
-                out[term.factor] = V
-        return out
-
-    def ranef_frame(self) -> pd.DataFrame:
-        """``as.data.frame(ranef(m))``: grpvar, term, grp, condval, condsd (long format)."""
-        frames = []
-        for factor, df in self.ranef.items():
-            V = self.ranef_condvar[factor]
-            for j, col in enumerate(df.columns):
-                frames.append(pd.DataFrame({"grpvar": factor, "term": col, "grp": df.index.astype(str),
-                                            "condval": df[col].to_numpy(), "condsd": np.sqrt(V[:, j, j])}))
-        return pd.concat(frames, ignore_index=True)
-
-    @cached_property
-    def coef(self) -> dict[str, pd.DataFrame]:
-        """Fixed plus random effects per level (``coef(m)``)."""
-        out = {}
-        for factor, re in self.ranef.items():
-            missing = [c for c in re.columns if c not in self.fixef.index]
-            if missing:
-                raise ModelSpecificationError(
-                    f"unable to align random and fixed effects: {missing} of group {factor!r} have no "
-                    "fixed-effect counterpart, so coef() is undefined (use ranef and fixef)")
-            base = pd.DataFrame(np.tile(self.fixef.to_numpy(), (len(re), 1)), index=re.index,
-                                columns=self.fixef.index)
-            for c in re.columns:
-                base[c] = base[c] + re[c]
-            out[factor] = base
-        return out
+    def _condvar_blocks(self) -> list[np.ndarray]:
+        return conditional_variances(self._sys.cp, self._factor)
 
     # ------------------------------------------------------------------ fitted values, residuals
     def fitted(self) -> np.ndarray:
         """Fitted means μ̂ (on the response scale; proportions for binomial), as ``fitted(m)``."""
         return self._mu.copy()
+
+    def hat_values(self) -> np.ndarray:
+        """lme4's ``hatvalues(m)``: leverages of the final PIRLS system, scaled by the prior weights.
+
+        As in lme4, the system's weights are those of PIRLS's last solve (one μ-update before
+        the fitted μ); lme4 warns that the hat matrix may not make sense for GLMMs.
+        """
+        resp, sys = self._gm.resp, self._sys
+        W = self._pirls_weights
+        if W is None:
+            W = resp.working()[0]
+        return glmm_hat_values(sys.Z, sys.layout.factors(self.theta), sys.shapes, self._model.X, W, resp.wt)
+
+    def augment(self) -> pd.DataFrame:
+        """broom.mixed's ``augment(m)``: the model frame with ``.fitted`` (η), ``.resid`` (deviance
+        residuals), ``.hat``, ``.cooksd``, ``.fixed``, ``.mu``, ``.offset``, ``.sqrtXwt``,
+        ``.sqrtrwt``, ``.weights``, ``.wtres`` and ``.eta``."""
+        resp = self._gm.resp
+        mu = self._mu
+        sqrtrwt = np.sqrt(resp.wt / self.family.variance(mu))
+        eta = self._eta_base
+        # the model's own offset (resp.offset also carries Xβ in the u-only PIRLS system)
+        offset = np.broadcast_to(np.asarray(self._gm.base_offset, dtype=float), mu.shape).copy()
+        response = {"mu": mu.copy(), "offset": offset,
+                    "sqrtXwt": sqrtrwt * self.family.link.mu_eta(eta), "sqrtrwt": sqrtrwt,
+                    "weights": resp.wt.copy(), "wtres": sqrtrwt * (resp.y - mu), "eta": eta.copy()}
+        return augment_glmm(self, response)
 
     def residuals(self, type: str = "deviance", scaled: bool = False) -> np.ndarray:
         """Residuals as ``residuals(m, type)``: deviance (default), pearson, response or working."""

@@ -68,7 +68,7 @@ class GlmerInference:
     def profile(self, which: Any = None):
         """lme4's ``profile(m)`` of a GLMM (see the module docstring)."""
         from mixedlab.glm._laplace import Stage2Devfun
-        from mixedlab.results._lmer_confint import LmerProfile
+        from mixedlab.results._lmer_confint import LmerProfile, _parm_rows
 
         if self.family.has_scale:
             raise ModelSpecificationError("can't (yet) profile GLMMs with non-fixed scale parameters "
@@ -76,9 +76,12 @@ class GlmerInference:
         if self.nAGQ < 1:
             raise ModelSpecificationError("profiles need the Laplace or AGQ deviance: refit with nAGQ=1 "
                                           "(nAGQ=0 optimises θ only)")
+        vn = self._profile_names()
+        # names, 1-based positions, "theta_" or "beta_", as confint's parm; an unknown one is an error
+        rows = None if which is None else _parm_rows(vn + [str(n) for n in self.fixef.index], len(vn), which)
         gm = copy.deepcopy(self._gm, memo={id(self._gm.model): self._gm.model})
         dev = Stage2Devfun(gm, self.nAGQ)
         res = profile_glmm(dev, self.theta, self.fixef.to_numpy(dtype=float), gm.lower,
                            [t.k for t in self.terms], [str(n) for n in self.fixef.index], self.objective,
-                           which=list(which) if which is not None else None)
+                           which=rows)
         return LmerProfile(res)

@@ -155,8 +155,12 @@ def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95, method: str = 
 
 def profile_fit(fit: Any, which: Sequence[str] | None = None) -> LmerProfile:
     """lme4's ``profile(m)`` for a fit (``signames = TRUE``)."""
-    res = profile_lmer(fit._cp, fit._model, fit.theta, fit.REML, [str(n) for n in fit.fixef.index],
-                       [t.k for t in fit.terms], which=list(which) if which is not None else None)
+    ks = [t.k for t in fit.terms]
+    fixed = [str(n) for n in fit.fixef.index]
+    vn = profile_names(ks)
+    # names, 1-based positions, "theta_" or "beta_", as confint's parm; an unknown one is an error
+    rows = None if which is None else _parm_rows(vn + fixed, len(vn), which)
+    res = profile_lmer(fit._cp, fit._model, fit.theta, fit.REML, fixed, ks, which=rows)
     return LmerProfile(res)
 
 
@@ -187,6 +191,14 @@ def bootstrap_responses(fit: Any, nsim: int, seed: Any = None, newparams: dict |
     return simulate_responses(bm, fit.fixef.to_numpy(dtype=float), fit.sigma, nsim, np.random.default_rng(seed))
 
 
+def check_n_jobs(n_jobs: Any) -> int:
+    """``n_jobs``: a whole number of worker processes, at least 1."""
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ArgumentError(f"n_jobs must be a whole number of worker processes, at least 1 (1: refit in "
+                            f"this process), not {n_jobs!r}")
+    return int(n_jobs)
+
+
 def bootstrap_fit(fit: Any, nsim: int = 500, seed: Any = None, n_jobs: int = 1,
                   progress: bool | None = None) -> np.ndarray:
     """``bootMer(m, bootFun, nsim)$t``: one row per replicate (SDs/cors, σ, fixed effects).
@@ -195,6 +207,7 @@ def bootstrap_fit(fit: Any, nsim: int = 500, seed: Any = None, n_jobs: int = 1,
     refitted as lme4 1.1-31's ``refit`` does (:mod:`mixedlab.inference._bootstrap`).
     """
     nsim = _check_nsim(nsim)
+    n_jobs = check_n_jobs(n_jobs)
     Y = bootstrap_responses(fit, nsim, seed)
     bm = BootModel.from_fit(fit._model, fit._cp, fit.theta, fit.REML)
     if progress is None:

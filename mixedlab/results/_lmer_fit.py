@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mixedlab._arguments import check_flag
-from mixedlab._errors import ArgumentError, ModelSpecificationError
+from mixedlab._errors import ArgumentError
 from mixedlab.linear._optimize import OptimResult
 from mixedlab.linear._pls import (
     CrossProducts,
@@ -23,6 +23,7 @@ from mixedlab.linear._pls import (
 from mixedlab.reporting import LmerSummary, LmerTestSummary, format_varcorr, print_lines, tidy
 from mixedlab.results._lmer_inference import LmerInference
 from mixedlab.results._predict import predict
+from mixedlab.results._ranef import RandomEffectViews, varcorr_rows
 from mixedlab.results._simulate import simulate_lmer
 
 __all__ = ["LmerFit", "ReTermInfo"]
@@ -48,7 +49,7 @@ class ReTermInfo:
         return f"ReTermInfo(group={self.group!r}, columns={self.columns!r}, levels={len(self.levels)})"
 
 
-class LmerFit(LmerInference):
+class LmerFit(RandomEffectViews, LmerInference):
     """A linear mixed model fitted by :func:`mixedlab.lmer`.
 
     The attributes carry lme4's content under Python names: ``fixef``, ``vcov``,
@@ -138,19 +139,8 @@ class LmerFit(LmerInference):
         Where R has NA (``var2`` of a variance row, ``var1``/``var2`` of the residual) the
         frame holds NaN, pandas' missing value.
         """
-        rows: list[tuple[str, Any, Any, float, float]] = []
         s2 = self.sigma**2
-        for T, term in zip(self._cp.layout.factors(self.theta), self.terms):
-            S = s2 * (T @ T.T)
-            sd = np.sqrt(np.diag(S))
-            for i, c in enumerate(term.columns):
-                rows.append((term.group, c, None, S[i, i], sd[i]))
-            k = term.k
-            for i in range(k):
-                for j in range(i + 1, k):
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        cor = S[i, j] / (sd[i] * sd[j])
-                    rows.append((term.group, term.columns[i], term.columns[j], S[i, j], cor))
+        rows = varcorr_rows(self._cp.layout.factors(self.theta), self.terms, s2)
         rows.append(("Residual", None, None, s2, self.sigma))
         out = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
         # R's NA in the name columns is pandas' missing value, NaN (as pandas' own text
@@ -172,85 +162,12 @@ class LmerFit(LmerInference):
         return out
 
     # ------------------------------------------------------------------ random effects
-    def _term_segments(self, vec: np.ndarray) -> list[np.ndarray]:
-        out, off = [], 0
-        for shape in self._cp.shapes:
-            out.append(vec[off : off + shape.q].reshape(shape.n_levels, shape.k))
-            off += shape.q
-        return out
+    @property
+    def _re_shapes(self) -> list:
+        return self._cp.shapes
 
-    @cached_property
-    def ranef(self) -> dict[str, pd.DataFrame]:
-        """Conditional modes b̂ per grouping factor (``ranef(m)``), one column per term column."""
-        out: dict[str, pd.DataFrame] = {}
-        for seg, term in zip(self._term_segments(self._solution.b), self.terms):
-            df = pd.DataFrame(seg, index=pd.Index(term.levels, name=term.factor), columns=term.columns)
-            if term.factor in out:
-                out[term.factor] = pd.concat([out[term.factor], df], axis=1)
-            else:
-                out[term.factor] = df
-        return out
-
-    @cached_property
-    def ranef_condvar(self) -> dict[str, np.ndarray]:
-        """Conditional covariances of b per factor, (levels, k, k), scaled by σ² (lme4's postVar).
-
-        Terms sharing a grouping factor are combined block-diagonally, as lme4 reports them.
-        """
-        s2 = self.sigma**2
-        blocks = conditional_variances(self._cp, self._factor)
-        out: dict[str, np.ndarray] = {}
-        for V, term in zip(blocks, self.terms):
-            V = s2 * V
-            if term.factor in out:
-                old = out[term.factor]
-                L, a, _ = old.shape
-                k = V.shape[1]
-                new = np.zeros((L, a + k, a + k))
-                new[:, :a, :a] = old
-                new[:, a:, a:] = V
-                out[term.factor] = new
-            else:
-                out[term.factor] = V
-        return out
-
-    def ranef_frame(self) -> pd.DataFrame:
-        """``as.data.frame(ranef(m))``: grpvar, term, grp, condval, condsd (long format)."""
-        frames = []
-        for factor, df in self.ranef.items():
-            V = self.ranef_condvar[factor]
-            for j, col in enumerate(df.columns):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "grpvar": factor,
-                            "term": col,
-                            "grp": df.index.astype(str),
-                            "condval": df[col].to_numpy(),
-                            "condsd": np.sqrt(V[:, j, j]),
-                        }
-                    )
-                )
-        return pd.concat(frames, ignore_index=True)
-
-    @cached_property
-    def coef(self) -> dict[str, pd.DataFrame]:
-        """Fixed plus random effects per level (``coef(m)``)."""
-        out = {}
-        for factor, re in self.ranef.items():
-            missing = [c for c in re.columns if c not in self.fixef.index]
-            if missing:
-                raise ModelSpecificationError(
-                    f"unable to align random and fixed effects: {missing} of group {factor!r} "
-                    "have no fixed-effect counterpart, so coef() is undefined (use ranef and fixef)"
-                )
-            base = pd.DataFrame(
-                np.tile(self.fixef.to_numpy(), (len(re), 1)), index=re.index, columns=self.fixef.index
-            )
-            for c in re.columns:
-                base[c] = base[c] + re[c]
-            out[factor] = base
-        return out
+    def _condvar_blocks(self) -> list[np.ndarray]:
+        return conditional_variances(self._cp, self._factor)
 
     # ------------------------------------------------------------------ predictions
     @cached_property

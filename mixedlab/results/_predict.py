@@ -65,18 +65,24 @@ def predict(
     # a re_form formula: its own terms, matched by name within each grouping factor
     merged = _merged_ranef(fit, b_terms)
     for term in re_form_terms(model, bars, newdata):
-        cols, B = merged[term.factor]
-        missing = [c for c in term.columns if c not in cols]
-        if missing:
-            raise DataError(
-                "random effects specified in re.form that were not present in original model "
-                f"(lme4's error): {', '.join(missing)} in ({term.text}); the model's random "
-                f"effects of {term.factor!r} are {', '.join(cols)}")
-        idx = [cols.index(c) for c in term.columns]  # lme4 takes the first of a repeated name
+        B = reform_ranef(merged, term)
         i = [t.factor for t in model.terms].index(term.factor)
         codes = _checked_codes(model, newdata, i, term.codes, allow_new_levels)
-        eta += _contribution(term.X, B[:, idx], codes)
+        eta += _contribution(term.X, B, codes)
     return eta
+
+
+def reform_ranef(merged: dict[str, tuple[list[str], np.ndarray]], term: Any) -> np.ndarray:
+    """The fitted random effects (levels x columns) of a ``re_form`` term, matched by column name
+    within its grouping factor (``merged`` from :func:`_merged_ranef`), as lme4's ``mkNewReTrms``."""
+    cols, B = merged[term.factor]
+    missing = [c for c in term.columns if c not in cols]
+    if missing:
+        raise DataError(
+            "random effects specified in re.form that were not present in original model "
+            f"(lme4's error): {', '.join(missing)} in ({term.text}); the model's random "
+            f"effects of {term.factor!r} are {', '.join(cols)}")
+    return B[:, [cols.index(c) for c in term.columns]]  # lme4 takes the first of a repeated name
 
 
 def _contribution(Xt: np.ndarray, b: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ import pandas as pd
 from mixedlab._errors import ArgumentError, DataError, FitMessage
 from mixedlab.formula import parse_formula, parse_re_form, re_form_terms
 from mixedlab.formula._random import expand_bars, sort_order
-from mixedlab.results._predict import _merged_ranef
+from mixedlab.results._predict import _merged_ranef, reform_ranef
 from mixedlab.results._rlinks import linkinv
 from mixedlab.rng import RRandom
 from mixedlab.rng import _libm as libm
@@ -327,16 +327,8 @@ def lmer_sim_model(fit: Any, newparams: Any = None) -> SimModel:
 
     def reform_terms(bars: tuple) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         merged = _merged_ranef(fit, [t.b for t in model.terms])  # the model's b, as set
-        out = []
-        for term in re_form_terms(m, bars, None):
-            cols, B = merged[term.factor]
-            missing = [c for c in term.columns if c not in cols]
-            if missing:
-                raise DataError(
-                    "random effects specified in re.form that were not present in original "
-                    f"model (lme4's error): {', '.join(missing)} in ({term.text})")
-            out.append((term.X, term.codes, B[:, [cols.index(c) for c in term.columns]]))
-        return out
+        return [(term.X, term.codes, reform_ranef(merged, term))
+                for term in re_form_terms(m, bars, None)]
 
     index = m._frame_index[m.rows] if m._frame_index is not None else pd.RangeIndex(fit.nobs)
     model = SimModel(X=m.X, beta=beta, offset=m.offset, terms=terms,

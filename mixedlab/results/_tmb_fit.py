@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import special
 
 from mixedlab._arguments import check_choice, check_flag
-from mixedlab._errors import DataError, ModelSpecificationError
+from mixedlab._errors import ModelSpecificationError
 from mixedlab.reporting._tmb_print import tmb_print_lines
 from mixedlab.reporting._tmb_summary import TmbSummary
 from mixedlab.reporting._tmb_tidy import TMB_TIDY_COLUMNS, tidy_tmb

@@ -27,6 +27,7 @@ import numpy as np
 from mixedlab.rng import _libm as libm
 from mixedlab.rng._cursor import Cursor
 from mixedlab.rng._driver import BATCH, NO_DRAW, SCALAR, drive
+from mixedlab.rng._libm import pow_di
 from mixedlab.rng._params import recycled, warn_nas
 from mixedlab.rng._qbinom import qbinom_upper
 from mixedlab.rng._stream import MTStream
@@ -36,21 +37,8 @@ __all__ = ["rbinom", "rbinom1"]
 _INT_MAX = 2147483647
 
 
-def pow_di(x: float, n: int) -> float:
-    """R's ``R_pow_di(x, n)`` for finite ``x`` and ``n >= 0``: binary powering."""
-    xn = 1.0
-    while True:
-        if n & 1:
-            xn *= x
-        n >>= 1
-        if n:
-            x *= x
-        else:
-            return xn
-
-
 def _pow_di_vec(x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """:func:`pow_di` element by element (same multiplications in the same order)."""
+    """:func:`~mixedlab.rng._libm.pow_di` element by element (same multiplications in the same order)."""
     xn = np.ones_like(x)
     x = x.copy()
     n = n.astype(np.int64)

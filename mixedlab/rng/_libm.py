@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["log", "exp"]
+__all__ = ["log", "exp", "pow_di"]
 
 
 def _elementwise(fn: Callable[[float], float], x: np.ndarray, domain: Callable[[np.ndarray], np.ndarray],
@@ -54,3 +54,23 @@ def _exp_outside(v: np.ndarray) -> np.ndarray:
 def exp(x: np.ndarray) -> np.ndarray:
     """``exp(x)`` of the C library for every element (overflow → inf, as in C)."""
     return _elementwise(math.exp, x, lambda v: v <= _EXP_MAX, _exp_outside)
+
+
+def pow_di(x: float, n: int) -> float:
+    """R's ``R_pow_di(x, n)`` (src/main/arithmetic.c) for finite ``x``: ``x**n`` by binary
+    powering, ``1 / x**|n|`` for ``n < 0`` (not libm, but R's own loop: the last bit matters)."""
+    xn = 1.0
+    if n != 0:
+        neg = n < 0
+        n = -n if neg else n
+        while True:
+            if n & 1:
+                xn *= x
+            n >>= 1
+            if n:
+                x *= x
+            else:
+                break
+        if neg:
+            xn = 1.0 / xn
+    return xn

@@ -73,11 +73,6 @@ class TmbFamily:
     binomial_type: bool = False
 
     # ---------------------------------------------------------------- labels
-    @property
-    def has_zeros(self) -> bool:
-        """Whether the family itself can produce zeros (a ziformula then mixes in more)."""
-        return True
-
     def sigma(self, betad: float) -> float:
         """glmmTMB 1.1.5's ``sigma()`` from the dispersion intercept on its log scale."""
         if not self.uses_dispersion:
@@ -533,7 +528,6 @@ def where(mask: np.ndarray, a: Jet, b: Jet) -> Jet:
 def observation_loglik(fam: TmbFamily, k: dict, c: Jet, z: Jet | None, d: Jet | None,
                        psi: Jet | None) -> Jet:
     """ℓ_i with truncation and zero inflation as ``src/glmmTMB.cpp`` adds them."""
-    y = k["y"]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         base = fam.loglik(k, c, d, psi)
         if fam.truncated:

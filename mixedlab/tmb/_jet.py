@@ -153,10 +153,6 @@ class JetSpace:
         return JetSpace(keys)
 
 
-def _as_jet(space: JetSpace, x) -> "Jet":
-    return x if isinstance(x, Jet) else Jet(space, {(): x})
-
-
 class Jet:
     """Values and partial derivatives of a function of the linear predictors.
 
@@ -309,10 +305,6 @@ class Jet:
 
     def lgamma(self) -> "Jet":
         return self.apply(_lgamma)
-
-
-def _sigmoid(x: Number) -> Number:
-    return special.expit(x)
 
 
 def _softplus(x: Number, m: int) -> list:

@@ -374,7 +374,6 @@ class LaplaceObjective:
                 "wlst": {(s, t): self._wt(J[(s, t)]) for s in self.S for t in self.vars_t},
             }
         S = self.S
-        w = self.w
         e: dict[int, np.ndarray] = {}
         if lay.terms:
             Pm, sel = res.factor.obs_inverse(res.vals, S)
@@ -470,9 +469,3 @@ class LaplaceObjective:
             idx = np.array(idx)
             K[np.ix_(idx, idx)] -= Kbu @ HiK.T
         return 0.5 * (K + K.T)
-
-    def fn_grad(self, par: np.ndarray) -> tuple[float, np.ndarray]:
-        """(f, ∇f) at ``par``."""
-        par = np.asarray(par, dtype=float)
-        f = self.fn(par)
-        return f, self.grad(par)

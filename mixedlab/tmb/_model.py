@@ -18,7 +18,6 @@ rebuilt with the union of their missing rows excluded, so all share one set of r
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,18 +90,11 @@ def _response_node(formula: str):
     return parsed
 
 
-_GLM_RESPONSE = "response" in inspect.signature(build_model).parameters
-
-
 def _build(formula: str, data, weights, offset, binomial: bool, exclude) -> ModelFrame:
     # glmmTMB keeps zero-weight rows: they add 0 to the likelihood and count in nobs
-    kw: dict[str, Any] = {"random_required": False, "lme4_checks": False,
-                          "keep_zero_weights": True}
-    if exclude is not None:
-        kw["exclude"] = exclude
-    if binomial and _GLM_RESPONSE:
-        kw["response"] = "glm"
-    return build_model(formula, data, weights=weights, offset=offset, **kw)
+    return build_model(formula, data, weights=weights, offset=offset,
+                       response="glm" if binomial else "numeric", random_required=False,
+                       lme4_checks=False, exclude=exclude, keep_zero_weights=True)
 
 
 def _cbind_args(parsed) -> tuple[str, str] | None:
@@ -173,24 +165,17 @@ def build_tmb_model(formula: str, data: pd.DataFrame, family: Any = "gaussian",
         raise ModelSpecificationError(
             f"a cbind(successes, failures) response needs a binomial-type family (binomial, "
             f"betabinomial), not {fam.spelling}")
-    # without the formula layer's GLM responses, cbind(a, b) is read as two models of a, b
-    split = cb is not None and not _GLM_RESPONSE
-    rhs_text = deparse(parsed.rhs)
-    y_text = cb[0] if split else resp_text
 
     def build_all(exclude):
-        c = _build(f"{cb[0]} ~ {rhs_text}" if split else formula, data, weights, offset,
-                   binomial, exclude)
-        fail = (_build(f"{cb[1]} ~ {rhs_text}", data, weights, offset, binomial, exclude)
-                if split else None)
-        z = (_build(f"{y_text} ~ {zi_rhs}", data, None, None, binomial, exclude)
+        c = _build(formula, data, weights, offset, binomial, exclude)
+        z = (_build(f"{resp_text} ~ {zi_rhs}", data, None, None, binomial, exclude)
              if zi_rhs is not None else None)
-        d = (_build(f"{y_text} ~ {disp_rhs}", data, None, None, binomial, exclude)
+        d = (_build(f"{resp_text} ~ {disp_rhs}", data, None, None, binomial, exclude)
              if disp_rhs is not None else None)
-        return c, z, d, fail
+        return c, z, d
 
-    cond, zi, disp, fail = build_all(None)
-    parts = [m for m in (cond, zi, disp, fail) if m is not None]
+    cond, zi, disp = build_all(None)
+    parts = [m for m in (cond, zi, disp) if m is not None]
     if any(m.n != cond.n or not np.array_equal(m.rows, cond.rows) for m in parts):
         n_all = len(data)
         keep = np.ones(n_all, dtype=bool)
@@ -198,7 +183,7 @@ def build_tmb_model(formula: str, data: pd.DataFrame, family: Any = "gaussian",
             mask = np.zeros(n_all, dtype=bool)
             mask[m.rows] = True
             keep &= mask
-        cond, zi, disp, fail = build_all(~keep)
+        cond, zi, disp = build_all(~keep)
     n = cond.n
     y = np.asarray(cond.y, dtype=float)
     w = None if cond.weights is None else np.asarray(cond.weights, dtype=float)
@@ -207,7 +192,7 @@ def build_tmb_model(formula: str, data: pd.DataFrame, family: Any = "gaussian",
                         "any parameters and nothing can be estimated: give positive weights")
     size = None
     if binomial:
-        y2 = fail.y if fail is not None else getattr(cond, "y2", None)
+        y2 = getattr(cond, "y2", None)
         if y2 is not None:
             size = y + np.asarray(y2, dtype=float)
         elif np.all((y == 0) | (y == 1)):

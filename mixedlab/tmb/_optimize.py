@@ -15,7 +15,6 @@ a Hessian that is not positive definite, extreme eigenvalues, optimiser failure.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

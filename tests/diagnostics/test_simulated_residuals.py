@@ -20,6 +20,8 @@ from mixedlab.diagnostics import SimulatedResiduals, TestResult
 from mixedlab.diagnostics._pit import pit_bounds, pit_residuals
 from mixedlab.diagnostics._tests import sim_pvalue
 
+from _pit_calibration import ks_pvalues_under_the_model
+
 
 def _quiet_lmer(formula: str, data: pd.DataFrame, **kw) -> mixedlab.LmerFit:
     with warnings.catch_warnings():
@@ -110,13 +112,7 @@ def test_continuous_residuals_take_no_random_numbers(sleep_fit) -> None:
 def test_residuals_are_uniform_when_the_data_come_from_the_model(sleep_fit) -> None:
     """Observed data drawn from the fitted model itself, residuals against 250 further
     simulations: over 200 replicate data sets the KS p-values are uniform."""
-    pvals = []
-    for rep in range(200):
-        rng = RRandom(1000 + rep)
-        sims = sleep_fit.simulate(251, seed=rng, re_form=None).to_numpy()
-        res = pit_residuals(sims[:, 1:], sims[:, 0], rng)
-        pvals.append(stats.kstest(res, "uniform").pvalue)
-    pvals = np.asarray(pvals)
+    pvals = ks_pvalues_under_the_model(sleep_fit, nsim=250, reps=200, first_seed=1000)
     assert stats.kstest(pvals, "uniform").pvalue > 0.01
     assert 0.01 <= np.mean(pvals < 0.05) <= 0.10
 
@@ -325,12 +321,7 @@ def test_count_residuals_are_uniform_when_the_data_come_from_the_glmm() -> None:
     with the randomisation the KS p-values over 150 replicates are uniform."""
     fit = _quiet_glmer("y ~ x + (1 | g)", _counts(np.random.default_rng(24), "poisson"),
                        family="poisson")
-    pvals = []
-    for rep in range(150):
-        rng = RRandom(500 + rep)
-        sims = fit.simulate(251, seed=rng, re_form=None).to_numpy()
-        pvals.append(stats.kstest(pit_residuals(sims[:, 1:], sims[:, 0], rng), "uniform").pvalue)
-    pvals = np.asarray(pvals)
+    pvals = ks_pvalues_under_the_model(fit, nsim=250, reps=150, first_seed=500)
     assert stats.kstest(pvals, "uniform").pvalue > 0.01
     assert np.mean(pvals < 0.05) <= 0.10
 

@@ -16,9 +16,10 @@ import pytest
 from scipy import stats
 
 import mixedlab
-from mixedlab import RRandom, datasets
-from mixedlab.diagnostics._pit import pit_residuals
+from mixedlab import datasets
 from mixedlab.parity import _rbridge
+
+from _pit_calibration import ks_pvalues_under_the_model
 
 
 def _quiet_tmb(formula: str, data: pd.DataFrame, **kw) -> mixedlab.TmbFit:
@@ -116,12 +117,7 @@ def test_zip_residuals_are_uniform_when_the_data_come_from_the_model() -> None:
     """
     fit = _quiet_tmb("y ~ x + (1 | g)", _counts(np.random.default_rng(8), "zip", G=20, m=10),
                      family="poisson", ziformula="~1")
-    pvals = []
-    for rep in range(120):
-        rng = RRandom(900 + rep)
-        sims = fit.simulate(51, seed=rng, re_form=None).to_numpy()
-        pvals.append(stats.kstest(pit_residuals(sims[:, 1:], sims[:, 0], rng), "uniform").pvalue)
-    pvals = np.asarray(pvals)
+    pvals = ks_pvalues_under_the_model(fit, nsim=50, reps=120, first_seed=900)
     assert stats.kstest(pvals, "uniform").pvalue > 0.01
     assert np.mean(pvals < 0.05) <= 0.10
 

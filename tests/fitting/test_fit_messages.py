@@ -32,6 +32,11 @@ def test_is_singular_follows_lme4s_rule_on_a_regular_fit():
     fit = mixedlab.lmer("Reaction ~ Days + (Days | Subject)", mixedlab.datasets.sleepstudy())
     assert mixedlab.isSingular(fit) is False
     assert mixedlab.isSingular(fit, tol=100.0) is True     # theta[lower == 0] < tol
+    for bad in (-1.0, float("nan"), "1e-4", True):
+        with pytest.raises(mixedlab.ArgumentError, match="tol must be a non-negative number"):
+            mixedlab.isSingular(fit, tol=bad)
+    with pytest.raises(mixedlab.ModelSpecificationError, match="isSingular needs a fitted model"):
+        mixedlab.isSingular(fit.theta)
     assert list(fit.lower) == [0.0, float("-inf"), 0.0]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
@@ -10,21 +9,14 @@ import pytest
 import mixedlab
 from mixedlab.inference._anova import marginal_terms
 from mixedlab.inference._contrasts import doolittle
-from mixedlab.parity._inference_corpus import get_inference_case, load_inference_data
 
-
-def _fit(name: str):
-    case = get_inference_case(name)
-    data, _ = load_inference_data(case)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return mixedlab.lmer(case.formula, data, data_name=case.data_name), case, data
+from _inference_fits import fit_case
 
 
 def test_doolittle_equals_lmertest(rbridge) -> None:
     from mixedlab.parity._rinference import doolittle as r_doolittle
 
-    fit, _, _ = _fit("cake_factorial_unbalanced")
+    fit, _, _ = fit_case("cake_factorial_unbalanced")
     X = fit._model.X
     A = X.T @ X
     np.testing.assert_allclose(doolittle(A)[0], r_doolittle(A), rtol=1e-10, atol=1e-12)
@@ -39,7 +31,7 @@ def test_doolittle_equals_lmertest(rbridge) -> None:
 def test_hypotheses_equal_lmertests(name: str, type: int, rbridge) -> None:
     from mixedlab.parity._rinference import RModel
 
-    fit, case, data = _fit(name)
+    fit, case, data = fit_case(name)
     ours = mixedlab.anova(fit, type=type).hypotheses
     theirs = RModel(case.formula, data, case.data_name).hypotheses(type)
     assert list(ours) == list(theirs)
@@ -48,7 +40,7 @@ def test_hypotheses_equal_lmertests(name: str, type: int, rbridge) -> None:
 
 
 def test_factor_terms_are_tested_as_a_whole() -> None:
-    fit, _, _ = _fit("cake_factorial_unbalanced")
+    fit, _, _ = fit_case("cake_factorial_unbalanced")
     tab = mixedlab.anova(fit, type=3)
     assert list(tab.index) == ["recipe", "temperature", "recipe:temperature"]
     assert tab["NumDF"].tolist() == [2, 5, 10]
@@ -57,7 +49,7 @@ def test_factor_terms_are_tested_as_a_whole() -> None:
 
 
 def test_type3_does_not_contain_a_factor_in_its_interaction_with_a_covariate() -> None:
-    fit, _, _ = _fit("cake_numeric")
+    fit, _, _ = fit_case("cake_numeric")
     cont = fit._fixed_structure.containment()
     assert cont == {"recipe": [], "temp": ["recipe:temp"], "recipe:temp": []}
     assert marginal_terms(fit._fixed_structure) == ["recipe:temp"]

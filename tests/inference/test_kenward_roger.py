@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,21 +12,14 @@ from mixedlab._errors import ModelSpecificationError
 from mixedlab.inference import kr_ddf_1d, kr_ftest, vcov_adjusted
 from mixedlab.inference._kenward_roger import design_blocks
 from mixedlab.linear._crossprod import random_effects_matrix
-from mixedlab.parity._inference_corpus import get_inference_case, load_inference_data
 
-
-def _fit(name: str):
-    case = get_inference_case(name)
-    data, _ = load_inference_data(case)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return mixedlab.lmer(case.formula, data, REML=case.REML, data_name=case.data_name), case, data
+from _inference_fits import fit_case
 
 
 def test_unbalanced_sleepstudy_matches_the_documented_numbers() -> None:
     # GLMM.md 5.1 (pbkrtest 0.5.2 through lmerTest, this machine): df 15.53307 / 15.87908,
     # SE 8.037493 / 1.634830 (the unadjusted SEs are 8.006979 / 1.631868)
-    fit, _, _ = _fit("sleepstudy_unbalanced")
+    fit, _, _ = fit_case("sleepstudy_unbalanced")
     tab = fit.coef_table("Kenward-Roger")
     assert tab["df"].tolist() == pytest.approx([15.53307, 15.87908], abs=5e-5)
     assert tab["Std. Error"].tolist() == pytest.approx([8.037493, 1.634830], abs=5e-6)
@@ -38,7 +30,7 @@ def test_unbalanced_sleepstudy_matches_the_documented_numbers() -> None:
 def test_adjusted_covariance_equals_pbkrtest(name: str, rbridge) -> None:
     from mixedlab.parity._rinference import RModel
 
-    fit, case, data = _fit(name)
+    fit, case, data = fit_case(name)
     phi_a, phi = RModel(case.formula, data, case.data_name).vcov_adj()
     ours = fit.vcov_adjusted().to_numpy()
     scale = np.sqrt(np.outer(np.diag(phi_a), np.diag(phi_a)))
@@ -48,7 +40,7 @@ def test_adjusted_covariance_equals_pbkrtest(name: str, rbridge) -> None:
 
 
 def test_design_blocks_are_the_cross_products() -> None:
-    fit, _, _ = _fit("crossed")
+    fit, _, _ = fit_case("crossed")
     m = fit._model
     Z = random_effects_matrix([t.X for t in m.terms], [t.codes for t in m.terms], fit._cp.shapes, fit.nobs)
     H, ZX, XX = design_blocks(fit._cp)
@@ -58,7 +50,7 @@ def test_design_blocks_are_the_cross_products() -> None:
 
 
 def test_ml_fits_are_refused_as_lmertest_does() -> None:
-    fit, _, _ = _fit("sleepstudy_ml")
+    fit, _, _ = fit_case("sleepstudy_ml")
     with pytest.raises(ModelSpecificationError, match="only available for REML"):
         fit.coef_table("Kenward-Roger")
     with pytest.raises(ModelSpecificationError, match="REML"):
@@ -66,7 +58,7 @@ def test_ml_fits_are_refused_as_lmertest_does() -> None:
 
 
 def test_one_row_f_test_is_the_squared_t_test() -> None:
-    fit, _, _ = _fit("sleepstudy_unbalanced")
+    fit, _, _ = fit_case("sleepstudy_unbalanced")
     adj = fit._kenward_roger
     beta = fit.fixef.to_numpy()
     L = np.array([[0.0, 1.0]])

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
 
-import mixedlab
 from mixedlab.inference import contest_1d, contest_md, satterthwaite_derivs
 from mixedlab.inference._satterthwaite import fstat_ddf
-from mixedlab.parity._inference_corpus import get_inference_case, load_inference_data
 
-
-def _fit(name: str):
-    case = get_inference_case(name)
-    data, _ = load_inference_data(case)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return mixedlab.lmer(case.formula, data, REML=case.REML, data_name=case.data_name), case, data
+from _inference_fits import fit_case
 
 
 def test_unbalanced_sleepstudy_matches_the_documented_numbers() -> None:
     # GLMM.md 5.1 (lmerTest 3.1-3 run on this machine): df 14.60702 / 15.67935
-    fit, _, _ = _fit("sleepstudy_unbalanced")
+    fit, _, _ = fit_case("sleepstudy_unbalanced")
     tab = fit.coef_table("Satterthwaite")
     assert tab.loc["(Intercept)", "df"] == pytest.approx(14.60702, abs=5e-5)
     assert tab.loc["Days", "df"] == pytest.approx(15.67935, abs=5e-5)
@@ -35,7 +26,7 @@ def test_unbalanced_sleepstudy_matches_the_documented_numbers() -> None:
 def test_vcov_varpar_and_jacobian_equal_lmertest(name: str, rbridge) -> None:
     from mixedlab.parity._rinference import RModel
 
-    fit, case, data = _fit(name)
+    fit, case, data = fit_case(name)
     r = RModel(case.formula, data, case.data_name, REML=case.REML).satterthwaite()
     d = fit._satterthwaite
     np.testing.assert_allclose(d.varpar, r["varpar"], rtol=1e-6)
@@ -49,7 +40,7 @@ def test_vcov_varpar_and_jacobian_equal_lmertest(name: str, rbridge) -> None:
 
 
 def test_multi_df_test_rotates_and_combines_as_lmertest() -> None:
-    fit, _, _ = _fit("slope3")
+    fit, _, _ = fit_case("slope3")
     d, beta = fit._satterthwaite, fit.fixef.to_numpy()
     L = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     F = contest_md(beta, L, d, fit.sigma)
@@ -72,7 +63,7 @@ def test_fstat_ddf_rules() -> None:
 def test_warning_texts_for_a_bad_hessian(monkeypatch) -> None:
     import mixedlab.inference._satterthwaite as s
 
-    fit, _, _ = _fit("sleepstudy")
+    fit, _, _ = fit_case("sleepstudy")
     monkeypatch.setattr(s, "hessian", lambda f, x: np.diag([1.0, -2.0, 1e-10, 3.0]))
     with pytest.warns(UserWarning) as rec:
         d = satterthwaite_derivs(fit._cp, fit.theta, fit.sigma, True, fit.vcov.to_numpy())

@@ -1,4 +1,4 @@
-"""Paths and names shared by the lesson tests (imported by conftest.py and the tests)."""
+"""Paths, names and a helper shared by the lesson tests (imported by conftest.py and the tests)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,11 @@ LESSON_NAMES = [
     "09_inference",
     "10_count_models_explorer",
 ]
+
+
+def find_exact(lines: list[str], expected: list[str]) -> int:
+    """Index where ``expected`` occurs in ``lines`` as consecutive, identical lines, or -1."""
+    for i in range(len(lines) - len(expected) + 1):
+        if lines[i:i + len(expected)] == expected:
+            return i
+    return -1

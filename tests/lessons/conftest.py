@@ -9,6 +9,7 @@ script beside it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,12 @@ class Executed:
     def outputs_of_type(self, mime: str) -> list[Any]:
         return [out["data"][mime] for cell in self.nb.cells for out in cell.get("outputs", [])
                 if "data" in out and mime in out["data"]]
+
+    def appendix_r_code(self) -> str:
+        """The R code block of the lesson's one "## Appendix" markdown cell."""
+        appendix = [c.source for c in self.nb.cells if c.cell_type == "markdown" and "## Appendix" in c.source]
+        assert len(appendix) == 1
+        return re.search(r"```r\n(.*?)```", appendix[0], re.S).group(1)
 
 
 @pytest.fixture(scope="session")

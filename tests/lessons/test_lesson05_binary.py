@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from mixedlab.datasets import pass_fail_r_code
 
 
@@ -29,9 +27,6 @@ def test_lesson5_draws_the_probability_curves(executed):
 
 
 def test_appendix_r_code_is_the_code_that_draws_the_data(executed):
-    nb = executed["05_binary_outcomes"].nb
-    appendix = [c.source for c in nb.cells if c.cell_type == "markdown" and "## Appendix" in c.source]
-    assert len(appendix) == 1
-    code = re.search(r"```r\n(.*?)```", appendix[0], re.S).group(1)
+    code = executed["05_binary_outcomes"].appendix_r_code()
     assert pass_fail_r_code(seed=2025) in code
     assert "glmer(pass ~ hours + (1 | school), data = df_pass, family = binomial)" in code

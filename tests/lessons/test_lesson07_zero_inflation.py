@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from mixedlab.lessons._rprograms import get_program
 
 
@@ -34,10 +32,7 @@ def test_summaries_differ_from_r_at_most_in_the_last_digits(executed):
 
 
 def test_appendix_r_code_is_the_lessons_r_program(executed):
-    nb = executed["07_zero_inflation"].nb
-    appendix = [c.source for c in nb.cells if c.cell_type == "markdown" and "## Appendix" in c.source]
-    assert len(appendix) == 1
-    code = re.search(r"```r\n(.*?)```", appendix[0], re.S).group(1)
+    code = executed["07_zero_inflation"].appendix_r_code()
     setup = get_program("07_zero_inflation").setup
     fits = [line for line in code.splitlines() if "<- glmmTMB(" in line]
     assert len(fits) == 6

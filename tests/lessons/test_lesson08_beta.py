@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from mixedlab.datasets import on_task_r_code
 from mixedlab.lessons._rprograms import get_program
 
@@ -20,10 +18,7 @@ def test_lesson8_ends_with_the_beta_parity_table(executed):
 
 
 def test_appendix_r_code_draws_the_data_and_fits_the_models(executed):
-    nb = executed["08_beta_models"].nb
-    appendix = [c.source for c in nb.cells if c.cell_type == "markdown" and "## Appendix" in c.source]
-    assert len(appendix) == 1
-    code = re.search(r"```r\n(.*?)```", appendix[0], re.S).group(1)
+    code = executed["08_beta_models"].appendix_r_code()
     assert on_task_r_code(seed=808) in code
     setup = get_program("08_beta_models").setup
     # each model call of the appendix is the program's, line for line

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from mixedlab.lessons._rprograms import get_program
 
 
@@ -24,10 +22,7 @@ def test_every_inference_table_is_compared_exactly():
 
 
 def test_appendix_r_code_is_the_lessons_r_program(executed):
-    nb = executed["09_inference"].nb
-    appendix = [c.source for c in nb.cells if c.cell_type == "markdown" and "## Appendix" in c.source]
-    assert len(appendix) == 1
-    code = re.search(r"```r\n(.*?)```", appendix[0], re.S).group(1)
+    code = executed["09_inference"].appendix_r_code()
     program = get_program("09_inference")
     for line in code.splitlines():
         if "<- lmer(" in line or "<- subset(" in line:

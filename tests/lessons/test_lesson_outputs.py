@@ -13,7 +13,7 @@ import pytest
 
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
-from _lesson_fixtures import LESSON_NAMES
+from _lesson_fixtures import LESSON_NAMES, find_exact
 
 # The tutorial's R code for the two simulated designs, verbatim in substance; the
 # captured prints are what the lessons must reproduce exactly.
@@ -78,13 +78,6 @@ def _find_tokens(lines: list[str], expected: list[str]) -> int:
     return -1
 
 
-def _find_exact(lines: list[str], expected: list[str]) -> int:
-    for i in range(len(lines) - len(expected) + 1):
-        if lines[i:i + len(expected)] == expected:
-            return i
-    return -1
-
-
 def _explain(lines: list[str], expected: list[str]) -> str:
     """Show the nearest candidate so a failure says which line differs."""
     first = expected[0].split()
@@ -118,7 +111,7 @@ def test_lessons_print_the_tutorials_lines(executed, tutorial_blocks, block):
 def test_sleepstudy_prints_match_stored_r_output_exactly(executed, r_sleepstudy_blocks, block):
     expected = r_sleepstudy_blocks[block]
     lines = executed["03_sleepstudy_exercise"].stream_lines()
-    assert _find_exact(lines, expected) >= 0, f"{block} differs from R:\n{_explain(lines, expected)}"
+    assert find_exact(lines, expected) >= 0, f"{block} differs from R:\n{_explain(lines, expected)}"
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +128,7 @@ def r_prints(r_session) -> dict[str, list[str]]:
 def test_lessons_print_exactly_what_live_r_prints(executed, r_prints, block):
     expected = r_prints[block]
     lines = executed[_LESSON_OF[block.split("_")[0]]].stream_lines()
-    assert _find_exact(lines, expected) >= 0, f"{block} differs from live R:\n{_explain(lines, expected)}"
+    assert find_exact(lines, expected) >= 0, f"{block} differs from live R:\n{_explain(lines, expected)}"
 
 
 def test_structure_tables_show_rs_level_counts(executed):

@@ -12,14 +12,9 @@ import pytest
 
 from mixedlab.lessons._rprograms import PROGRAMS, block_matches, get_program, read_stored, run_live
 
+from _lesson_fixtures import find_exact
+
 BLOCKS = [(lesson, name) for lesson in PROGRAMS for name, _ in get_program(lesson).blocks]
-
-
-def _find_exact(lines: list[str], expected: list[str]) -> int:
-    for i in range(len(lines) - len(expected) + 1):
-        if lines[i:i + len(expected)] == expected:
-            return i
-    return -1
 
 
 def _nearest(lines: list[str], expected: list[str]) -> str:
@@ -39,7 +34,7 @@ def test_lesson_prints_rs_stored_output_exactly(executed, lesson, block):
         found, detail = block_matches(lines, expected, close=True)
         assert found, f"{lesson} does not print R's {block}: {detail or _nearest(lines, expected)}"
         return
-    assert _find_exact(lines, expected) >= 0, (
+    assert find_exact(lines, expected) >= 0, (
         f"{lesson} does not print R's {block} exactly:\n{_nearest(lines, expected)}")
 
 

@@ -8,18 +8,15 @@ from html import escape
 
 import pytest
 
-import mixedlab as ml
 from mixedlab.parity._corpus import get_case, load_case_data
+from mixedlab.parity._fits import glmer_case
 from mixedlab.parity._reference import read_reference
 
 
 def _fit(case, data):
-    kwargs = {"data_name": case.data_name}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ml.glmer(case.formula, data, family=ml.families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+        return glmer_case(case, data)
 
 
 def _section(text: str, start: str, stop: str) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 import mixedlab as ml
 from mixedlab.parity._corpus import get_case, load_case_data
+from mixedlab.parity._fits import glmer_case
 from mixedlab.parity._rglmer import eval_on_glmer
 
 # the corpus GLMMs whose fits take seconds, not tens of seconds: a weights line (cbpp_proportion),
@@ -18,14 +19,9 @@ CASES = ["cbpp_laplace", "cbpp_nagq0", "cbpp_nagq9", "cbpp_proportion", "cbpp_pr
 
 
 def _ours(case, data):
-    kwargs = {"data_name": case.data_name}
-    if case.weights is not None:
-        kwargs["weights"] = case.weights
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if case.family == "negative.binomial":
-            return ml.glmer_nb(case.formula, data, **kwargs)
-        return ml.glmer(case.formula, data, family=ml.families.from_r(case.family), nAGQ=case.nAGQ, **kwargs)
+        return glmer_case(case, data)
 
 
 @pytest.mark.parametrize("name", CASES)

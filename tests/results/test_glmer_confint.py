@@ -52,6 +52,13 @@ def test_profile_equals_lme4(cbpp_fit, r_session) -> None:
     assert np.max(np.abs(ours.to_numpy() - theirs.to_numpy()) / width) < 1e-3
 
 
+def test_profile_rejects_unknown_parameters(cbpp_fit) -> None:
+    with pytest.raises(mixedlab.ArgumentError, match=r"unknown parameter 'zz'.*period2"):
+        cbpp_fit.profile(which="zz")
+    with pytest.raises(mixedlab.ArgumentError, match="out of range"):
+        cbpp_fit.profile(which=[9])
+
+
 def test_unsupported_requests_say_so(cbpp_fit) -> None:
     with pytest.raises(ModelSpecificationError, match="lmer fits"):
         cbpp_fit.confint(method="boot")

@@ -52,6 +52,20 @@ def test_bad_arguments_are_clear(sleep_fit) -> None:
         sleep_fit.confint(parm=["Dayz"], method="Wald")
     with pytest.raises(mixedlab.ArgumentError, match="nsim must be a positive"):
         sleep_fit.confint(method="boot", nsim=0, quiet=True)
+    for bad in (0, -2, 1.5, "2", True):
+        with pytest.raises(mixedlab.ArgumentError, match="n_jobs must be a whole number"):
+            sleep_fit.confint(method="boot", nsim=3, n_jobs=bad, quiet=True, progress=False)
+
+
+def test_profile_names_its_parameters_or_says_which_exist(sleep_fit) -> None:
+    # an unknown name used to give a profile of nothing
+    with pytest.raises(mixedlab.ArgumentError, match=r"unknown parameter 'zzz'.*\.sig01"):
+        sleep_fit.profile(which="zzz")
+    with pytest.raises(mixedlab.ArgumentError, match="out of range 1..6"):
+        sleep_fit.profile(which=[7])
+    # lme4's which: names, 1-based positions, "theta_" / "beta_"
+    assert set(sleep_fit.profile(which="beta_").names) == {"(Intercept)", "Days"}
+    assert set(sleep_fit.profile(which=[5]).names) == {"(Intercept)"}
 
 
 def test_bootstrap_is_reproducible_and_covers_the_estimates(sleep_fit) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mixedlab.rng._libm import pow_di as _pow_di
+
 _DBL_DIG = 15
 _LOG10_2 = 0.301029995663981195213738894724493027
 _MAX10E = 308
@@ -17,25 +19,6 @@ _KP_MAX = 27
 _TBL = [np.longdouble(1) / np.longdouble(10)] + [
     np.longdouble(10) ** np.longdouble(k) for k in range(_KP_MAX + 1)
 ]
-
-
-def _pow_di(x: float, n: int) -> float:
-    """R's ``R_pow_di``: ``x**n`` by repeated squaring (the last bit matters)."""
-    xn = 1.0
-    if n != 0:
-        neg = n < 0
-        n = -n if neg else n
-        while True:
-            if n & 1:
-                xn *= x
-            n >>= 1
-            if n:
-                x *= x
-            else:
-                break
-        if neg:
-            xn = 1.0 / xn
-    return xn
 
 
 def _round1(x: float, digits: float) -> float:
