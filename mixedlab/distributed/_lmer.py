@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from mixedlab._arguments import check_flag
 from mixedlab._errors import ArgumentError, inform

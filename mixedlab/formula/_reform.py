@@ -28,7 +28,7 @@ from mixedlab._errors import ArgumentError, DataError, FormulaError, ModelSpecif
 from mixedlab.formula._build import coded_like
 from mixedlab.formula._evaluate import Evaluator, Factor
 from mixedlab.formula._fixed import model_matrix
-from mixedlab.formula._parser import Num, deparse, parse_formula
+from mixedlab.formula._parser import Num, parse_formula
 from mixedlab.formula._random import expand_bars, grouping_atoms
 from mixedlab.formula._terms import expand_terms
 

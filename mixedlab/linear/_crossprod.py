@@ -146,7 +146,6 @@ class CrossProducts:
         self.q2 = sum(sh.q for sh in self.shapes[1:])
         self.m = m = self.q2 + p + 1
         Xy = np.hstack([X, y.reshape(-1, 1)]) * sw[:, None]
-        pattern = None
         if n * (first.q + m) <= 2_000_000:
             # small designs: dense products beat building sparse matrices
             Rsw = np.hstack([_dense_re_matrix(term_X[1:], term_codes[1:], self.shapes[1:], n) * sw[:, None], Xy])
@@ -204,7 +203,7 @@ class CrossProducts:
 
     def _prepare(self, A21, col_nnz, nested) -> None:
         """Choose and build the per-θ representation of the Schur term (see the class notes)."""
-        first, m, p, L1, k1, A11 = self.shapes[0], self.m, self.p, self.L1, self.k1, self.A11
+        first, m, L1, k1, A11 = self.shapes[0], self.m, self.L1, self.k1, self.A11
         pattern = None  # the per-level sparsity of A21, when the pair count needs it
         # A₂₁ D Dᵀ A₁₂ is formed per θ either densely (BLAS on A₂₁D) or from a
         # precomputed "pair operator" P with vec(M) = P w(θ), where w(θ) stacks the

@@ -3,7 +3,6 @@ weights given as frames, deep nesting and very long formulas. Live R where R ans
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -7,7 +7,6 @@ Expected values come from the stored R references (reference_outputs/parity/*.js
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mixedlab as ml

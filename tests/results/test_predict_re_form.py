@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import mixedlab
-from mixedlab import DataError, FormulaError, MixedLabError, ModelSpecificationError, datasets
+from mixedlab import DataError, FormulaError, MixedLabError, datasets
 
 
 def _fit(formula, data):
