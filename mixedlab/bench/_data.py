@@ -25,7 +25,7 @@ import pandas as pd
 
 from mixedlab.datasets._tutorial_r import tutorial_r_code
 
-__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data",
+__all__ = ["LoadedData", "load_lme4_dataset", "load_tutorial_simulation", "load_explorer_data", "load_counts_explorer_data",
            "load_corpus_dataset", "simulate_large", "simulate_factor_slope", "LARGE_SEED", "FACTOR_SLOPE_SEED"]
 
 #: Seed of :func:`simulate_large` (numpy PCG64); changing it changes the benchmark.
@@ -125,6 +125,13 @@ def load_explorer_data() -> LoadedData:
 
     data, _truth = simulate_pooling()
     return LoadedData(data, "mixedlab.datasets.simulate_pooling() (lesson 4's explorer, default sliders)")
+
+
+def load_counts_explorer_data() -> LoadedData:
+    """Lesson 10's counts explorer data at its starting settings (20 groups x 10, seed 2024)."""
+    from mixedlab.datasets import simulate_counts
+
+    return LoadedData(simulate_counts(), "mixedlab.datasets.simulate_counts() (lesson 10's explorer, default sliders)")
 
 
 def simulate_large(

@@ -15,6 +15,7 @@ import pandas as pd
 from mixedlab.bench._data import (
     LoadedData,
     load_corpus_dataset,
+    load_counts_explorer_data,
     load_explorer_data,
     load_lme4_dataset,
     load_tutorial_simulation,
@@ -342,6 +343,48 @@ CASES: tuple[BenchCase, ...] = (
         statsmodels_skip=_NOT_LMER,
         targets=(Target("ratio", 0.2),),
         kind="glmmtmb", family="beta_family()", dispformula="~z", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        # every slider move of lesson 10 refits these three models (and simulates residuals of
+        # the one in use): the refits are most of a redraw, whose budget is about half a second
+        name="counts_poisson",
+        title="lesson 10 explorer refit: count ~ 1 + (1 | group), 20 groups x 10 (glmmTMB, poisson)",
+        formula="count ~ 1 + (1 | group)",
+        reml=False,
+        load=load_counts_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("seconds", 0.15), Target("ratio", 0.2)),
+        kind="glmmtmb", family="poisson", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        # every slider move of lesson 10 refits these three models (and simulates residuals of
+        # the one in use): the refits are most of a redraw, whose budget is about half a second
+        name="counts_nb2",
+        title="lesson 10 explorer refit: count ~ 1 + (1 | group), 20 groups x 10 (glmmTMB, nbinom2)",
+        formula="count ~ 1 + (1 | group)",
+        reml=False,
+        load=load_counts_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("seconds", 0.15), Target("ratio", 0.2)),
+        kind="glmmtmb", family="nbinom2", reference="glmmTMB", memory=False,
+    ),
+    BenchCase(
+        # every slider move of lesson 10 refits these three models (and simulates residuals of
+        # the one in use): the refits are most of a redraw, whose budget is about half a second
+        name="counts_zinb",
+        title="lesson 10 explorer refit: count ~ 1 + (1 | group), zi ~1, 20 groups x 10 (glmmTMB, nbinom2)",
+        formula="count ~ 1 + (1 | group)",
+        reml=False,
+        load=load_counts_explorer_data,
+        quick=True,
+        repeats=15,
+        statsmodels_skip=_NOT_LMER,
+        targets=(Target("seconds", 0.15), Target("ratio", 0.2)),
+        kind="glmmtmb", family="nbinom2", ziformula="~1", reference="glmmTMB", memory=False,
     ),
     BenchCase(
         name="cbpp",

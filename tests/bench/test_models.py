@@ -12,7 +12,7 @@ from mixedlab.bench._models import CASES, select_cases
 def test_quick_selects_small_cases_and_default_selects_all():
     quick = [c.name for c in select_cases(None, quick=True)]
     assert quick == ["sleepstudy", "nested", "crossed", "penicillin", "pastes", "factor_slope", "explorer", "tmb_zinb",
-                     "tmb_grouseticks", "tmb_beta", "cbpp"]
+                     "tmb_grouseticks", "tmb_beta", "counts_poisson", "counts_nb2", "counts_zinb", "cbpp"]
     assert [c.name for c in select_cases(None, quick=False)] == [c.name for c in CASES]
 
 
@@ -75,3 +75,17 @@ def test_factor_slope_data_are_deterministic_and_crossed_as_documented():
     per_level = a.groupby(["g1", "f"], observed=True).size()
     assert per_level.min() >= 6  # every g1 level sees every f level several times
     assert not np.allclose(a["y"], simulate_factor_slope(seed=2).frame["y"])
+
+
+def test_counts_explorer_cases_refit_lesson_10s_starting_data():
+    # the three refits of every slider move of lesson 10: Poisson, NB2 and ZINB on its default data
+    from mixedlab.datasets import simulate_counts
+
+    named = {c.name: c for c in CASES}
+    cases = [named[n] for n in ("counts_poisson", "counts_nb2", "counts_zinb")]
+    assert [c.family for c in cases] == ["poisson", "nbinom2", "nbinom2"]
+    assert [c.ziformula for c in cases] == ["~0", "~0", "~1"]
+    for case in cases:
+        assert case.kind == "glmmtmb" and case.reference == "glmmTMB" and case.quick
+        assert case.formula == "count ~ 1 + (1 | group)"
+        assert case.load().frame.equals(simulate_counts())
