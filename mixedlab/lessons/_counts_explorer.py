@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import html
 import math
-import statistics
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from mixedlab.datasets._counts import COUNTS_INTERCEPT, simulate_counts
 from mixedlab.diagnostics._residuals import SimulatedResiduals, simulate_residuals
 from mixedlab.fitting._glmmtmb import glmmtmb
 from mixedlab.lessons._explorer import nice_ticks
+from mixedlab.lessons._explorer_page import ExplorerPage
 
 __all__ = [
     "CountSettings",
@@ -324,7 +324,7 @@ def _frame_html(frame: pd.DataFrame, title: str) -> str:
             + frame.to_html(float_format=lambda v: f"{v:.3f}", na_rep="—"))
 
 
-class CountsExplorer:
+class CountsExplorer(ExplorerPage):
     """Sliders for a count simulation; each change simulates, refits three models and redraws.
 
     Parameters
@@ -350,67 +350,28 @@ class CountsExplorer:
         Seconds per update (simulate + 3 fits + residuals + drawing); a model change refits nothing.
     """
 
+    REDRAW_REPEATS = 5  # each update refits three models
+
     def __init__(self, settings: CountSettings | None = None) -> None:
         import ipywidgets as w
 
         self.settings = settings or CountSettings()
-        self.controls: dict[str, Any] = {}
-        for name, kind, lo, hi, step, label in _COUNT_SLIDERS:
-            cls = w.IntSlider if kind == "int" else w.FloatSlider
-            self.controls[name] = cls(value=getattr(self.settings, name), min=lo, max=hi, step=step,
-                                      description=label, continuous_update=False,
-                                      style={"description_width": "110px"})
-        self.controls["model"] = w.Dropdown(options=list(COUNT_MODELS), value=self.settings.model,
-                                            description="model in use", style={"description_width": "110px"})
-        self._message_html = w.HTML()
-        self._drawing = w.HTML()
-        self._tables_html = w.HTML()
-        self._timing_html = w.HTML()
-        self.svg = ""
-        self.message = ""
         self.data: pd.DataFrame | None = None
         self.fits: dict[str, ModelFit] | None = None
         self.diagnosis: Diagnosis | None = None
-        self.timings: list[float] = []
-        for name, ctrl in self.controls.items():
-            ctrl.observe(self._on_model if name == "model" else self._on_change, names="value")
-        left = w.VBox([self.controls[n] for n in ("n_groups", "n_per_group", "seed", "model")])
-        right = w.VBox([self.controls[n] for n in ("group_sd", "overdispersion", "zi_prob")])
-        self.widget = w.VBox([w.HBox([left, right]), self._message_html,
-                              w.HBox([self._drawing, self._tables_html]), self._timing_html])
+        model = w.Dropdown(options=list(COUNT_MODELS), value=self.settings.model,
+                           description="model in use", style={"description_width": "110px"})
+        self._build_page(_COUNT_SLIDERS, {"model": model}, left=("n_groups", "n_per_group", "seed", "model"),
+                         right=("group_sd", "overdispersion", "zi_prob"), label_width="110px")
         self.update()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The live widget for Jupyter; a still of it as HTML for pages without a kernel."""
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["text/html"] = (
-            '<div class="mixedlab-explorer-static"><p><i>A still of the explorer at its starting '
-            "settings: open the notebook in Jupyter to move the sliders.</i></p>"
-            + self.static_html() + "</div>")
-        return bundle
-
-    def current_settings(self) -> CountSettings:
-        """The settings the widgets show now."""
-        return replace(self.settings, **{k: c.value for k, c in self.controls.items()})
-
-    def _on_change(self, _change: dict) -> None:
-        self.update()
-
-    def _on_model(self, _change: dict) -> None:
-        self.update(refit=False)
-
-    def _show(self, notes: list[str], kind: str) -> None:
-        self.message = "\n".join(notes)
-        if not notes:
-            self._message_html.value = ""
-            return
-        color = {"error": "#b00020", "note": "#8a6d00"}[kind]
-        body = "<br>".join(html.escape(line) for line in notes)
-        self._message_html.value = f'<div style="color:{color};padding:4px 0">{body}</div>'
+    def _on_control(self, name: str) -> None:
+        # another model in use needs its residuals, not new fits
+        self.update(refit=name != "model")
 
     def _fail(self, text: str) -> None:
         self.fits = self.diagnosis = None
-        self._show([text], "error")
+        self._show_message(text, "error")
         self._drawing.layout.visibility = "hidden"
         self._tables_html.value = ""
 
@@ -437,7 +398,7 @@ class CountsExplorer:
         notes = [m for mf in self.fits.values() for m in mf.messages]
         if self.diagnosis.message:
             notes.append(self.diagnosis.message)
-        self._show(notes, "note")
+        self._show_message("\n".join(notes), "note")
         self.svg = qq_svg(self.diagnosis)
         self._drawing.value = self.svg
         self._drawing.layout.visibility = "visible"
@@ -449,22 +410,3 @@ class CountsExplorer:
         self.timings.append(elapsed)
         what = "simulate + 3 fits + residuals + redraw" if refit else "residuals + redraw"
         self._timing_html.value = f"<small>{what}: {elapsed * 1000:.0f} ms</small>"
-
-    def measure_redraw(self, repeats: int = 5) -> float:
-        """Median seconds per full update at the current settings, changing the seed each time."""
-        seed0 = self.controls["seed"].value
-        start = len(self.timings)
-        for i in range(repeats):
-            self.controls["seed"].value = seed0 + i + 1
-        self.controls["seed"].value = seed0
-        return statistics.median(self.timings[start:start + repeats])
-
-    def static_html(self) -> str:
-        """Message, QQ plot and tables as one HTML snippet (for pages without widgets)."""
-        return (self._message_html.value
-                + '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
-                + f'<div>{self._drawing.value}</div><div style="font-size:12px">{self._tables_html.value}</div></div>')
-
-    def settings_dict(self) -> dict[str, Any]:
-        """The current settings as a plain dict."""
-        return asdict(self.settings)

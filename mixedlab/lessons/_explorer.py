@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import html
 import math
-import statistics
 import time
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,7 @@ import pandas as pd
 from mixedlab._errors import MixedLabError
 from mixedlab.fitting._lmer import lmer
 from mixedlab.datasets._pooling import POOLING_BETA, simulate_pooling
+from mixedlab.lessons._explorer_page import ExplorerPage
 
 __all__ = [
     "ExplorerSettings",
@@ -456,7 +456,7 @@ _SLIDERS = (
 )
 
 
-class PartialPoolingExplorer:
+class PartialPoolingExplorer(ExplorerPage):
     """Sliders for a simulation; every change simulates, refits with mixedlab and redraws.
 
     Parameters
@@ -483,59 +483,13 @@ class PartialPoolingExplorer:
         import ipywidgets as w
 
         self.settings = settings or ExplorerSettings()
-        self.controls: dict[str, Any] = {}
-        for name, kind, lo, hi, step, label in _SLIDERS:
-            cls = w.IntSlider if kind == "int" else w.FloatSlider
-            self.controls[name] = cls(value=getattr(self.settings, name), min=lo, max=hi, step=step,
-                                      description=label, continuous_update=False,
-                                      style={"description_width": "90px"})
-        self.controls["unbalanced"] = w.Checkbox(value=self.settings.unbalanced, description="unbalanced groups")
-        self._message_html = w.HTML()
-        self._drawing = w.HTML()
-        self._tables_html = w.HTML()
-        self._timing_html = w.HTML()
-        self.svg = ""
-        self.message = ""
         self.simulation: Simulation | None = None
         self.estimates: Estimates | None = None
-        self.timings: list[float] = []
-        for ctrl in self.controls.values():
-            ctrl.observe(self._on_change, names="value")
-        left = w.VBox([self.controls[n] for n in ("n_groups", "n_per_group", "unbalanced", "seed")])
-        right = w.VBox([self.controls[n] for n in ("intercept_sd", "slope_sd", "corr", "residual_sd")])
-        self.widget = w.VBox([w.HBox([left, right]), self._message_html,
-                              w.HBox([self._drawing, self._tables_html]), self._timing_html])
+        self._build_page(_SLIDERS, {"unbalanced": w.Checkbox(value=self.settings.unbalanced,
+                                                             description="unbalanced groups")},
+                         left=("n_groups", "n_per_group", "unbalanced", "seed"),
+                         right=("intercept_sd", "slope_sd", "corr", "residual_sd"), label_width="90px")
         self.update()
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The live widget for Jupyter, and the current drawing as HTML for pages without a kernel.
-
-        A frontend with widget support shows the sliders; an HTML page rendered from the
-        executed notebook (``mixedlab lessons``) has no kernel, and shows the static drawing.
-        """
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["text/html"] = (
-            '<div class="mixedlab-explorer-static"><p><i>A still of the explorer at its starting '
-            "settings: open the notebook in Jupyter to move the sliders.</i></p>"
-            + self.static_html() + "</div>"
-        )
-        return bundle
-
-    def current_settings(self) -> ExplorerSettings:
-        """The settings the widgets show now."""
-        return replace(self.settings, **{k: c.value for k, c in self.controls.items()})
-
-    def _on_change(self, _change: dict) -> None:
-        self.update()
-
-    def _show_message(self, text: str, kind: str) -> None:
-        self.message = text
-        if not text:
-            self._message_html.value = ""
-            return
-        color = {"error": "#b00020", "note": "#8a6d00"}[kind]
-        body = "<br>".join(html.escape(line) for line in text.split("\n"))
-        self._message_html.value = f'<div style="color:{color};padding:4px 0">{body}</div>'
 
     def update(self) -> None:
         """Simulate with the current settings, refit, redraw; never raises for bad settings."""
@@ -569,19 +523,3 @@ class PartialPoolingExplorer:
         elapsed = time.perf_counter() - start
         self.timings.append(elapsed)
         self._timing_html.value = f"<small>simulate + refit + redraw: {elapsed * 1000:.0f} ms</small>"
-
-    def measure_redraw(self, repeats: int = 7) -> float:
-        """Median seconds per update at the current size, changing the seed each time."""
-        seed0 = self.controls["seed"].value
-        start = len(self.timings)
-        for i in range(repeats):
-            self.controls["seed"].value = seed0 + i + 1
-        self.controls["seed"].value = seed0
-        return statistics.median(self.timings[start:start + repeats])
-
-    def static_html(self) -> str:
-        """The current message, drawing and tables as one HTML snippet (for pages without widgets);
-        the tables stand beside the drawing, as in the widget, and wrap below it when narrow."""
-        return (self._message_html.value
-                + '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
-                + f'<div>{self._drawing.value}</div><div style="font-size:12px">{self._tables_html.value}</div></div>')
