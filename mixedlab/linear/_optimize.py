@@ -282,27 +282,36 @@ class _CountedGradient:
         return f, g
 
 
-def _lbfgsb(fg: _CountedGradient, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl) -> tuple[np.ndarray, float, int]:
-    """One L-BFGS-B run on the analytic gradient from x0 (lme4's bounds).
+def _lbfgsb(fg: _CountedGradient, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl,
+            signs: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, float, int]:
+    """One L-BFGS-B run on the analytic gradient from x0, without bounds.
+
+    lme4's bounds (diagonals of θ ≥ 0) only pick one of the factors T·diag(±1) that give the
+    same covariance T Tᵀ, and the criterion is even in each column's sign.  So the run is
+    unconstrained, and ``signs`` turns the result into lme4's form (non-negative
+    diagonals).  With the bounds, a projected step that lands a diagonal on 0 stalls the
+    method there, where the gradient vanishes whether or not 0 is the minimum (random
+    designs stopped 1-23 units above lme4); without them a singular optimum is an ordinary
+    minimum at 0, approached as any other.
 
     Stops when a step lowers the criterion by less than BOBYQA's ``ftol_abs`` (scipy's
-    ``ftol`` is relative, so it is scaled by the criterion at the start) or the projected
-    gradient vanishes; the return code follows NLopt's (3: tolerance reached, 5: maxeval).
+    ``ftol`` is relative, so it is scaled by the criterion at the start) or the gradient
+    vanishes; the return code follows NLopt's (3: tolerance reached, 5: maxeval).
     """
     from scipy.optimize import minimize  # only this route needs scipy.optimize
 
-    f0, _ = fg(np.asarray(x0, dtype=float))
+    x0 = np.asarray(x0, dtype=float)
+    f0, _ = fg(x0)
     ftol = max(ctrl.ftol_abs / max(1.0, abs(f0)), 10.0 * np.finfo(float).eps)
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
-    fg.best_x, fg.best_f = np.array(x0, dtype=float), f0
-    res = minimize(fg, np.asarray(x0, dtype=float), jac=True, method="L-BFGS-B", bounds=bounds,
+    fg.best_x, fg.best_f = x0.copy(), f0
+    res = minimize(fg, x0, jac=True, method="L-BFGS-B",
                    options={"ftol": ftol, "gtol": 1e-10, "maxfun": ctrl.maxeval, "maxiter": ctrl.maxeval,
                             "maxcor": 10})
     x = np.asarray(res.x, dtype=float)
     fx = float(res.fun)
     if fg.best_f < fx:
         x, fx = fg.best_x.copy(), fg.best_f
-    return x, fx, (5 if res.status == 1 else 3)
+    return signs(x), fx, (5 if res.status == 1 else 3)
 
 
 def _gradient_derivs(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
@@ -510,10 +519,11 @@ def _optimize_with_gradient(fn: _Counted, fg: _CountedGradient, devfun: Callable
     held back by θ's scaling as a trust region is); the lower result is kept.  The
     convergence checks use the analytic gradient and a Hessian from its differences.
     """
-    theta, fval, code = _lbfgsb(fg, x0, lower, ctrl)
+    signs = getattr(devfun, "positive_diagonals", lambda t: t)
+    theta, fval, code = _lbfgsb(fg, x0, lower, ctrl, signs)
     reparam = getattr(devfun, "reparam", None)
     if reparam is not None:
-        t2, f2, c2 = _lbfgsb(fg, reparam.to_theta(_start_prime(lower)), lower, ctrl)
+        t2, f2, c2 = _lbfgsb(fg, reparam.to_theta(_start_prime(lower)), lower, ctrl, signs)
         if f2 < fval - SECOND_OPINION_GAIN:
             theta, fval, code = t2, f2, c2
     theta, fval, code = _edge_and_boundary(fn, devfun, theta, fval, code, lower, ctrl)
