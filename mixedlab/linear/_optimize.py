@@ -270,15 +270,21 @@ class _CountedGradient:
         self.count = 0
         self.best_x: np.ndarray | None = None
         self.best_f = math.inf
+        self._last: tuple[np.ndarray, float, np.ndarray] | None = None
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        x = np.asarray(x, dtype=float)
+        if self._last is not None and np.array_equal(self._last[0], x):
+            # the same point again (the run's first point, the optimum for the checks)
+            return self._last[1], self._last[2].copy()
         self.count += 1
         f, g = self.fg(x)
         if not (f == f and np.all(np.isfinite(g))):
             # an infeasible point (indefinite system): L-BFGS-B's line search steps back
-            return math.inf, np.zeros_like(x)
-        if f < self.best_f:
+            f, g = math.inf, np.zeros_like(x)
+        elif f < self.best_f:
             self.best_f, self.best_x = f, np.array(x, dtype=float, copy=True)
+        self._last = (x.copy(), f, np.array(g, dtype=float, copy=True))
         return f, g
 
 
