@@ -179,6 +179,8 @@ def _theta_scale(model: Any, layout: Any) -> np.ndarray:
     out = np.ones(layout.n_theta)
     for t, sl, rows in zip(model.terms, layout.slices, layout.tri_rows):
         Xt = np.asarray(t.X, dtype=float)
+        if Xt.shape[1] == 1 and Xt.shape[0] and bool((Xt == 1.0).all()):
+            continue  # an intercept (1 | f): its RMS is exactly 1 (n ones sum exactly to n)
         rms = np.sqrt(np.mean(Xt * Xt, axis=0)) if Xt.shape[0] else np.ones(Xt.shape[1])
         rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
         out[sl] = 1.0 / rms[rows]
