@@ -134,6 +134,7 @@ class PirlsSystem:
         self.pairs = self.k1 == 1 and self.K > 0 and self._pairs_cheaper()
         if self.pairs:
             self._setup_pairs()
+        self._wparts: tuple | None = None  # (restart token, blocks of its weights)
         # Z as one sparse matrix, for b ↦ Zb
         from mixedlab.linear._crossprod import random_effects_matrix
 
@@ -161,7 +162,7 @@ class PirlsSystem:
         this: CHOLMOD's symbolic factor plays its part).
 
         Each observation i adds W_i x_i times its trailing row [Z₂ X z]_i to column g(i):
-        ``self._a21_inv`` maps those contributions to A₂₁'s stored entries (summed by
+        ``self._a21_inv_z``/``_a21_inv_d`` map those contributions to A₂₁'s stored entries (summed by
         bincount), and P's entries are the products of entry pairs within a column, with
         ``self._pp_e``/``self._pp_e2`` the two entries of each of P's stored values.
         """
@@ -171,7 +172,9 @@ class PirlsSystem:
         keys = np.concatenate([(c1[:, None] * m + self.zcols).ravel(),
                                (c1[:, None] * m + q2 + np.arange(nd)[None, :]).ravel()])
         uniq, inv = np.unique(keys, return_inverse=True)
-        self._a21_inv = inv.ravel()
+        inv = inv.ravel()
+        nz = self.codes1.size * self.K  # the Z₂ rows' contributions come first in ``keys``
+        self._a21_inv_z, self._a21_inv_d = inv[:nz], inv[nz:]
         self._a21_nnz = uniq.size
         col, row = uniq // m, (uniq % m).astype(np.int32)
         indptr = np.searchsorted(col, np.arange(L1 + 1)).astype(np.int32)
@@ -208,10 +211,44 @@ class PirlsSystem:
         """b = Λ_θ u."""
         return _lambda_times(self.cp, theta, u)
 
-    def blocks(self, W: np.ndarray, z: np.ndarray) -> CrossProducts:
-        """Fill the template with the blocks of weights ``W`` and working response ``z``."""
+    def blocks(self, W: np.ndarray, z: np.ndarray, token: object = None) -> CrossProducts:
+        """Fill the template with the blocks of weights ``W`` and working response ``z``.
+
+        ``token`` names a state whose weights recur (:attr:`GlmResponse.restart_token`: the
+        first iteration of every deviance evaluation starts from the same μ): the blocks that
+        depend on W alone are then computed once and reused, only those with z are new.
+        """
         cp = self.cp
-        L1, k1, m, q2 = self.L1, self.k1, self.m, self.q2
+        m, q2 = self.m, self.q2
+        wp = self._wparts
+        if token is None or wp is None or wp[0] is not token:
+            wp = (token, self._weight_parts(W))
+            if token is not None:
+                self._wparts = wp
+        parts = wp[1]
+        D = self._D_buf  # [X z] (or [z]) with X written once
+        D[:, -1] = z
+        WD = W[:, None] * D
+        if self.pairs:
+            self._pair_blocks(parts, WD)
+        else:
+            self._dense_a21(parts, WD)
+        A22 = np.empty((m, m))
+        A22[q2:, q2:] = D.T @ WD
+        if self.K:
+            A22[:q2, :q2] = parts["ZZ"]
+            ZD = np.bincount(self._zd_idx, weights=(self.zvals[:, :, None] * WD[:, None, :]).ravel(),
+                             minlength=q2 * WD.shape[1]).reshape(q2, WD.shape[1])
+            A22[:q2, q2:] = ZD
+            A22[q2:, :q2] = ZD.T
+        cp.A11 = parts["A11"]
+        cp.A11_flat = parts["A11_flat"]
+        cp.A22 = A22
+        return cp
+
+    def _weight_parts(self, W: np.ndarray) -> dict:
+        """The blocks that depend on the weights only: A₁₁, Z₂ᵀWZ₂ and A₂₁'s Z₂ rows."""
+        L1, k1, q2 = self.L1, self.k1, self.q2
         X1, c1 = self.X1, self.codes1
         A11 = np.empty((L1, k1, k1))
         flat = []
@@ -220,50 +257,44 @@ class PirlsSystem:
             A11[:, a, b] = v
             A11[:, b, a] = v
             flat.append(v)
-        D = self._D_buf  # [X z] (or [z]) with X written once
-        D[:, -1] = z
-        WD = W[:, None] * D
+        parts = {"A11": A11, "A11_flat": flat}
+        if not self.K:
+            return parts
+        parts["ZZ"] = np.bincount(self._zz_idx, weights=(W[:, None] * self._zz_val).ravel(),
+                                  minlength=q2 * q2).reshape(q2, q2)
         if self.pairs:
-            self._pair_blocks(W, WD)
+            # A₂₁'s entries in Z₂ rows; those in the [X z] rows come with z (_pair_blocks). Each
+            # stored entry is summed from one of the two parts, in the rows' order, as one
+            # bincount over both would
+            wx = W * X1[:, 0]
+            parts["A21_Z"] = np.bincount(self._a21_inv_z, weights=(wx[:, None] * self.zvals).ravel(),
+                                         minlength=self._a21_nnz)
         else:
-            self._dense_a21(W, WD)
-        A22 = np.empty((m, m))
-        A22[q2:, q2:] = D.T @ WD
-        if self.K:
-            A22[:q2, :q2] = np.bincount(self._zz_idx, weights=(W[:, None] * self._zz_val).ravel(),
-                                        minlength=q2 * q2).reshape(q2, q2)
-            ZD = np.bincount(self._zd_idx, weights=(self.zvals[:, :, None] * WD[:, None, :]).ravel(),
-                             minlength=q2 * WD.shape[1]).reshape(q2, WD.shape[1])
-            A22[:q2, q2:] = ZD
-            A22[q2:, :q2] = ZD.T
-        cp.A11 = A11
-        cp.A11_flat = flat
-        cp.A22 = A22
-        return cp
+            z1 = []
+            for a in range(k1):
+                w1 = (W * X1[:, a])[:, None] * self.zvals
+                full = np.bincount(self._z1_idx[a], weights=w1.ravel(), minlength=self.q1 * q2)
+                z1.append(full.reshape(L1, k1, q2)[:, a, :] if k1 > 1 else full.reshape(L1, q2))
+            parts["A21_Z"] = z1
+        return parts
 
-    def _pair_blocks(self, W: np.ndarray, WD: np.ndarray) -> None:
+    def _pair_blocks(self, parts: dict, WD: np.ndarray) -> None:
         """A₂₁'s stored entries and P's values at the current weights (scalar term 1)."""
-        wx = W * self.X1[:, 0]
-        contrib = np.concatenate([(wx[:, None] * self.zvals).ravel(),
-                                  (WD * self.X1[:, :1]).ravel() if not self._x1_ones else WD.ravel()])
-        data = np.bincount(self._a21_inv, weights=contrib, minlength=self._a21_nnz)
+        dpart = (WD * self.X1[:, :1]).ravel() if not self._x1_ones else WD.ravel()
+        data = parts["A21_Z"] + np.bincount(self._a21_inv_d, weights=dpart, minlength=self._a21_nnz)
         self._A21.data[:] = data
         self._P.data = data[self._pp_e] * data[self._pp_e2]
 
-    def _dense_a21(self, W: np.ndarray, WD: np.ndarray) -> None:
+    def _dense_a21(self, parts: dict, WD: np.ndarray) -> None:
         cp = self.cp
         L1, k1, m, q2 = self.L1, self.k1, self.m, self.q2
         X1 = self.X1
         A21t = np.empty((L1, k1, m))
         for a in range(k1):
-            WX1 = WD * X1[:, a:a + 1] if k1 > 1 or not np.all(X1[:, 0] == 1.0) else WD
+            WX1 = WD * X1[:, a:a + 1] if k1 > 1 or not self._x1_ones else WD
             A21t[:, a, q2:] = self.G1 @ WX1
             if self.K:
-                w1 = (W * X1[:, a])[:, None] * self.zvals
-                A21t[:, a, :q2] = np.bincount(self._z1_idx[a], weights=w1.ravel(),
-                                              minlength=self.q1 * q2).reshape(L1, k1, q2)[:, a, :] \
-                    if k1 > 1 else np.bincount(self._z1_idx[a], weights=w1.ravel(),
-                                               minlength=self.q1 * q2).reshape(L1, q2)
+                A21t[:, a, :q2] = parts["A21_Z"][a]
         cp.A21t = A21t
 
     def step(self, theta: np.ndarray, resp: GlmResponse) -> tuple[np.ndarray, np.ndarray, PLSFactor]:
@@ -273,8 +304,8 @@ class PirlsSystem:
         # μ; hatvalues(m) reads them (see GlmerFit.hat_values)
         self.last_weights = W
         if self.scalar_only:
-            return self._scalar_step(theta, W, z)
-        cp = self.blocks(W, z)
+            return self._scalar_step(theta, W, z, resp.restart_token)
+        cp = self.blocks(W, z, resp.restart_token)
         f = factorize(cp, theta)
         if self.pairs:
             u, beta = self._solve(theta, f)
@@ -285,7 +316,7 @@ class PirlsSystem:
             u, beta = sol.u, sol.beta
         return u, beta, f
 
-    def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray):
+    def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray, token: object = None):
         """The PLS solve of one scalar term, u only, as the blocked path computes it.
 
         Per level: a = Σ W x², b = Σ W x z, L₁₁ = √(θ²a + 1), D = θ/L₁₁, u = (bD)/L₁₁, and the
@@ -296,7 +327,13 @@ class PirlsSystem:
         c1, L1 = self.codes1, self.L1
         t = theta[0]
         x = self.X1[:, 0]
-        a = np.bincount(c1, weights=W * x * x, minlength=L1)
+        wp = self._wparts
+        if token is not None and wp is not None and wp[0] is token:
+            a = wp[1]
+        else:
+            a = np.bincount(c1, weights=W * x * x, minlength=L1)
+            if token is not None:
+                self._wparts = (token, a)
         Wz = W * z
         b = np.bincount(c1, weights=Wz if self._x1_ones else Wz * x, minlength=L1)
         l11 = np.sqrt((t * t) * a + 1.0)
