@@ -135,6 +135,9 @@ class PirlsSystem:
         if self.pairs:
             self._setup_pairs()
         self._wparts: tuple | None = None  # (restart token, blocks of its weights)
+        # scalar terms only: the θ element that scales each u_j (Λ is diagonal)
+        self._theta_of_u = (np.repeat(np.arange(len(self.shapes)), [sh.n_levels for sh in self.shapes])
+                            if all(sh.k == 1 for sh in self.shapes) else None)
         # Z as one sparse matrix, for b ↦ Zb
         from mixedlab.linear._crossprod import random_effects_matrix
 
@@ -209,6 +212,8 @@ class PirlsSystem:
 
     def lam_u(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
         """b = Λ_θ u."""
+        if self._theta_of_u is not None:
+            return u * theta[self._theta_of_u]  # scalar terms: u_j θ_t(j), as T u_g with 1×1 T
         return _lambda_times(self.cp, theta, u)
 
     def blocks(self, W: np.ndarray, z: np.ndarray, token: object = None) -> CrossProducts:
@@ -379,6 +384,8 @@ class PirlsSystem:
 
     def _lam_rest(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Λ₂ v for the trailing terms' part of a vector (terms 2..T)."""
+        if self._theta_of_u is not None:
+            return v * theta[self._theta_of_u[self.q1:]]
         out = np.empty_like(v)
         off = 0
         for T, sh in zip(self.layout.factors(theta)[1:], self.shapes[1:]):
