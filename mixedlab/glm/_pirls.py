@@ -33,9 +33,10 @@ from scipy.linalg import blas
 _dtrsv = blas.dtrsv
 
 from mixedlab._errors import MixedLabError
+from mixedlab.glm._binsum import BinSum
 from mixedlab.glm._response import GlmResponse
 from mixedlab.linear._crossprod import CrossProducts
-from mixedlab.glm._pls_blocks import factorize, solve
+from mixedlab.glm._pls_blocks import factorize, solve_u_beta
 from mixedlab.linear._pls import PLSFactor, _lambda_times, solve_triangular
 from mixedlab.linear._theta import TermShape
 
@@ -120,13 +121,17 @@ class PirlsSystem:
             self._zz_val = (self.zvals[:, ii.ravel()] * self.zvals[:, jj.ravel()])
             self.Zrest = sp.csr_matrix((self.zvals.ravel(), (np.repeat(np.arange(n), K), self.zcols.ravel())),
                                        shape=(n, self.q2))
-            # Z₂ᵀ W [X z] by one bincount: (trailing column, column of [X z]) per row and slot
+            # Z₂ᵀ W [X z] by one grouped sum: (trailing column, column of [X z]) per row and slot
             nd = 1 + (0 if self.u_only else self.X.shape[1])
             self._zd_idx = (self.zcols[:, :, None] * nd + np.arange(nd)[None, None, :]).ravel()
             # A₂₁'s random-effect rows: (row-of-term-1 (g, a), trailing column)
             self._z1_idx = [((c1 * self.k1 + a)[:, None] * self.q2 + self.zcols).ravel() for a in range(self.k1)]
+            self._zz_sum = BinSum(self._zz_idx, self.q2 * self.q2)
+            self._zd_sum = BinSum(self._zd_idx, self.q2 * nd)
+            self._z1_sum = [BinSum(idx, self.q1 * self.q2) for idx in self._z1_idx]
         # level indicator of term 1 (L₁ × n) for the dense columns of A₂₁
         self.G1 = sp.csr_matrix((np.ones(n), (c1, np.arange(n))), shape=(self.L1, n))
+        self._level_sum = BinSum(c1, self.L1)  # Σ over the rows of each level of term 1
         self._x1_ones = bool(np.all(X1[:, 0] == 1.0)) if self.k1 == 1 else False
         # one scalar term and u only (cbpp's stage 2, every AGQ fit): the whole PLS system is
         # one 1×1 block per level, solved in closed form by :meth:`_scalar_step`
@@ -178,11 +183,14 @@ class PirlsSystem:
         inv = inv.ravel()
         nz = self.codes1.size * self.K  # the Z₂ rows' contributions come first in ``keys``
         self._a21_inv_z, self._a21_inv_d = inv[:nz], inv[nz:]
+        self._a21_sum_z = BinSum(self._a21_inv_z, uniq.size)
+        self._a21_sum_d = BinSum(self._a21_inv_d, uniq.size)
         self._a21_nnz = uniq.size
         col, row = uniq // m, (uniq % m).astype(np.int32)
         indptr = np.searchsorted(col, np.arange(L1 + 1)).astype(np.int32)
         self._A21 = sp.csc_matrix((np.zeros(uniq.size), row, indptr), shape=(m, L1))
         self._a21_row, self._a21_col = row.astype(np.intp), col.astype(np.intp)
+        self._a21_col_sum = BinSum(self._a21_col, L1)
         # pairs e2 ≤ e of the same column (rows ascending, so each pair is in the lower triangle)
         nnz = uniq.size
         start = indptr[col]
@@ -242,8 +250,7 @@ class PirlsSystem:
         A22[q2:, q2:] = D.T @ WD
         if self.K:
             A22[:q2, :q2] = parts["ZZ"]
-            ZD = np.bincount(self._zd_idx, weights=(self.zvals[:, :, None] * WD[:, None, :]).ravel(),
-                             minlength=q2 * WD.shape[1]).reshape(q2, WD.shape[1])
+            ZD = self._zd_sum((self.zvals[:, :, None] * WD[:, None, :]).ravel()).reshape(q2, WD.shape[1])
             A22[:q2, q2:] = ZD
             A22[q2:, :q2] = ZD.T
         cp.A11 = parts["A11"]
@@ -258,27 +265,25 @@ class PirlsSystem:
         A11 = np.empty((L1, k1, k1))
         flat = []
         for a, b in self._pairs:
-            v = np.bincount(c1, weights=W * X1[:, a] * X1[:, b], minlength=L1)
+            v = self._level_sum(W * X1[:, a] * X1[:, b])
             A11[:, a, b] = v
             A11[:, b, a] = v
             flat.append(v)
         parts = {"A11": A11, "A11_flat": flat}
         if not self.K:
             return parts
-        parts["ZZ"] = np.bincount(self._zz_idx, weights=(W[:, None] * self._zz_val).ravel(),
-                                  minlength=q2 * q2).reshape(q2, q2)
+        parts["ZZ"] = self._zz_sum((W[:, None] * self._zz_val).ravel()).reshape(q2, q2)
         if self.pairs:
             # A₂₁'s entries in Z₂ rows; those in the [X z] rows come with z (_pair_blocks). Each
             # stored entry is summed from one of the two parts, in the rows' order, as one
             # bincount over both would
             wx = W * X1[:, 0]
-            parts["A21_Z"] = np.bincount(self._a21_inv_z, weights=(wx[:, None] * self.zvals).ravel(),
-                                         minlength=self._a21_nnz)
+            parts["A21_Z"] = self._a21_sum_z((wx[:, None] * self.zvals).ravel())
         else:
             z1 = []
             for a in range(k1):
                 w1 = (W * X1[:, a])[:, None] * self.zvals
-                full = np.bincount(self._z1_idx[a], weights=w1.ravel(), minlength=self.q1 * q2)
+                full = self._z1_sum[a](w1.ravel())
                 z1.append(full.reshape(L1, k1, q2)[:, a, :] if k1 > 1 else full.reshape(L1, q2))
             parts["A21_Z"] = z1
         return parts
@@ -286,7 +291,7 @@ class PirlsSystem:
     def _pair_blocks(self, parts: dict, WD: np.ndarray) -> None:
         """A₂₁'s stored entries and P's values at the current weights (scalar term 1)."""
         dpart = (WD * self.X1[:, :1]).ravel() if not self._x1_ones else WD.ravel()
-        data = parts["A21_Z"] + np.bincount(self._a21_inv_d, weights=dpart, minlength=self._a21_nnz)
+        data = parts["A21_Z"] + self._a21_sum_d(dpart)
         self._A21.data[:] = data
         self._P.data = data[self._pp_e] * data[self._pp_e2]
 
@@ -315,10 +320,9 @@ class PirlsSystem:
         if self.pairs:
             u, beta = self._solve(theta, f)
         else:
-            # the linear engine's back-substitution: its rounding reproduces glmer's evaluation
-            # counts on the stored cases (cbpp 285, grouseticks glmer.nb 183)
-            sol = solve(cp, f)
-            u, beta = sol.u, sol.beta
+            # the linear engine's back-substitution (without b = Λu): its rounding reproduces
+            # glmer's evaluation counts on the stored cases (cbpp 285, grouseticks glmer.nb 183)
+            u, beta = solve_u_beta(cp, f)
         return u, beta, f
 
     def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray, token: object = None):
@@ -336,11 +340,11 @@ class PirlsSystem:
         if token is not None and wp is not None and wp[0] is token:
             a = wp[1]
         else:
-            a = np.bincount(c1, weights=W * x * x, minlength=L1)
+            a = self._level_sum(W * x * x)
             if token is not None:
                 self._wparts = (token, a)
         Wz = W * z
-        b = np.bincount(c1, weights=Wz if self._x1_ones else Wz * x, minlength=L1)
+        b = self._level_sum(Wz if self._x1_ones else Wz * x)
         l11 = np.sqrt((t * t) * a + 1.0)
         d = t / l11
         bd = b * d
@@ -377,7 +381,7 @@ class PirlsSystem:
         w[:q2] = self._lam_rest(theta, x[:q2])
         w[m - 1] = -1.0
         # (L₁,) = a_gᵀ [Λ₂v; −1], from A₂₁'s stored entries (no sparse-matrix objects per step)
-        t = np.bincount(self._a21_col, weights=self._A21.data * w[self._a21_row], minlength=self.L1)
+        t = self._a21_col_sum(self._A21.data * w[self._a21_row])
         u1 = -(f.D[:, 0, 0] * t) / f.L11[:, 0, 0]
         u = np.concatenate([u1, x[:q2]])
         return u, x[q2: m - 1].copy()
