@@ -46,6 +46,9 @@ def _check_response_varies(model) -> None:
 
 _EPS = float(np.finfo(float).eps)
 
+#: lme4's defaults; LmerControl is frozen, so one instance serves every fit without a control
+_DEFAULT_CONTROL = LmerControl()
+
 
 def _check_random_scale(model) -> None:
     """Refuse random-effect columns too large for lme4's start θ in double precision.
@@ -81,7 +84,8 @@ def _check_random_scale(model) -> None:
 
 def _check_finite_fit(fit: LmerFit) -> None:
     """A fit whose criterion or fixed effects are not finite is an error, never a result."""
-    bad = [nm for nm, v in fit.fixef.items() if not np.isfinite(v)]
+    # from β̂ itself: the fixef Series is built only when asked for
+    bad = [nm for nm, v in zip(fit._fixed_names, fit._solution.beta) if not np.isfinite(v)]
     if np.isfinite(fit.objective) and np.isfinite(fit.sigma) and not bad:
         return
     y = fit._model.y
@@ -149,7 +153,8 @@ def lmer(
                             f"{type(control).__name__} {control!r}{hint}")
     if data_name is None:
         data_name = _guess_data_name(data)
-    ctrl = as_control(control)  # before any work: a bad setting must not reach NLopt
+    # before any work: a bad setting must not reach NLopt (the frozen default is built once)
+    ctrl = _DEFAULT_CONTROL if control is None else as_control(control)
     # 1. parse (lFormula)
     model = build_model(formula, data, weights=weights, offset=offset, na_action=na_action)
     _check_response_varies(model)

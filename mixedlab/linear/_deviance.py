@@ -10,7 +10,7 @@ from mixedlab.linear._pls import CrossProducts, PLSFactor, criterion, factorize
 from mixedlab.linear._theta import TermShape
 from mixedlab.linear._threads import blas_threads_for
 
-__all__ = ["LmerDevfun", "make_devfun", "CentredCoordinates"]
+__all__ = ["LmerDevfun", "make_devfun", "CentredCoordinates", "qr_r"]
 
 
 class LmerDevfun:
@@ -127,10 +127,44 @@ class CentredCoordinates:
             if A.shape[0] == 1:
                 T = np.abs(A)
             else:
-                T = np.linalg.qr(A.T, mode="r").T  # A = T Q with T lower triangular
-                T = T * np.where(np.diagonal(T) < 0, -1.0, 1.0)[None, :]
+                T = qr_r(A.T).T  # A = T Q with T lower triangular (T is our own copy)
+                neg = np.diagonal(T) < 0
+                if neg.any():  # a positive diagonal: flip those columns (exactly T·(±1))
+                    T[:, neg] = -T[:, neg]
             out[sl] = T[r, c]
         return out
+
+
+# numpy's own LAPACK QR gufunc (dgeqrf), called without np.linalg.qr's per-call checks and
+# conversions: the second opinion converts θ′ once per criterion evaluation (53 times in
+# sleepstudy's fit), and np.linalg.qr's overhead cost more than the criterion itself
+# (issue 18).  None on a numpy without it: np.linalg.qr is then used.
+_QR_R_RAW = getattr(getattr(np.linalg, "_umath_linalg", None), "qr_r_raw", None)
+_BELOW_DIAGONAL: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _raise_qr(err: str, flag: int) -> None:
+    raise np.linalg.LinAlgError("Incorrect argument found while performing QR factorization")
+
+
+def qr_r(a: np.ndarray) -> np.ndarray:
+    """``np.linalg.qr(a, mode="r")`` of a square float64 matrix, bit for bit, with less overhead.
+
+    The same steps as numpy's: a copy in the same memory order, the same gufunc under the
+    same floating-point error handling, then the strictly lower triangle set to zero.
+    """
+    k = a.shape[0]
+    if _QR_R_RAW is None or a.ndim != 2 or a.shape[1] != k or a.dtype != np.float64:
+        return np.linalg.qr(a, mode="r")
+    r = a.astype(np.float64, copy=True)
+    with np.errstate(call=_raise_qr, invalid="call", over="ignore", divide="ignore", under="ignore"):
+        _QR_R_RAW(r, signature="d->d")
+    r = np.ascontiguousarray(r)  # np.triu's result is C-ordered
+    below = _BELOW_DIAGONAL.get(k)
+    if below is None:
+        below = _BELOW_DIAGONAL[k] = np.tril_indices(k, -1)
+    r[below] = 0.0
+    return r
 
 
 def _theta_scale(model: Any, layout: Any) -> np.ndarray:
@@ -145,6 +179,8 @@ def _theta_scale(model: Any, layout: Any) -> np.ndarray:
     out = np.ones(layout.n_theta)
     for t, sl, rows in zip(model.terms, layout.slices, layout.tri_rows):
         Xt = np.asarray(t.X, dtype=float)
+        if Xt.shape[1] == 1 and Xt.shape[0] and bool((Xt == 1.0).all()):
+            continue  # an intercept (1 | f): its RMS is exactly 1 (n ones sum exactly to n)
         rms = np.sqrt(np.mean(Xt * Xt, axis=0)) if Xt.shape[0] else np.ones(Xt.shape[1])
         rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
         out[sl] = 1.0 / rms[rows]

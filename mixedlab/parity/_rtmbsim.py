@@ -78,6 +78,27 @@ TMB_SIM_CASES: dict[str, TmbSimCase] = {c.name: c for c in [
     # continuous covariates, an offset and an odd n: Eigen's paired GEMV columns
     TmbSimCase("gemv_odd_offset", "y ~ x1 + x2 + x3 + x4 + x5 + x6 + (1 | g)", "gemv",
                offset="off"),
+    # glmmTMB's own samplers (distrib.h): truncated counts as hurdles and alone, generalised
+    # Poisson, Tweedie (compound Poisson-gamma, Eigen's sum), beta-binomial (rbeta, rbinom)
+    TmbSimCase("salamanders_hurdle_pois", "count ~ spp + mined + (1 | site)", "Salamanders",
+               "truncated_poisson", "truncated_poisson", ziformula="~spp + mined"),
+    TmbSimCase("salamanders_hurdle_nb2", "count ~ spp + mined + (1 | site)", "Salamanders",
+               "truncated_nbinom2", "truncated_nbinom2", ziformula="~mined"),
+    TmbSimCase("salamanders_hurdle_nb1", "count ~ spp + mined + (1 | site)", "Salamanders",
+               "truncated_nbinom1", "truncated_nbinom1", ziformula="~mined"),
+    TmbSimCase("salamanders_pos_truncpois", "count ~ mined + (1 | site)", "Salamanders_pos",
+               "truncated_poisson", "truncated_poisson"),
+    TmbSimCase("salamanders_pos_truncnb2", "count ~ mined + (1 | site)", "Salamanders_pos",
+               "truncated_nbinom2", "truncated_nbinom2"),
+    TmbSimCase("salamanders_genpois", "count ~ spp + mined + (1 | site)", "Salamanders",
+               "genpois", "genpois"),
+    TmbSimCase("salamanders_zigenpois", "count ~ spp + mined + (1 | site)", "Salamanders",
+               "genpois", "genpois", ziformula="~mined"),
+    TmbSimCase("sim_tweedie", "y ~ x + (1 | g)", "corpus:sim_tweedie", "tweedie", "tweedie"),
+    TmbSimCase("sim_betabinomial", "cbind(k, n - k) ~ x + (1 | g)", "corpus:sim_betabinom",
+               "betabinomial", "betabinomial"),
+    TmbSimCase("cbpp_betabinomial", "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+               "cbpp", "betabinomial", "betabinomial"),
 ]}
 
 
@@ -106,6 +127,13 @@ def tmb_case_data(case: TmbSimCase) -> pd.DataFrame:
     """The data frame of a case, derived columns added."""
     if case.dataset == "gemv":
         return _gemv_data()
+    if case.dataset.startswith("corpus:"):
+        from mixedlab.parity._corpus_data import load_corpus_dataset
+
+        return load_corpus_dataset(case.dataset.partition(":")[2])
+    if case.dataset == "Salamanders_pos":  # the positive counts: a truncated family alone
+        d = datasets.load_dataset("Salamanders")
+        return d[d["count"] > 0].reset_index(drop=True)
     d = datasets.load_dataset(case.dataset)
     if case.dataset == "sleepstudy":
         d = d.assign(D2=(d.Days - 4.5) ** 2 / 10.0, R2=d.Reaction / 100.0,

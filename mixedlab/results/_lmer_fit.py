@@ -92,8 +92,7 @@ class LmerFit(RandomEffectViews, LmerInference):
         self.objective = float(profiled_deviance(cp, factor, REML))
         denom = n - p if REML else n
         self.sigma = float(np.sqrt(factor.pwrss / denom))
-        names = list(model.fixed_names)
-        self.fixef = pd.Series(solution.beta, index=names, name="Estimate")
+        self._fixed_names = list(model.fixed_names)
         self.npar = p + self.theta.size + 1
         self.loglik = -0.5 * self.objective
         self.aic = self.objective + 2.0 * self.npar
@@ -117,6 +116,15 @@ class LmerFit(RandomEffectViews, LmerInference):
         self.ngroups: dict[str, int] = {}
         for t in self.terms:
             self.ngroups.setdefault(t.factor, len(t.levels))
+
+    @cached_property
+    def fixef(self) -> pd.Series:
+        """The fixed effects β̂, named by the model matrix's columns (lme4's ``fixef``).
+
+        Built on first use: a pandas Series with a text index costs about 50 µs (pandas
+        3's string inference), most of what building the result object cost (issue 18).
+        """
+        return pd.Series(self._solution.beta, index=self._fixed_names, name="Estimate")
 
     @cached_property
     def vcov(self) -> pd.DataFrame:

@@ -518,6 +518,13 @@ def tmb_us_cholesky(theta_corr: np.ndarray, k: int) -> np.ndarray:
     return np.array([[A[i][j] if j <= i else 0.0 for j in range(k)] for i in range(k)])
 
 
+def _logspace_add0(y: float) -> float:
+    """TMB's ``logspace_add(0, y)`` (robust_utils): the larger argument plus ``log1p(exp(.))``."""
+    if 0.0 < y:
+        return y + math.log1p(math.exp(0.0 - y))
+    return 0.0 + math.log1p(math.exp(y - 0.0))
+
+
 def _tmb_component(X: np.ndarray | None, beta: np.ndarray, offset: np.ndarray | None,
                    zb: np.ndarray | None, n: int) -> np.ndarray:
     """glmmTMB 1.1.5's ``eta = Z * b + offset; eta += X * beta`` in that order."""
@@ -573,8 +580,8 @@ class _TmbParts:
                 etad = _tmb_component(data.Xd, pp["betad"], data.doffset, None, n)
             self.phi = libm.exp(etad)
 
-    def params(self, b_terms: list[np.ndarray]) -> tuple[str, np.ndarray, Any, Any]:
-        """(family kind, a, b, pz) of the per-observation draws for these random effects."""
+    def _eta_pz(self, b_terms: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The conditional linear predictor and the zero-inflation probability."""
         data, n = self.data, self.n
         comps: dict[int, np.ndarray] = {}
         for t, b in zip(self.lay.terms, b_terms):
@@ -585,31 +592,81 @@ class _TmbParts:
             comps[t.component] = comps.get(t.component, np.zeros(n)) + contrib
         # glmmTMB.cpp: eta = Z * b + offset; eta += X * beta
         eta = comps.get(0, np.zeros(n)) + data.offset + self.xb
-        mu = _tmb_linkinv(self.fam.link.name, eta)
         pz = None
         if self.xbz is not None:
             etazi = comps.get(1, np.zeros(n)) + data.zioffset + self.xbz
             pz = 1.0 / (1.0 + libm.exp(-etazi))  # invlogit
+        return eta, pz
+
+    def params(self, b_terms: list[np.ndarray]) -> tuple[str, np.ndarray, Any, Any]:
+        """(family kind, a, b, pz) of the per-observation draws for these random effects."""
+        data = self.data
+        eta, pz = self._eta_pz(b_terms)
+        mu = _tmb_linkinv(self.fam.link.name, eta)
         phi = self.phi
         name = self.fam.name
         if name == "gaussian":
             return "normal", mu, np.sqrt(phi), pz
-        if name == "poisson":
-            return "poisson", mu, None, pz
+        if name in ("poisson", "truncated_poisson"):
+            return name, mu, None, pz
         if name == "binomial":
             return "binomial", data.size, mu, pz
         if name in ("nbinom2", "nbinom1"):
             var = mu * (1.0 + mu / phi) if name == "nbinom2" else mu * (1.0 + phi)
-            # TMB's rnbinom2(mu, var) = rnbinom(mu * mu / (var - mu), mu / var)
-            return "nbinom", mu * mu / (var - mu), mu / var, pz
+            # TMB's rnbinom2(mu, var): p = mu / var, n = mu * p / (1 - p), rnbinom(n, p)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = mu / var
+                return "nbinom", mu * p / (1.0 - p), p, pz
+        if name == "truncated_nbinom2":  # size phi (the untruncated draw made first)
+            return name, phi, mu, pz
+        if name == "truncated_nbinom1":  # size mu / phi
+            return "truncated_nbinom", mu / phi, mu, pz
         if name == "Gamma":
             return "gamma", phi, mu / phi, pz
         if name in ("beta", "beta_family"):
             # glmmTMB.cpp: rbeta(mu * phi, (1 - mu) * phi) (Ferrari & Cribari-Neto)
             return "beta", mu * phi, (1.0 - mu) * phi, pz
+        if name == "genpois":
+            # theta = mu / sqrt(phi), lambda = 1 - 1 / sqrt(phi) (sqrt is exact everywhere)
+            return "genpois", mu / np.sqrt(phi), 1.0 - 1.0 / np.sqrt(phi), pz
         raise NotImplementedError(
-            f"simulation from glmmTMB's {name} family is not available in mixedlab (gaussian, "
-            "poisson, binomial, nbinom1, nbinom2, Gamma and beta are, with zero inflation)")
+            f"simulation from glmmTMB's {name} family is not available in mixedlab")
+
+    def params3(self, b_terms: list[np.ndarray]) -> tuple[str, np.ndarray, Any, Any, Any]:
+        """(kind, a, b, pz, c): :meth:`params` with a third parameter (tweedie, betabinomial)."""
+        name = self.fam.name
+        if name not in ("tweedie", "betabinomial"):
+            return (*self.params(b_terms), None)
+        eta, pz = self._eta_pz(b_terms)
+        phi = self.phi
+        if name == "tweedie":
+            # glmmTMB.cpp: p = invlogit(psi) + 1, TMB's invlogit 1 / (1 + exp(-x))
+            psi = float(np.asarray(self.fit._obj.split(self.fit.par)["psi"], dtype=float)[0])
+            power = 1.0 / (1.0 + math.exp(-psi)) + 1.0
+            return "tweedie", _tmb_linkinv(self.fam.link.name, eta), phi, pz, np.full(self.n, power)
+        # betabinomial: s3 = logit(p), s1 = log(mu phi), s2 = log((1 - mu) phi) as glmmTMB.cpp
+        # forms them (log_inverse_linkfun for the logit link: -logspace_add(0, -s3))
+        link = self.fam.link.name
+        if link == "logit":
+            s3 = eta
+        else:
+            mu = _tmb_linkinv(link, eta)
+            s3 = libm.log(mu / (1.0 - mu))
+        logphi = libm.log(phi)
+        s1 = np.array([-_logspace_add0(-v) for v in s3.tolist()]) + logphi
+        s2 = np.array([-_logspace_add0(v) for v in s3.tolist()]) + logphi
+        return "betabinomial", self.data.size, libm.exp(s1), pz, libm.exp(s2)
+
+
+def _draws(rng: RRandom, kind: str, a: Any, b: Any, pz: Any, c: Any) -> np.ndarray:
+    """The family's draws; glmmTMB's own samplers' refusals as errors naming the family."""
+    from mixedlab.rng._tmbdraw import SimulationError
+
+    try:
+        return rng.zero_inflated(kind, a, b, pz, c)
+    except SimulationError as e:
+        raise DataError(f"glmmTMB's {kind} simulation cannot run for these fitted values: {e} "
+                        "(glmmTMB 1.1.5 stops with the same range error)") from None
 
 
 def simulate_tmb(fit: Any, nsim: Any, seed: Any, re_form: Any) -> pd.DataFrame:
@@ -624,14 +681,14 @@ def simulate_tmb(fit: Any, nsim: Any, seed: Any, re_form: Any) -> pd.DataFrame:
     n = parts.n
     if bars is None or not parts.lay.terms:
         # nothing drawn between simulations: one run over nsim copies of the observations
-        kind, a, b, pz = parts.params(_tmb_effects(fit, None))
+        kind, a, b, pz, c = parts.params3(_tmb_effects(fit, None))
         tile = (lambda v: None if v is None else np.tile(np.broadcast_to(v, (n,)), nsim))
-        values = rng.zero_inflated(kind, tile(a), tile(b), tile(pz)).reshape(nsim, n).T
+        values = _draws(rng, kind, tile(a), tile(b), tile(pz), tile(c)).reshape(nsim, n).T
     else:
         cols = []
         for _ in range(nsim):  # replicate(nsim, obj$simulate()$yobs): effects, then responses
-            kind, a, b, pz = parts.params(_tmb_effects(fit, rng))
-            cols.append(rng.zero_inflated(kind, a, b, pz))
+            kind, a, b, pz, c = parts.params3(_tmb_effects(fit, rng))
+            cols.append(_draws(rng, kind, a, b, pz, c))
         values = np.column_stack(cols)
     m = fit._model.cond
     index = m._frame_index[m.rows] if m._frame_index is not None else pd.RangeIndex(n)

@@ -395,8 +395,11 @@ class TmbFit:
         Per simulation (``replicate(nsim, obj$simulate()$yobs)``): new random effects for
         every term (conditional model, then zero inflation; level by level), then each
         observation's response followed by its zero-inflation draw, all from R's stream
-        (:class:`~mixedlab.RRandom`). Families: gaussian, poisson, binomial, nbinom1,
-        nbinom2, Gamma and beta, each with or without zero inflation. glmmTMB 1.1.5 only simulates unconditionally; with
+        (:class:`~mixedlab.RRandom`). Every family :func:`mixedlab.glmmtmb` fits, each with or
+        without zero inflation: gaussian, poisson, binomial, nbinom1, nbinom2, Gamma, beta,
+        and, with glmmTMB's own samplers (:mod:`mixedlab.rng._tmbdraw`), truncated_poisson,
+        truncated_nbinom1, truncated_nbinom2, genpois, tweedie and betabinomial.
+        glmmTMB 1.1.5 only simulates unconditionally; with
         ``re_form=None`` the fitted modes are kept instead (glmmTMB >= 1.1.10's
         ``set_simcodes(obj, "fix")``). With R's parameters the draws are glmmTMB 1.1.5's
         ``set.seed(seed); simulate(m, nsim)`` bit for bit (TMB's sums, Eigen 3.3's GEMV order

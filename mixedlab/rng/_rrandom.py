@@ -254,7 +254,8 @@ class RRandom:
             raise ValueError("rnbinom needs prob= or mu=")
         return _nbinom.rnbinom(self._stream, count, sz, as_param(prob, "prob"))
 
-    def zero_inflated(self, family: str, a: Any, b: Any = None, pz: Any = None) -> np.ndarray:
+    def zero_inflated(self, family: str, a: Any, b: Any = None, pz: Any = None,
+                      c: Any = None) -> np.ndarray:
         """One draw per observation, each followed by its zero-inflation draw (TMB's order).
 
         Not an R function: the order in which glmmTMB's C++ simulation (TMB calling R's
@@ -263,11 +264,15 @@ class RRandom:
 
         Parameters
         ----------
-        family : {"poisson", "nbinom", "binomial", "gamma", "normal"}
+        family : str
             ``poisson(a = lambda)``, ``nbinom(a = size, b = prob)``,
             ``binomial(a = size, b = prob)``, ``gamma(a = shape, b = scale)``,
-            ``normal(a = mean, b = sd)``.
-        a, b : array_like
+            ``normal(a = mean, b = sd)``, ``beta(a = shape1, b = shape2)``, and glmmTMB's
+            own samplers ``truncated_poisson(a = mu)``, ``truncated_nbinom(a = size,
+            b = mu)``, ``truncated_nbinom2(a = phi, b = mu)``, ``genpois(a = theta,
+            b = lambda)``, ``tweedie(a = mu, b = phi, c = power)``,
+            ``betabinomial(a = size, b = shape1, c = shape2)``.
+        a, b, c : array_like
             Parameters, one per observation.
         pz : array_like, optional
             Zero-inflation probabilities.
@@ -277,7 +282,8 @@ class RRandom:
         a = as_param(a, "a")
         b = None if b is None else np.broadcast_to(as_param(b, "b"), a.shape)
         pz = None if pz is None else np.broadcast_to(as_param(pz, "pz"), a.shape)
-        return _zi.zero_inflated(self._stream, family, a, b, pz)
+        c = None if c is None else np.broadcast_to(as_param(c, "c"), a.shape)
+        return _zi.zero_inflated(self._stream, family, a, b, pz, c)
 
     # --- sampling ------------------------------------------------------------------------
     def sample(

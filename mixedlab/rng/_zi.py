@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from mixedlab.rng import _tmbdraw
 from mixedlab.rng._beta import rbeta_value
 from mixedlab.rng._binomial import rbinom1
 from mixedlab.rng._cursor import Cursor, _block_norms
@@ -24,7 +25,8 @@ from mixedlab.rng._stream import MTStream
 
 __all__ = ["zero_inflated", "FAMILIES"]
 
-FAMILIES = ("poisson", "nbinom", "binomial", "gamma", "normal", "beta")
+FAMILIES = ("poisson", "nbinom", "binomial", "gamma", "normal", "beta", "truncated_poisson",
+            "truncated_nbinom", "truncated_nbinom2", "genpois", "tweedie", "betabinomial")
 _INT_MAX = 2147483647
 
 
@@ -98,17 +100,49 @@ class _Bernoulli:
         return float(1 - ix) if pp > 0.5 else float(ix)
 
 
+def _nbinom2_then_truncated(cur: Cursor, phi: float, mu: float) -> float:
+    """glmmTMB's truncated_nbinom2: the shared nbinom2 block's ``rnbinom2(mu, var)`` draw
+    (TMB: ``p = mu / var``, ``n = mu p / (1 - p)``), discarded, then the truncated draw."""
+    var = mu * (1.0 + mu / phi)
+    p = mu / var
+    with np.errstate(all="ignore"):
+        n = mu * p / (1.0 - p) if p != 1.0 else math.inf
+    _tmbdraw.rnbinom_value(cur, n, p)
+    return _tmbdraw.rtruncated_nbinom(cur, phi, mu)
+
+
+def _drawer(family: str, al: list, bl: list | None, cl: list | None):
+    """``draw(cur, i)`` for the families without a batched path."""
+    return {"poisson": lambda cur, i: _pois_of(cur, al[i]),
+            "binomial": lambda cur, i: _binom(cur, al[i], bl[i]),
+            "gamma": lambda cur, i: rgamma_value(cur, al[i], bl[i]),
+            "normal": lambda cur, i: _normal(cur, al[i], bl[i]),
+            "beta": lambda cur, i: rbeta_value(cur, al[i], bl[i]),
+            "truncated_poisson": lambda cur, i: _tmbdraw.rtruncated_poisson(cur, al[i]),
+            "truncated_nbinom": lambda cur, i: _tmbdraw.rtruncated_nbinom(cur, al[i], bl[i]),
+            "truncated_nbinom2": lambda cur, i: _nbinom2_then_truncated(cur, al[i], bl[i]),
+            "genpois": lambda cur, i: _tmbdraw.rgenpois(cur, al[i], bl[i]),
+            "tweedie": lambda cur, i: _tmbdraw.rtweedie(cur, al[i], bl[i], cl[i]),
+            "betabinomial": lambda cur, i: _tmbdraw.rbetabinom(cur, al[i], bl[i], cl[i]),
+            }[family]
+
+
 def zero_inflated(stream: MTStream, family: str, a: np.ndarray, b: np.ndarray | None,
-                  pz: np.ndarray | None) -> np.ndarray:
-    """One draw per observation of ``family`` (parameters ``a``, ``b``), each followed by
-    ``* rbinom(1, 1 - pz)`` when ``pz`` is given, in TMB's interleaved order.
+                  pz: np.ndarray | None, c: np.ndarray | None = None) -> np.ndarray:
+    """One draw per observation of ``family`` (parameters ``a``, ``b``, ``c``), each followed
+    by ``* rbinom(1, 1 - pz)`` when ``pz`` is given, in TMB's interleaved order.
 
     Parameters
     ----------
-    family : {"poisson", "nbinom", "binomial", "gamma", "normal"}
-        ``poisson(a = mu)``, ``nbinom(a = size, b = prob)``, ``binomial(a = size, b = prob)``,
-        ``gamma(a = shape, b = scale)``, ``normal(a = mean, b = sd)``,
-        ``beta(a = shape1, b = shape2)``.
+    family : str
+        One of :data:`FAMILIES`: ``poisson(a = mu)``, ``nbinom(a = size, b = prob)``,
+        ``binomial(a = size, b = prob)``, ``gamma(a = shape, b = scale)``, ``normal(a =
+        mean, b = sd)``, ``beta(a = shape1, b = shape2)``; glmmTMB's own samplers
+        (:mod:`mixedlab.rng._tmbdraw`): ``truncated_poisson(a = mu)``,
+        ``truncated_nbinom(a = size, b = mu)``, ``truncated_nbinom2(a = phi, b = mu)``
+        (the discarded untruncated draw first), ``genpois(a = theta, b = lambda)``,
+        ``tweedie(a = mu, b = phi, c = power)``, ``betabinomial(a = size, b = shape1,
+        c = shape2)``.
     """
     if family == "nbinom" and pz is not None:
         res = np.asarray(_nbinom_zi_fast(stream, np.asarray(a, dtype=float),
@@ -118,15 +152,12 @@ def zero_inflated(stream: MTStream, family: str, a: np.ndarray, b: np.ndarray | 
         return res
     al = np.asarray(a, dtype=float).tolist()
     bl = None if b is None else np.asarray(b, dtype=float).tolist()
+    cl = None if c is None else np.asarray(c, dtype=float).tolist()
     zi = None if pz is None else _Bernoulli(pz)
     if family == "nbinom":
         draw = _nbinom_run(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     else:
-        draw = {"poisson": lambda cur, i: _pois_of(cur, al[i]),
-                "binomial": lambda cur, i: _binom(cur, al[i], bl[i]),
-                "gamma": lambda cur, i: rgamma_value(cur, al[i], bl[i]),
-                "normal": lambda cur, i: _normal(cur, al[i], bl[i]),
-                "beta": lambda cur, i: rbeta_value(cur, al[i], bl[i])}[family]
+        draw = _drawer(family, al, bl, cl)
     out = []
     with Cursor(stream) as cur:
         if zi is None:

@@ -142,3 +142,30 @@ def test_refitted_zinb_replicates_keep_the_type_i_error() -> None:
         rejected["dispersion"] += r.test_dispersion().pvalue < 0.05
         rejected["zero_inflation"] += r.test_zero_inflation().pvalue < 0.05
     assert all(v <= 4 for v in rejected.values()), rejected
+
+
+# --- the families simulated with glmmTMB's own samplers ------------------------------------
+
+_OWN_SAMPLER_CASES = ["salamanders_hurdle_pois", "salamanders_hurdle_nb2", "salamanders_hurdle_nb1",
+                      "salamanders_pos_truncpois", "salamanders_genpois", "sim_tweedie",
+                      "sim_betabinomial"]
+
+
+@pytest.mark.parametrize("name", _OWN_SAMPLER_CASES)
+def test_simulated_residuals_run_on_every_simulated_family(name: str) -> None:
+    """truncated_poisson, truncated_nbinom1/2 (hurdles and alone), genpois, tweedie and
+    betabinomial: scaled residuals in [0, 1], one per observation, and the tests run."""
+    from mixedlab.parity._rtmbsim import TMB_SIM_CASES, py_family, tmb_case_data
+
+    case = TMB_SIM_CASES[name]
+    fit = _quiet_tmb(case.formula, tmb_case_data(case), family=py_family(case),
+                     ziformula=case.ziformula)
+    res = mixedlab.simulate_residuals(fit, n=100, seed=11)
+    s = np.asarray(res.scaled)
+    assert s.shape == (fit.nobs,)
+    assert np.all((s >= 0.0) & (s <= 1.0))
+    assert 0.0 <= res.test_uniformity().pvalue <= 1.0
+    assert 0.0 <= res.test_dispersion().pvalue <= 1.0
+    # the model is right for the data it was fitted to often enough that the residuals do not
+    # pile up at 0 or 1 (a sampler drawing from the wrong distribution would)
+    assert 0.3 < s.mean() < 0.7
