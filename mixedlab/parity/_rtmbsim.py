@@ -206,6 +206,8 @@ def r_tmb_simulate(case: TmbSimCase) -> dict[str, Any]:
 ZI_STREAMS: tuple[tuple[str, int, int], ...] = (
     ("nbinom", 11, 4000), ("poisson", 12, 4000), ("binomial", 13, 3000),
     ("gamma", 14, 3000), ("normal", 15, 2000), ("nbinom_plain", 16, 3000), ("beta", 17, 4000),
+    # long enough (~100,000 uniforms) for the inlined ZINB loop to refill its block
+    ("nbinom", 18, 20000),
 )
 
 

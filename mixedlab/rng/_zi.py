@@ -227,7 +227,7 @@ def _nbinom_zi_fast(stream: MTStream, size: np.ndarray, prob: np.ndarray,
                 U, N, i, L = cur._u, None, 0, cur._len
             if fl[k]:
                 if N is None:
-                    N = cur._n = _block_norms(U)
+                    N = cur._n = _block_norms(cur._ua)
                 t = N[i]
                 i += 2
                 sk = sl[k]
