@@ -51,6 +51,13 @@ def _ylogy_masked(y: np.ndarray, mu: np.ndarray, nonzero: np.ndarray) -> np.ndar
     return np.where(nonzero, y * np.log(np.where(nonzero, y / mu, 1.0)), 0.0)
 
 
+def _xlogy_nonzero(y: np.ndarray, mu: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``special.xlogy(y, μ)`` for finite μ, evaluated only at ``idx`` (y ≠ 0; it is 0 elsewhere)."""
+    out = np.zeros_like(mu)
+    out[idx] = special.xlogy(y[idx], mu[idx])
+    return out
+
+
 @dataclass(frozen=True)
 class Family:
     """A GLM family with its link (R's ``family`` object, as glmer evaluates it).
@@ -139,6 +146,7 @@ class Family:
         """
         kind = self.name
         out: dict = {"y_nz": y != 0}
+        out["y_idx"] = np.flatnonzero(out["y_nz"])
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "binomial":
                 out["bernoulli"] = bool(np.all((y == 0) | (y == 1)))
@@ -148,6 +156,7 @@ class Family:
                 yy = np.rint(m * y)
                 m = np.rint(m)
                 out["yy"], out["m-yy"] = yy, m - yy
+                out["yy_idx"], out["m-yy_idx"] = np.flatnonzero(yy != 0), np.flatnonzero(m - yy != 0)
                 out["lchoose"] = special.gammaln(m + 1.0) - special.gammaln(yy + 1.0) - special.gammaln(m - yy + 1.0)
                 fac = np.where(m <= 0, 0.0, wt / np.where(m <= 0, 1.0, m))
                 out["fac"], out["fac0"] = fac, fac == 0
@@ -170,13 +179,18 @@ class Family:
         if fixed is not None and kind in ("binomial", "poisson", "negative.binomial"):
             with np.errstate(divide="ignore", invalid="ignore"):
                 if kind == "binomial":
-                    ld = fixed["lchoose"] + special.xlogy(fixed["yy"], mu) + special.xlog1py(fixed["m-yy"], -mu)
+                    # lchoose + yy log μ + (m − yy) log(1 − μ), each term evaluated only where its
+                    # count is non-zero (elsewhere it is exactly 0): the same sums, in the same order
+                    ld = fixed["lchoose"].copy()
+                    i, j = fixed["yy_idx"], fixed["m-yy_idx"]
+                    ld[i] += special.xlogy(fixed["yy"][i], mu[i])
+                    ld[j] += special.xlog1py(fixed["m-yy"][j], -mu[j])
                     return float(-2.0 * np.sum(np.where(fixed["fac0"], 0.0, fixed["fac"] * ld)))
                 if kind == "poisson":
-                    ld = special.xlogy(y, mu) - mu - fixed["lgamma(y+1)"]
+                    ld = _xlogy_nonzero(y, mu, fixed["y_idx"]) - mu - fixed["lgamma(y+1)"]
                     return float(-2.0 * np.sum(ld * wt))
                 th = self.theta
-                return float(2.0 * np.sum(wt * fixed["y+th"] * np.log(mu + th) - special.xlogy(y, mu)
+                return float(2.0 * np.sum(wt * fixed["y+th"] * np.log(mu + th) - _xlogy_nonzero(y, mu, fixed["y_idx"])
                                           + fixed["lgamma(y+1)"] - fixed["th*log(th)"] + fixed["lgamma(th)"]
                                           - fixed["lgamma(th+y)"]))
         if kind == "binomial":

@@ -107,7 +107,7 @@ class Stage1Devfun:
         self.count += 1
         theta = np.asarray(theta, dtype=float)
         gm.theta = theta.copy()
-        gm.resp.update_mu(gm.lp0)
+        gm.resp.restart(gm.lp0)
         st = pwrss_update(gm.joint, theta, gm.resp, gm.state, gm.tol, gm.maxit)
         return gm.laplace(st.factor.ldL2)
 
@@ -129,7 +129,7 @@ class Stage2Devfun:
         pars = np.asarray(pars, dtype=float)
         theta, beta = pars[: gm.nth], pars[gm.nth:]
         gm.resp.offset = gm.base_offset
-        gm.resp.update_mu(gm.lp0)
+        gm.resp.restart(gm.lp0)
         gm.theta = theta.copy()
         gm.resp.offset = gm.base_offset + gm.model.X @ beta if beta.size else gm.base_offset
         gm.beta = beta.copy()

@@ -33,9 +33,10 @@ from scipy.linalg import blas
 _dtrsv = blas.dtrsv
 
 from mixedlab._errors import MixedLabError
+from mixedlab.glm._binsum import BinSum
 from mixedlab.glm._response import GlmResponse
 from mixedlab.linear._crossprod import CrossProducts
-from mixedlab.glm._pls_blocks import factorize, solve
+from mixedlab.glm._pls_blocks import factorize, solve_u_beta
 from mixedlab.linear._pls import PLSFactor, _lambda_times, solve_triangular
 from mixedlab.linear._theta import TermShape
 
@@ -120,13 +121,17 @@ class PirlsSystem:
             self._zz_val = (self.zvals[:, ii.ravel()] * self.zvals[:, jj.ravel()])
             self.Zrest = sp.csr_matrix((self.zvals.ravel(), (np.repeat(np.arange(n), K), self.zcols.ravel())),
                                        shape=(n, self.q2))
-            # Z₂ᵀ W [X z] by one bincount: (trailing column, column of [X z]) per row and slot
+            # Z₂ᵀ W [X z] by one grouped sum: (trailing column, column of [X z]) per row and slot
             nd = 1 + (0 if self.u_only else self.X.shape[1])
             self._zd_idx = (self.zcols[:, :, None] * nd + np.arange(nd)[None, None, :]).ravel()
             # A₂₁'s random-effect rows: (row-of-term-1 (g, a), trailing column)
             self._z1_idx = [((c1 * self.k1 + a)[:, None] * self.q2 + self.zcols).ravel() for a in range(self.k1)]
+            self._zz_sum = BinSum(self._zz_idx, self.q2 * self.q2)
+            self._zd_sum = BinSum(self._zd_idx, self.q2 * nd)
+            self._z1_sum = [BinSum(idx, self.q1 * self.q2) for idx in self._z1_idx]
         # level indicator of term 1 (L₁ × n) for the dense columns of A₂₁
         self.G1 = sp.csr_matrix((np.ones(n), (c1, np.arange(n))), shape=(self.L1, n))
+        self._level_sum = BinSum(c1, self.L1)  # Σ over the rows of each level of term 1
         self._x1_ones = bool(np.all(X1[:, 0] == 1.0)) if self.k1 == 1 else False
         # one scalar term and u only (cbpp's stage 2, every AGQ fit): the whole PLS system is
         # one 1×1 block per level, solved in closed form by :meth:`_scalar_step`
@@ -134,6 +139,10 @@ class PirlsSystem:
         self.pairs = self.k1 == 1 and self.K > 0 and self._pairs_cheaper()
         if self.pairs:
             self._setup_pairs()
+        self._wparts: tuple | None = None  # (restart token, blocks of its weights)
+        # scalar terms only: the θ element that scales each u_j (Λ is diagonal)
+        self._theta_of_u = (np.repeat(np.arange(len(self.shapes)), [sh.n_levels for sh in self.shapes])
+                            if all(sh.k == 1 for sh in self.shapes) else None)
         # Z as one sparse matrix, for b ↦ Zb
         from mixedlab.linear._crossprod import random_effects_matrix
 
@@ -161,7 +170,7 @@ class PirlsSystem:
         this: CHOLMOD's symbolic factor plays its part).
 
         Each observation i adds W_i x_i times its trailing row [Z₂ X z]_i to column g(i):
-        ``self._a21_inv`` maps those contributions to A₂₁'s stored entries (summed by
+        ``self._a21_inv_z``/``_a21_inv_d`` map those contributions to A₂₁'s stored entries (summed by
         bincount), and P's entries are the products of entry pairs within a column, with
         ``self._pp_e``/``self._pp_e2`` the two entries of each of P's stored values.
         """
@@ -171,12 +180,17 @@ class PirlsSystem:
         keys = np.concatenate([(c1[:, None] * m + self.zcols).ravel(),
                                (c1[:, None] * m + q2 + np.arange(nd)[None, :]).ravel()])
         uniq, inv = np.unique(keys, return_inverse=True)
-        self._a21_inv = inv.ravel()
+        inv = inv.ravel()
+        nz = self.codes1.size * self.K  # the Z₂ rows' contributions come first in ``keys``
+        self._a21_inv_z, self._a21_inv_d = inv[:nz], inv[nz:]
+        self._a21_sum_z = BinSum(self._a21_inv_z, uniq.size)
+        self._a21_sum_d = BinSum(self._a21_inv_d, uniq.size)
         self._a21_nnz = uniq.size
         col, row = uniq // m, (uniq % m).astype(np.int32)
         indptr = np.searchsorted(col, np.arange(L1 + 1)).astype(np.int32)
         self._A21 = sp.csc_matrix((np.zeros(uniq.size), row, indptr), shape=(m, L1))
         self._a21_row, self._a21_col = row.astype(np.intp), col.astype(np.intp)
+        self._a21_col_sum = BinSum(self._a21_col, L1)
         # pairs e2 ≤ e of the same column (rows ascending, so each pair is in the lower triangle)
         nnz = uniq.size
         start = indptr[col]
@@ -206,64 +220,91 @@ class PirlsSystem:
 
     def lam_u(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
         """b = Λ_θ u."""
+        if self._theta_of_u is not None:
+            return u * theta[self._theta_of_u]  # scalar terms: u_j θ_t(j), as T u_g with 1×1 T
         return _lambda_times(self.cp, theta, u)
 
-    def blocks(self, W: np.ndarray, z: np.ndarray) -> CrossProducts:
-        """Fill the template with the blocks of weights ``W`` and working response ``z``."""
+    def blocks(self, W: np.ndarray, z: np.ndarray, token: object = None) -> CrossProducts:
+        """Fill the template with the blocks of weights ``W`` and working response ``z``.
+
+        ``token`` names a state whose weights recur (:attr:`GlmResponse.restart_token`: the
+        first iteration of every deviance evaluation starts from the same μ): the blocks that
+        depend on W alone are then computed once and reused, only those with z are new.
+        """
         cp = self.cp
-        L1, k1, m, q2 = self.L1, self.k1, self.m, self.q2
-        X1, c1 = self.X1, self.codes1
-        A11 = np.empty((L1, k1, k1))
-        flat = []
-        for a, b in self._pairs:
-            v = np.bincount(c1, weights=W * X1[:, a] * X1[:, b], minlength=L1)
-            A11[:, a, b] = v
-            A11[:, b, a] = v
-            flat.append(v)
+        m, q2 = self.m, self.q2
+        wp = self._wparts
+        if token is None or wp is None or wp[0] is not token:
+            wp = (token, self._weight_parts(W))
+            if token is not None:
+                self._wparts = wp
+        parts = wp[1]
         D = self._D_buf  # [X z] (or [z]) with X written once
         D[:, -1] = z
         WD = W[:, None] * D
         if self.pairs:
-            self._pair_blocks(W, WD)
+            self._pair_blocks(parts, WD)
         else:
-            self._dense_a21(W, WD)
+            self._dense_a21(parts, WD)
         A22 = np.empty((m, m))
         A22[q2:, q2:] = D.T @ WD
         if self.K:
-            A22[:q2, :q2] = np.bincount(self._zz_idx, weights=(W[:, None] * self._zz_val).ravel(),
-                                        minlength=q2 * q2).reshape(q2, q2)
-            ZD = np.bincount(self._zd_idx, weights=(self.zvals[:, :, None] * WD[:, None, :]).ravel(),
-                             minlength=q2 * WD.shape[1]).reshape(q2, WD.shape[1])
+            A22[:q2, :q2] = parts["ZZ"]
+            ZD = self._zd_sum((self.zvals[:, :, None] * WD[:, None, :]).ravel()).reshape(q2, WD.shape[1])
             A22[:q2, q2:] = ZD
             A22[q2:, :q2] = ZD.T
-        cp.A11 = A11
-        cp.A11_flat = flat
+        cp.A11 = parts["A11"]
+        cp.A11_flat = parts["A11_flat"]
         cp.A22 = A22
         return cp
 
-    def _pair_blocks(self, W: np.ndarray, WD: np.ndarray) -> None:
+    def _weight_parts(self, W: np.ndarray) -> dict:
+        """The blocks that depend on the weights only: A₁₁, Z₂ᵀWZ₂ and A₂₁'s Z₂ rows."""
+        L1, k1, q2 = self.L1, self.k1, self.q2
+        X1, c1 = self.X1, self.codes1
+        A11 = np.empty((L1, k1, k1))
+        flat = []
+        for a, b in self._pairs:
+            v = self._level_sum(W * X1[:, a] * X1[:, b])
+            A11[:, a, b] = v
+            A11[:, b, a] = v
+            flat.append(v)
+        parts = {"A11": A11, "A11_flat": flat}
+        if not self.K:
+            return parts
+        parts["ZZ"] = self._zz_sum((W[:, None] * self._zz_val).ravel()).reshape(q2, q2)
+        if self.pairs:
+            # A₂₁'s entries in Z₂ rows; those in the [X z] rows come with z (_pair_blocks). Each
+            # stored entry is summed from one of the two parts, in the rows' order, as one
+            # bincount over both would
+            wx = W * X1[:, 0]
+            parts["A21_Z"] = self._a21_sum_z((wx[:, None] * self.zvals).ravel())
+        else:
+            z1 = []
+            for a in range(k1):
+                w1 = (W * X1[:, a])[:, None] * self.zvals
+                full = self._z1_sum[a](w1.ravel())
+                z1.append(full.reshape(L1, k1, q2)[:, a, :] if k1 > 1 else full.reshape(L1, q2))
+            parts["A21_Z"] = z1
+        return parts
+
+    def _pair_blocks(self, parts: dict, WD: np.ndarray) -> None:
         """A₂₁'s stored entries and P's values at the current weights (scalar term 1)."""
-        wx = W * self.X1[:, 0]
-        contrib = np.concatenate([(wx[:, None] * self.zvals).ravel(),
-                                  (WD * self.X1[:, :1]).ravel() if not self._x1_ones else WD.ravel()])
-        data = np.bincount(self._a21_inv, weights=contrib, minlength=self._a21_nnz)
+        dpart = (WD * self.X1[:, :1]).ravel() if not self._x1_ones else WD.ravel()
+        data = parts["A21_Z"] + self._a21_sum_d(dpart)
         self._A21.data[:] = data
         self._P.data = data[self._pp_e] * data[self._pp_e2]
 
-    def _dense_a21(self, W: np.ndarray, WD: np.ndarray) -> None:
+    def _dense_a21(self, parts: dict, WD: np.ndarray) -> None:
         cp = self.cp
         L1, k1, m, q2 = self.L1, self.k1, self.m, self.q2
         X1 = self.X1
         A21t = np.empty((L1, k1, m))
         for a in range(k1):
-            WX1 = WD * X1[:, a:a + 1] if k1 > 1 or not np.all(X1[:, 0] == 1.0) else WD
+            WX1 = WD * X1[:, a:a + 1] if k1 > 1 or not self._x1_ones else WD
             A21t[:, a, q2:] = self.G1 @ WX1
             if self.K:
-                w1 = (W * X1[:, a])[:, None] * self.zvals
-                A21t[:, a, :q2] = np.bincount(self._z1_idx[a], weights=w1.ravel(),
-                                              minlength=self.q1 * q2).reshape(L1, k1, q2)[:, a, :] \
-                    if k1 > 1 else np.bincount(self._z1_idx[a], weights=w1.ravel(),
-                                               minlength=self.q1 * q2).reshape(L1, q2)
+                A21t[:, a, :q2] = parts["A21_Z"][a]
         cp.A21t = A21t
 
     def step(self, theta: np.ndarray, resp: GlmResponse) -> tuple[np.ndarray, np.ndarray, PLSFactor]:
@@ -273,19 +314,18 @@ class PirlsSystem:
         # μ; hatvalues(m) reads them (see GlmerFit.hat_values)
         self.last_weights = W
         if self.scalar_only:
-            return self._scalar_step(theta, W, z)
-        cp = self.blocks(W, z)
+            return self._scalar_step(theta, W, z, resp.restart_token)
+        cp = self.blocks(W, z, resp.restart_token)
         f = factorize(cp, theta)
         if self.pairs:
             u, beta = self._solve(theta, f)
         else:
-            # the linear engine's back-substitution: its rounding reproduces glmer's evaluation
-            # counts on the stored cases (cbpp 285, grouseticks glmer.nb 183)
-            sol = solve(cp, f)
-            u, beta = sol.u, sol.beta
+            # the linear engine's back-substitution (without b = Λu): its rounding reproduces
+            # glmer's evaluation counts on the stored cases (cbpp 285, grouseticks glmer.nb 183)
+            u, beta = solve_u_beta(cp, f)
         return u, beta, f
 
-    def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray):
+    def _scalar_step(self, theta: np.ndarray, W: np.ndarray, z: np.ndarray, token: object = None):
         """The PLS solve of one scalar term, u only, as the blocked path computes it.
 
         Per level: a = Σ W x², b = Σ W x z, L₁₁ = √(θ²a + 1), D = θ/L₁₁, u = (bD)/L₁₁, and the
@@ -296,9 +336,15 @@ class PirlsSystem:
         c1, L1 = self.codes1, self.L1
         t = theta[0]
         x = self.X1[:, 0]
-        a = np.bincount(c1, weights=W * x * x, minlength=L1)
+        wp = self._wparts
+        if token is not None and wp is not None and wp[0] is token:
+            a = wp[1]
+        else:
+            a = self._level_sum(W * x * x)
+            if token is not None:
+                self._wparts = (token, a)
         Wz = W * z
-        b = np.bincount(c1, weights=Wz if self._x1_ones else Wz * x, minlength=L1)
+        b = self._level_sum(Wz if self._x1_ones else Wz * x)
         l11 = np.sqrt((t * t) * a + 1.0)
         d = t / l11
         bd = b * d
@@ -335,13 +381,15 @@ class PirlsSystem:
         w[:q2] = self._lam_rest(theta, x[:q2])
         w[m - 1] = -1.0
         # (L₁,) = a_gᵀ [Λ₂v; −1], from A₂₁'s stored entries (no sparse-matrix objects per step)
-        t = np.bincount(self._a21_col, weights=self._A21.data * w[self._a21_row], minlength=self.L1)
+        t = self._a21_col_sum(self._A21.data * w[self._a21_row])
         u1 = -(f.D[:, 0, 0] * t) / f.L11[:, 0, 0]
         u = np.concatenate([u1, x[:q2]])
         return u, x[q2: m - 1].copy()
 
     def _lam_rest(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Λ₂ v for the trailing terms' part of a vector (terms 2..T)."""
+        if self._theta_of_u is not None:
+            return v * theta[self._theta_of_u[self.q1:]]
         out = np.empty_like(v)
         off = 0
         for T, sh in zip(self.layout.factors(theta)[1:], self.shapes[1:]):

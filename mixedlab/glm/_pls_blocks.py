@@ -34,7 +34,7 @@ from scipy.linalg import blas
 from mixedlab.linear import _pls
 from mixedlab.linear._pls import PLSFactor, PLSSolution
 
-__all__ = ["factorize", "solve", "conditional_variances"]
+__all__ = ["factorize", "solve", "solve_u_beta", "conditional_variances"]
 
 
 def factorize(cp, theta: np.ndarray) -> PLSFactor:
@@ -115,6 +115,35 @@ def solve(cp, f: PLSFactor) -> PLSSolution:
     """Back-substitute for β̂ and û from the last row of L (the [X z] trick): the linear
     engine's back-substitution, on these blocks' A₂₁D."""
     return _pls.solve(cp, f, _A21_times_D)
+
+
+def solve_u_beta(cp, f: PLSFactor) -> tuple[np.ndarray, np.ndarray]:
+    """(û, β̂) of :func:`solve` by the same arithmetic, without what PIRLS does not use
+    (b = Λû, R_X): a PIRLS iteration only needs the new modes.
+
+    For a scalar term 1, L₁₁ᵀ u₁ = rhs per level is one division (what LAPACK's 1×1 solve
+    returns), and Λ₂ scales the rows of scalar trailing terms by their θ.
+    """
+    m, q2, p = cp.m, cp.q2, cp.p
+    k1, L1 = cp.k1, cp.L1
+    L22 = np.tril(f.L22)
+    M = _A21_times_D(cp, f)
+    if cp.rest_scalar:
+        B = M.copy()
+        if q2:
+            B[:q2] *= f.theta[cp.rest_theta_pos][:, None]
+    else:
+        B = _pls._apply_lambda2_rows(cp, f.theta, M)
+    c1 = B[m - 1]
+    c2 = L22[m - 1, : m - 1]
+    v = _pls.solve_triangular(L22[: m - 1, : m - 1], c2, lower=True, trans="T") if m > 1 else np.empty(0)
+    rhs1 = c1 - B[: m - 1].T @ v
+    if k1 == 1:
+        u1 = rhs1 / f.L11[:, 0, 0]
+    else:
+        u1 = np.linalg.solve(np.swapaxes(f.L11, 1, 2), rhs1.reshape(L1, k1)[:, :, None])[:, :, 0].ravel()
+    u = np.concatenate([u1, v[:q2]])
+    return u, v[q2 : q2 + p] + cp.beta_shift
 
 
 def _A21_times_D_transposed(cp, D: np.ndarray) -> np.ndarray:

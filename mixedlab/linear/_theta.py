@@ -67,13 +67,23 @@ class ThetaLayout:
         self.start = np.asarray(start)
 
     def factors(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Return the lower-triangular factor T_t of every term for this θ."""
+        """Return the lower-triangular factor T_t of every term for this θ.
+
+        The factors of the last θ are kept (read-only): a PIRLS run asks for them several
+        times per iteration at one θ.
+        """
+        key = np.asarray(theta, dtype=float).tobytes()
+        cached = self.__dict__.get("_factors_cache")
+        if cached is not None and cached[0] == key:
+            return list(cached[1])
         out = []
         for shape, sl, r, c in zip(self.shapes, self.slices, self.tri_rows, self.tri_cols):
             T = np.zeros((shape.k, shape.k))
             T[r, c] = theta[sl]
+            T.flags.writeable = False
             out.append(T)
-        return out
+        self._factors_cache = (key, out)
+        return list(out)
 
     def theta_names(self, groups: list[str], columns: list[list[str]]) -> list[str]:
         """lme4's θ names: ``group.col`` on the diagonal, ``group.col_i.col_j`` below it."""
