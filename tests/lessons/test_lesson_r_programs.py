@@ -54,10 +54,23 @@ def test_stored_output_belongs_to_the_current_r_code(lesson):
 
 @pytest.mark.parametrize("lesson", PROGRAMS)
 def test_stored_output_is_what_r_prints_now(lesson, rbridge):
+    """R prints what was stored: line for line, up to a last printed digit.
+
+    glmer's and glmmTMB's standard errors come from finite-difference Hessians, whose last
+    bits follow the C library's exp/log, and those differ between CPUs: lesson 05's stored
+    z value 12.470 (made on an Intel Xeon) is 12.471 on an AMD EPYC with the same R, lme4
+    and Debian packages.  A block must still match number for number within the printed-
+    number tolerance, with the same words, spacing and stars.
+    """
     live = run_live(get_program(lesson))
     stored = read_stored(lesson)["blocks"]
     for name, lines in live.items():
-        assert lines == stored[name], f"{lesson}: R prints {name} differently now:\n{_nearest(lines, stored[name])}"
+        if lines == stored[name]:
+            continue
+        same_shape = len(lines) == len(stored[name])
+        found, detail = block_matches(lines, stored[name], close=True)
+        assert same_shape and found, \
+            f"{lesson}: R prints {name} differently now ({detail}):\n{_nearest(lines, stored[name])}"
 
 
 def test_close_blocks_accept_last_digits_and_reject_more():

@@ -133,3 +133,18 @@ def test_auto_takes_the_gradient_route_on_a_large_trailing_block():
 def test_gradient_route_agrees_with_live_lme4_on_a_large_crossed_design(rbridge, REML):
     outcome = compare_with_lme4("y ~ x + (1 + x | g1) + (1 | g2)", LARGE, REML=REML)
     assert outcome.status in ("agree", "better"), f"{outcome.status}: {outcome.detail} {outcome.objective}"
+
+
+def test_long_theta_checks_convergence_with_the_analytic_gradient():
+    """A 3-level factor slope with a crossed intercept (7 θ): BOBYQA's optimum, as before, and
+    the check's gradient and Hessian within deriv12's finite-difference error of lme4's own."""
+    from mixedlab.bench._data import simulate_factor_slope
+
+    data = simulate_factor_slope().frame
+    fit = mixedlab.lmer("y ~ f + (f | g1) + (1 | g2)", data)
+    assert fit.theta.size >= _optimize.GRADIENT_CHECK_FROM_THETA
+    assert fit.optinfo["optimizer"].startswith("nloptwrap")
+    dev = make_devfun(build_model("y ~ f + (f | g1) + (1 | g2)", data), True)
+    g, H = _optimize.deriv12(dev, fit.theta, dev(fit.theta))
+    np.testing.assert_allclose(fit.optinfo["gradient"], g, rtol=0, atol=1e-4 * max(1.0, np.abs(g).max()))
+    np.testing.assert_allclose(fit.optinfo["hessian"], H, rtol=0, atol=1e-3 * np.abs(H).max())
