@@ -7,7 +7,8 @@ g1 with 20,000 levels (a correlated random slope) and g2 with 2,000:
   peak memory (resident-set growth of one fit in a fresh process,
   :func:`mixedlab.bench._memory.python_memory`); lme4 at 1M rows in the same run, with the
   two objectives compared (mixedlab must not be worse by more than the parity tolerance);
-* the cost per criterion evaluation as g2's levels grow (500, 1,000, 2,000, 5,000), with
+* the cost per criterion evaluation (and per evaluation with the analytic gradient, the
+  L-BFGS-B route's unit of work) as g2's levels grow (500, 1,000, 2,000, 5,000), with
   the route the engine chose for the Schur update (``pairs``: the sparse pair operator;
   ``dense``: BLAS on the dense A₂₁ rows) and the one-off cross-product time.
 
@@ -38,7 +39,7 @@ def _fit_mixedlab(frame) -> dict[str, Any]:
     n_evals = int(fit.optinfo["n_evals"])
     return {"seconds": seconds, "objective": float(fit.objective), "n_evals": n_evals,
             "seconds_per_eval": seconds / max(n_evals, 1), "route": fit._cp.mode,
-            "theta": [float(v) for v in fit.theta]}
+            "optimizer": fit.optinfo["optimizer"], "theta": [float(v) for v in fit.theta]}
 
 
 def _per_eval(frame, evals: int = 3) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def _per_eval(frame, evals: int = 3) -> dict[str, Any]:
     devfun = make_devfun(model, REML=True)
     setup = time.perf_counter() - t0
     rng = np.random.default_rng(19)
-    times = []
+    times, grad_times = [], []
     with blas_threads_for(devfun.cp.m):
         for _ in range(evals):
             theta = np.abs(devfun.start * (1.0 + 0.2 * rng.standard_normal(devfun.start.size)))
@@ -60,7 +61,11 @@ def _per_eval(frame, evals: int = 3) -> dict[str, Any]:
             t = time.perf_counter()
             devfun(theta)
             times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            devfun.value_and_gradient(theta)
+            grad_times.append(time.perf_counter() - t)
     return {"setup_seconds": setup, "seconds_per_eval": float(np.median(times)), "evals": times,
+            "seconds_per_gradient": float(np.median(grad_times)), "gradients": grad_times,
             "route": devfun.cp.mode, "m": devfun.cp.m}
 
 
@@ -114,7 +119,7 @@ def _fmt_s(s: float | None) -> str:
 def render_crossed(result: dict[str, Any]) -> str:
     """The record as plain-text tables."""
     lines = [f"{result['formula']}  (g1: {result['n_g1']:,} levels)", "",
-             "rows        g2   mixedlab   evals  s/eval   route   peak MB   lme4       ratio   Δobjective"]
+             "rows        g2   mixedlab   evals  s/eval   route   peak MB   lme4       ratio   Δobjective   optimizer"]
     for f in result["fits"]:
         ml = f["mixedlab"]
         mem = ml.get("memory", {}).get("peak_rss_growth_mb")
@@ -122,9 +127,9 @@ def render_crossed(result: dict[str, Any]) -> str:
         lines.append(f"{f['rows']:>9,} {f['n_g2']:>5,}  {_fmt_s(ml['seconds']):>9}  {ml['n_evals']:>5}  "
                      f"{ml['seconds_per_eval']:6.3f}  {ml['route']:>6}  {mem if mem is None else round(mem):>7}   "
                      f"{_fmt_s(lm['seconds']) if lm else '-':>8}  {f.get('ratio', float('nan')):6.2f}   "
-                     f"{f.get('objective_diff', float('nan')):.3g}")
-    lines += ["", "cost per evaluation as g2 grows:", "rows        g2      m   route   setup     s/eval"]
+                     f"{f.get('objective_diff', float('nan')):.3g}   {ml.get('optimizer', '')}")
+    lines += ["", "cost per evaluation as g2 grows:", "rows        g2      m   route   setup     s/eval   s/(eval+gradient)"]
     for p in result["curve"]:
         lines.append(f"{p['rows']:>9,} {p['n_g2']:>5,}  {p['m']:>5}  {p['route']:>6}  {_fmt_s(p['setup_seconds']):>8}  "
-                     f"{p['seconds_per_eval']:.3f}")
+                     f"{p['seconds_per_eval']:.3f}    {p.get('seconds_per_gradient', float('nan')):.3f}")
     return "\n".join(lines)

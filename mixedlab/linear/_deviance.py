@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from mixedlab.linear._gradient import criterion_and_gradient
 from mixedlab.linear._pls import CrossProducts, PLSFactor, criterion, factorize
 from mixedlab.linear._theta import TermShape
 from mixedlab.linear._threads import blas_threads_for
@@ -42,6 +43,34 @@ class LmerDevfun:
         """Factor Ã(θ) and remember it."""
         self.last = factorize(self.cp, np.asarray(theta, dtype=float))
         return self.last
+
+    @property
+    def trailing_rows(self) -> int:
+        """Rows of the dense trailing block (later terms' effects, X and y): the size of each
+        evaluation's Cholesky factorisation, by which ``optimizer="auto"`` chooses its route."""
+        return int(self.cp.m)
+
+    def positive_diagonals(self, theta: np.ndarray) -> np.ndarray:
+        """θ with every factor's columns signed so that its diagonal is ≥ 0 (lme4's form).
+
+        T and T·diag(±1) give the same relative covariance T Tᵀ and the same criterion.
+        """
+        out = np.array(theta, dtype=float, copy=True)
+        layout = self.cp.layout
+        for sl, rows, cols in zip(layout.slices, layout.tri_rows, layout.tri_cols):
+            seg = out[sl]
+            for j in np.flatnonzero(rows == cols):
+                if seg[j] < 0:
+                    seg[cols == cols[j]] *= -1.0
+        out[out == 0.0] = 0.0  # no negative zeros in the reported θ
+        return out
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The criterion and its analytic gradient at θ (:mod:`mixedlab.linear._gradient`)."""
+        try:
+            return criterion_and_gradient(self.cp, np.asarray(theta, dtype=float), self.REML)
+        except np.linalg.LinAlgError:
+            return float("inf"), np.full(np.size(theta), np.nan)
 
     def __call__(self, theta: np.ndarray) -> float:
         try:

@@ -103,7 +103,7 @@ class LmerFit(RandomEffectViews, LmerInference):
         self.is_singular = bool(opt.is_singular)
         self.messages: list[str] = list(getattr(model, "messages", [])) + list(opt.messages)
         self.optinfo: dict[str, Any] = {
-            "optimizer": "nloptwrap (NLopt BOBYQA)",
+            "optimizer": opt.optimizer,
             "n_evals": opt.n_evals,
             "converged": opt.converged,
             "return_code": opt.return_code,
