@@ -41,7 +41,11 @@ class Link:
 
 
 def _logit_inv(eta):
-    return np.minimum(np.maximum(special.expit(eta), EPS), _1M)
+    mu = special.expit(eta)
+    if not isinstance(mu, np.ndarray):  # a scalar η
+        return np.minimum(np.maximum(mu, EPS), _1M)
+    np.maximum(mu, EPS, out=mu)  # in place on the new array: no temporaries per PIRLS step
+    return np.minimum(mu, _1M, out=mu)
 
 
 def _logit_mu_eta(eta):

@@ -85,6 +85,7 @@ def _schur(cp, D: np.ndarray) -> np.ndarray:
     """A₂₂ − A₂₁ D Dᵀ A₁₂ (lower triangle valid): dense BLAS, or the sparse pair operator P."""
     if cp.mode == "dense":
         Bt = _A21_times_D_transposed(cp, D)
+        cp.a21d_t = (D, Bt)  # the back-substitution needs the same product (_A21_times_D)
         if Bt.shape[0] * cp.m < 100_000:
             return cp.A22 - Bt.T @ Bt
         # Bt is q₁ × m C-contiguous, so Bt.T is Fortran-ordered: syrk without a copy
@@ -156,6 +157,9 @@ def _A21_times_D_transposed(cp, D: np.ndarray) -> np.ndarray:
 def _A21_times_D(cp, f: PLSFactor) -> np.ndarray:
     """Dense A₂₁ D (m × q₁) from the classical A₂₁ and the factor's D."""
     if cp.mode == "dense":
+        kept = getattr(cp, "a21d_t", None)
+        if kept is not None and kept[0] is f.D:
+            return kept[1].T
         return _A21_times_D_transposed(cp, f.D).T
     cp._D.data[:] = f.D.ravel()
     return np.asarray((cp.A21_sparse @ cp._D).todense())
