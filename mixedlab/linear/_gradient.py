@@ -78,7 +78,10 @@ def _level_quadratic_forms(cp: CrossProducts, X: np.ndarray) -> np.ndarray:
         step = max(1, 4_000_000 // (k1 * cp.m))
         for g0 in range(0, L1, step):
             Fg = cp.Ft[g0 : g0 + step]
-            N[g0 : g0 + step] = np.matmul(np.matmul(Fg, X), np.swapaxes(Fg, 1, 2))
+            # one GEMM over the chunk's rows (a batched matmul against the broadcast X would
+            # re-read all of X for every level), then the small k₁ × k₁ products per level
+            FX = (Fg.reshape(-1, cp.m) @ X).reshape(Fg.shape)
+            N[g0 : g0 + step] = np.matmul(FX, np.swapaxes(Fg, 1, 2))
         return N
     r, c = np.divmod(cp.P_rows, cp.m)
     x = X[r, c] * np.where(r == c, 0.5, 1.0)
