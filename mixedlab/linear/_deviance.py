@@ -50,21 +50,6 @@ class LmerDevfun:
         evaluation's Cholesky factorisation, by which ``optimizer="auto"`` chooses its route."""
         return int(self.cp.m)
 
-    def positive_diagonals(self, theta: np.ndarray) -> np.ndarray:
-        """θ with every factor's columns signed so that its diagonal is ≥ 0 (lme4's form).
-
-        T and T·diag(±1) give the same relative covariance T Tᵀ and the same criterion.
-        """
-        out = np.array(theta, dtype=float, copy=True)
-        layout = self.cp.layout
-        for sl, rows, cols in zip(layout.slices, layout.tri_rows, layout.tri_cols):
-            seg = out[sl]
-            for j in np.flatnonzero(rows == cols):
-                if seg[j] < 0:
-                    seg[cols == cols[j]] *= -1.0
-        out[out == 0.0] = 0.0  # no negative zeros in the reported θ
-        return out
-
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The criterion and its analytic gradient at θ (:mod:`mixedlab.linear._gradient`)."""
         try:

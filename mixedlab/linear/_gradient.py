@@ -37,6 +37,7 @@ from scipy.linalg import lapack
 from mixedlab.linear._pls import (
     CrossProducts,
     PLSFactor,
+    _rotate_blocks,
     criterion,
     factorize,
     profiled_deviance,
@@ -50,18 +51,6 @@ __all__ = ["criterion_and_gradient", "variance_sums", "spherical_modes"]
 _SINGULAR_RATIO = 1e-10
 #: the central-difference step for those components
 _FD_STEP = 1e-6
-
-
-def _lambda2_sandwich(cp: CrossProducts, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Λ₂ X Λ₂ᵀ for an m×m X (Λ₂ = the trailing terms' factors, identity on X and y)."""
-    X = X.copy()
-    for T, shape, off in zip(cp.layout.factors(theta)[1:], cp.shapes[1:], cp.rest_offsets):
-        blk = slice(off, off + shape.q)
-        rows = X[blk, :].reshape(shape.n_levels, shape.k, cp.m)
-        X[blk, :] = np.matmul(T, rows).reshape(shape.q, cp.m)
-        cols = X[:, blk].reshape(cp.m, shape.n_levels, shape.k)
-        X[:, blk] = np.matmul(cols, T.T).reshape(cp.m, shape.q)
-    return X
 
 
 def _level_quadratic_forms(cp: CrossProducts, X: np.ndarray) -> np.ndarray:
@@ -145,7 +134,8 @@ def variance_sums(cp: CrossProducts, f: PLSFactor, REML: bool) -> list[np.ndarra
     Sinv = np.zeros((cp.m, cp.m))
     Sinv[:keep, :keep] = np.tril(inv)
     Sinv[:keep, :keep] += np.tril(inv, -1).T
-    N = _level_quadratic_forms(cp, _lambda2_sandwich(cp, f.theta, Sinv))
+    # Λ₂ S⁻¹ Λ₂ᵀ on a copy: the later terms' sums below read S⁻¹ itself
+    N = _level_quadratic_forms(cp, _rotate_blocks(cp, Sinv.copy(), f.theta, transpose=True))
     Y = np.matmul(f.RD, L11inv)
     sums = [V1 + np.einsum("gai,gab,gbj->ij", Y, N, Y)]
     for shape, off in zip(cp.shapes[1:], cp.rest_offsets):

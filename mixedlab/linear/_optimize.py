@@ -33,6 +33,10 @@ SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 #: the values of ``LmerControl.optimizer``
 OPTIMIZERS = ("auto", "nloptwrap", "L-BFGS-B")
 
+#: what ran, as ``OptimResult.optimizer`` and ``fit.optinfo["optimizer"]`` report it
+NLOPTWRAP = "nloptwrap (NLopt BOBYQA)"
+LBFGSB = "L-BFGS-B (analytic gradient)"
+
 #: ``optimizer="auto"`` uses the gradient route from this size of the dense trailing block
 #: (the Schur complement after term 1: later terms' effects, X and y).  Below it an
 #: evaluation costs well under a millisecond's worth of numpy calls and the gradient's
@@ -197,7 +201,7 @@ class OptimResult:
     hessian: np.ndarray | None = None
     conv_warnings: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-    optimizer: str = "nloptwrap (NLopt BOBYQA)"
+    optimizer: str = NLOPTWRAP
 
     @property
     def converged(self) -> bool:
@@ -294,7 +298,7 @@ class _CountedGradient:
         return f, g
 
 
-def _lbfgsb(fg: _CountedGradient, x0: np.ndarray, lower: np.ndarray, ctrl: LmerControl,
+def _lbfgsb(fg: _CountedGradient, x0: np.ndarray, ctrl: LmerControl,
             signs: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, float, int]:
     """One L-BFGS-B run on the analytic gradient from x0, without bounds.
 
@@ -541,18 +545,18 @@ def _optimize_with_gradient(fn: _Counted, fg: _CountedGradient, devfun: Callable
     held back by θ's scaling as a trust region is); the lower result is kept.  The
     convergence checks use the analytic gradient and a Hessian from its differences.
     """
-    signs = getattr(devfun, "positive_diagonals", lambda t: t)
-    theta, fval, code = _lbfgsb(fg, x0, lower, ctrl, signs)
+    layout = getattr(getattr(devfun, "cp", None), "layout", None)
+    signs = layout.positive_diagonals if layout is not None else (lambda t: t)
+    theta, fval, code = _lbfgsb(fg, x0, ctrl, signs)
     reparam = getattr(devfun, "reparam", None)
     if reparam is not None:
-        t2, f2, c2 = _lbfgsb(fg, reparam.to_theta(_start_prime(lower)), lower, ctrl, signs)
+        t2, f2, c2 = _lbfgsb(fg, reparam.to_theta(_start_prime(lower)), ctrl, signs)
         if f2 < fval - SECOND_OPINION_GAIN:
             theta, fval, code = t2, f2, c2
     theta, fval, code = _edge_and_boundary(fn, devfun, theta, fval, code, lower, ctrl)
     result = _checked(devfun, theta, fval, code, lower, ctrl, derivs=lambda x: _gradient_derivs(fg, x),
-                      messages=_LBFGSB_MESSAGES)
+                      optimizer=LBFGSB)
     result.n_evals = fn.count + fg.count
-    result.optimizer = "L-BFGS-B (analytic gradient)"
     return result
 
 
@@ -595,14 +599,15 @@ def _checked(
     devfun: Callable[[np.ndarray], float], theta: np.ndarray, fval: float, code: int,
     lower: np.ndarray, ctrl: LmerControl,
     derivs: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
-    messages: dict[int, str] | None = None,
+    optimizer: str = NLOPTWRAP,
 ) -> OptimResult:
     """The result at θ with lme4's singularity test and convergence checks.
 
     ``derivs(θ)`` gives the gradient and Hessian; by default lme4's ``deriv12``.
-    ``messages`` explains the optimiser's return codes (NLopt's by default).
+    ``optimizer`` names what ran (:data:`NLOPTWRAP` or :data:`LBFGSB`): it picks the
+    messages of the return codes.
     """
-    messages = _NLOPT_MESSAGES if messages is None else messages
+    messages = _LBFGSB_MESSAGES if optimizer == LBFGSB else _NLOPT_MESSAGES
     diag = lower == 0
     is_singular = bool(np.any(theta[diag] < ctrl.singular_tol))
     result = OptimResult(
@@ -612,9 +617,10 @@ def _checked(
         return_code=code,
         message=messages.get(code, f"return code {code}"),
         is_singular=is_singular,
+        optimizer=optimizer,
     )
     if code < 0 or code == 5:
-        source = "nloptwrap" if messages is _NLOPT_MESSAGES else "L-BFGS-B"
+        source = "L-BFGS-B" if optimizer == LBFGSB else "nloptwrap"
         result.conv_warnings.append(f"convergence code {code} from {source}: {result.message}")
     if is_singular:
         # lme4 skips the derivative-based checks for singular fits

@@ -232,9 +232,14 @@ def _factor_trailing(
     return L22, ldL2_rest, ldRX2, pwrss
 
 
-def _rotate_blocks(cp: CrossProducts, S: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Λ₂ᵀ S Λ₂ term by term, for trailing blocks too large for a dense Λ₂."""
+def _rotate_blocks(cp: CrossProducts, S: np.ndarray, theta: np.ndarray, transpose: bool = False) -> np.ndarray:
+    """Λ₂ᵀ S Λ₂ term by term (in place), for trailing blocks too large for a dense Λ₂.
+
+    With ``transpose``, Λ₂ S Λ₂ᵀ (each factor T_t replaced by T_tᵀ).
+    """
     Ts = cp.layout.factors(theta)
+    if transpose:
+        Ts = [T.T for T in Ts]
     for T, shape, off in zip(Ts[1:], cp.shapes[1:], cp.rest_offsets):
         blk = slice(off, off + shape.q)
         # batched k×k products (matmul), not einsum: einsum's generic loop took ~10× longer

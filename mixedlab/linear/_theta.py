@@ -85,6 +85,20 @@ class ThetaLayout:
         self._factors_cache = (key, out)
         return list(out)
 
+    def positive_diagonals(self, theta: np.ndarray) -> np.ndarray:
+        """θ with every factor's columns signed so that its diagonal is ≥ 0 (lme4's form).
+
+        T and T·diag(±1) give the same relative covariance T Tᵀ (and the same criterion).
+        """
+        out = np.array(theta, dtype=float, copy=True)
+        for sl, rows, cols in zip(self.slices, self.tri_rows, self.tri_cols):
+            seg = out[sl]
+            for j in np.flatnonzero(rows == cols):
+                if seg[j] < 0:
+                    seg[cols == cols[j]] *= -1.0
+        out[out == 0.0] = 0.0  # no negative zeros in the reported θ
+        return out
+
     def theta_names(self, groups: list[str], columns: list[list[str]]) -> list[str]:
         """lme4's θ names: ``group.col`` on the diagonal, ``group.col_i.col_j`` below it."""
         names = []
